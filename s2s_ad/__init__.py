@@ -1,0 +1,22 @@
+"""s2s_ad: automatic differentiation of Python/NumPy by source transformation.
+
+``grad``/``value_and_grad``/``@differentiate`` read a function's source,
+generate a new Python function (a forward sweep that records what the
+reverse sweep needs, then the reversed adjoint statements) and run it.
+"""
+
+__version__ = "0.1.0"
+
+from s2s_ad.api import Differentiable, differentiate, grad, gradient_source, value_and_grad  # noqa: E402
+from s2s_ad.cache import cache_info  # noqa: E402
+from s2s_ad.errors import S2SError  # noqa: E402
+
+__all__ = [
+    "Differentiable",
+    "S2SError",
+    "cache_info",
+    "differentiate",
+    "grad",
+    "gradient_source",
+    "value_and_grad",
+]

@@ -1,0 +1,116 @@
+"""Activity analysis: which variables need adjoints.
+
+A variable is *varied* if it may depend, through differentiable operations,
+on a wrt input, and *useful* if the result may depend on it.  Only variables
+both varied and useful (*active*) get adjoints.  The analysis is
+flow-insensitive (one fact per name for the whole function), so it is
+conservative: every variable that can carry a gradient is marked active.
+
+Guarantees: ``active`` ⊆ locals; statements whose target is inactive need no
+adjoint code; a call whose arguments are all inactive needs no rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+import gast
+
+from s2s_ad import ops as O
+from s2s_ad.normalize import NormalizedFunction
+from s2s_ad.source import FunctionSource
+
+
+@dataclass
+class Activity:
+    active: Set[str]
+    varied: Set[str]
+    useful: Set[str]
+    numeric: Set[str]
+    assign_counts: Dict[str, int] = field(default_factory=dict)
+    mutated_params: Set[str] = field(default_factory=set)
+
+    def is_active(self, node: Optional[gast.expr]) -> bool:
+        return isinstance(node, gast.Name) and node.id in self.active
+
+    def overwritten(self, name: str) -> bool:
+        return self.assign_counts.get(name, 0) > 1
+
+
+def _walk(body: List[gast.stmt], in_loop: bool):
+    for stmt in body:
+        yield stmt, in_loop
+        if isinstance(stmt, gast.If):
+            yield from _walk(stmt.body, in_loop)
+            yield from _walk(stmt.orelse, in_loop)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            yield from _walk(stmt.body, True)
+
+
+def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: Set[str]) -> Activity:
+    edges: Dict[str, Set[str]] = {}
+    counts: Dict[str, int] = {p: 1 for p in nf.params}
+    numeric_votes: Dict[str, bool] = {}
+    mutated: Set[str] = set()
+
+    def link(target: str, sources: List[str]) -> None:
+        edges.setdefault(target, set()).update(sources)
+
+    def count(name: str, in_loop: bool) -> None:
+        counts[name] = counts.get(name, 0) + (2 if in_loop else 1)
+
+    for stmt, in_loop in _walk(nf.body, False):
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                op = O.classify(src, stmt.value, nf.locals)
+                link(target.id, op.flow_names())
+                count(target.id, in_loop)
+                numeric = op.numeric or (op.kind == "nondiff" and isinstance(stmt.value, gast.Constant))
+                numeric_votes[target.id] = numeric_votes.get(target.id, True) and numeric
+            elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                base = target.value.id
+                value = stmt.value
+                link(base, [value.id] if isinstance(value, gast.Name) else [])
+                mutated.add(base)
+        elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+            func = stmt.value.func
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+                if func.attr == "append" and stmt.value.args:
+                    arg = stmt.value.args[0]
+                    link(func.value.id, [arg.id] if isinstance(arg, gast.Name) else [])
+                    mutated.add(func.value.id)
+        elif isinstance(stmt, gast.For):
+            count(stmt.target.id, True)
+            numeric_votes[stmt.target.id] = False
+
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges.items():
+            if target not in varied and sources & varied:
+                varied.add(target)
+                changed = True
+    useful: Set[str] = set()
+    if isinstance(nf.result, gast.Name):
+        useful.add(nf.result.id)
+    changed = True
+    while changed:
+        changed = False
+        for target, sources in edges.items():
+            if target in useful:
+                new = sources - useful
+                if new:
+                    useful |= new
+                    changed = True
+    numeric = {n for n, v in numeric_votes.items() if v}
+    return Activity(
+        varied & useful,
+        varied,
+        useful,
+        numeric,
+        counts,
+        mutated & set(nf.params),
+    )

@@ -1,0 +1,205 @@
+"""The public API: ``grad``, ``value_and_grad`` and ``@differentiate``.
+
+Guarantees: the user's function is never modified and its arguments are
+never mutated; gradients have the structure of their arguments; transforming
+happens at most once per (sources, options) in a process, on first use;
+every error is an :class:`s2s_ad.errors.S2SError`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import gast
+
+from s2s_ad import __version__
+from s2s_ad import astutil as A
+from s2s_ad import cache, ops
+from s2s_ad import runtime as rt
+from s2s_ad.errors import WrtError
+from s2s_ad.program import Artifact, Program, bind
+from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
+
+Wrt = Union[int, str, Sequence[Union[int, str]], None]
+
+__all__ = ["grad", "value_and_grad", "differentiate", "Differentiable", "gradient_source"]
+
+
+def _parameters(func: Callable[..., Any]) -> List[str]:
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+
+
+def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> Tuple[Tuple[str, ...], bool]:
+    """Parameter names for ``wrt`` and whether a single gradient is wanted."""
+    params = _parameters(func)
+    name = getattr(func, "__name__", "the function")
+    if wrt is None:
+        wrt = 0
+    single = isinstance(wrt, (int, str))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise WrtError(f"wrt is empty: name at least one parameter of {name}")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise WrtError(f"wrt entries must be parameter names or indices, not {item!r}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise WrtError(
+                    f"wrt={item} is out of range: {name} has {len(params)} "
+                    f"parameter(s) {tuple(params)}"
+                )
+            item = params[item]
+        elif item not in params:
+            raise WrtError(f"wrt={item!r} is not a parameter of {name}; its parameters are {tuple(params)}")
+        names.append(item)
+    if len(set(names)) != len(names):
+        raise WrtError(f"wrt names a parameter twice: {tuple(names)}")
+    return tuple(names), single
+
+
+def _dependencies(src: FunctionSource, seen: Dict[int, FunctionSource]) -> None:
+    """Load every user function ``src`` calls, transitively (for the key)."""
+    local = {n.id for n in gast.walk(src.node) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+    for node in gast.walk(src.node):
+        if isinstance(node, gast.Call):
+            obj = ops.resolve(src, node.func, local)
+            if obj is not _MISSING and ops.is_user_function(obj) and id(obj) not in seen:
+                try:
+                    callee = load(obj)
+                except Exception:
+                    continue
+                seen[id(obj)] = callee
+                _dependencies(callee, seen)
+
+
+def build_artifact(func: Callable[..., Any], wrt: Tuple[str, ...]) -> Artifact:
+    """The generated code for ``func`` (from the cache when possible)."""
+    func = unwrap(func)
+    src = load(func)
+    deps: Dict[int, FunctionSource] = {id(func): src}
+    _dependencies(src, deps)
+    parts = tuple(sorted((s.filename, s.name, s.digest) for s in deps.values()))
+    key = cache.make_key((__version__, "reverse", src.filename, src.digest, wrt, parts))
+    return cache.get_or_build(key, lambda: Program(func, wrt, src).artifact())
+
+
+class _GradientFunction:
+    """What ``grad``/``value_and_grad`` return: call it like the function."""
+
+    def __init__(self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool) -> None:
+        self.func = unwrap(func)
+        self.wrt, self.single = resolve_wrt(self.func, wrt)
+        self.seed = seed
+        self.with_value = with_value
+        self._generated: Optional[Callable[..., Any]] = None
+        self._artifact: Optional[Artifact] = None
+        self._signature = inspect.signature(self.func)
+        functools.update_wrapper(self, self.func)
+
+    @property
+    def source(self) -> str:
+        """The generated Python source of the derivative."""
+        self._ensure()
+        return self._artifact.source
+
+    def _ensure(self) -> Callable[..., Any]:
+        if self._generated is None:
+            self._artifact = build_artifact(self.func, self.wrt)
+            self._generated = bind(self._artifact, self.func)
+        return self._generated
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        generated = self._ensure()
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.func.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+        for name in self.wrt:
+            value = values[name]
+            rt.check_wrt_arg(value, name)
+            if type(value) is int:
+                values[name] = float(value)
+        ordered = [values[p] for p in self._signature.parameters]
+        value, grads = generated(*ordered, self.seed)
+        result = grads[0] if self.single else grads
+        return (value, result) if self.with_value else result
+
+
+def grad(func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None) -> Callable[..., Any]:
+    """The gradient of ``func``'s scalar result with respect to ``wrt``.
+
+    ``wrt`` is a parameter index or name (one gradient) or a tuple of them (a
+    tuple of gradients).  For a non-scalar result pass ``seed``, the adjoint
+    of the output (an array like the result, or a callable making one from
+    the result, e.g. ``np.ones_like``): the gradient is then the
+    vector-Jacobian product seed·J.
+    """
+    return _GradientFunction(func, wrt, seed, with_value=False)
+
+
+def value_and_grad(func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None) -> Callable[..., Any]:
+    """Like :func:`grad`, returning ``(value, gradient)`` from one sweep."""
+    return _GradientFunction(func, wrt, seed, with_value=True)
+
+
+def gradient_source(func: Callable[..., Any], wrt: Wrt = 0) -> str:
+    """The generated source of ``func``'s derivative, as text."""
+    return _GradientFunction(func, wrt, None, with_value=True).source
+
+
+class Differentiable:
+    """A function decorated with ``@differentiate``.
+
+    Calling it calls the original function.  ``.grad(*args)`` and
+    ``.value_and_grad(*args)`` differentiate with respect to ``wrt``;
+    ``.source`` is the generated code.
+    """
+
+    def __init__(self, func: Callable[..., Any], wrt: Wrt = None, seed: Any = None) -> None:
+        self.__wrapped__ = func
+        functools.update_wrapper(self, func)
+        if wrt is None:
+            wrt = 0
+        names, single = resolve_wrt(func, wrt)
+        self.wrt = names[0] if single else names
+        self.seed = seed
+        self._vg = _GradientFunction(func, wrt, seed, with_value=True)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__wrapped__(*args, **kwargs)
+
+    def grad(self, *args: Any, **kwargs: Any) -> Any:
+        return self._vg(*args, **kwargs)[1]
+
+    def value_and_grad(self, *args: Any, **kwargs: Any) -> Any:
+        return self._vg(*args, **kwargs)
+
+    @property
+    def source(self) -> str:
+        return self._vg.source
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        return self if obj is None else functools.partial(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<differentiable {self.__wrapped__.__qualname__} wrt={self.wrt!r}>"
+
+
+def differentiate(func: Optional[Callable[..., Any]] = None, *, wrt: Wrt = None, seed: Any = None) -> Any:
+    """Decorator: ``@differentiate`` or ``@differentiate(wrt=("x1", "x2"))``."""
+    if func is None:
+        return lambda f: Differentiable(f, wrt, seed)
+    return Differentiable(func, wrt, seed)

@@ -1,0 +1,259 @@
+"""Transform a function and every user function it calls into one program.
+
+The pipeline for each function is a short list of passes::
+
+    load -> fence -> normalize -> analyze -> reverse -> record -> tidy -> emit
+
+The differentiated function becomes ``grad_<name>(params..., seed=None)``,
+returning ``(value, gradients)``.  Each user function it calls becomes a pair
+``fwd_<name>(trace, params...)`` (its forward sweep, leaving what its reverse
+sweep needs on the shared trace) and ``rev_<name>(trace, result_bar)``
+(returning the adjoints of all its parameters), so a call costs one forward
+and one reverse sweep at any depth, recursion included.
+
+Guarantees: the generated text depends only on the sources and the options
+(deterministic names, no ids), and :class:`Artifact` holds everything needed
+to bind the code to a function object again without transforming.
+"""
+
+from __future__ import annotations
+
+import copy as copy_module
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import gast
+
+from s2s_ad import astutil as A
+from s2s_ad import emit, fence
+from s2s_ad.analysis import analyze
+from s2s_ad.naming import Namer
+from s2s_ad.normalize import normalize
+from s2s_ad.reverse import (
+    ReverseBuilder,
+    drop_empty_pairs,
+    resolve_markers,
+    reverse_reads,
+    tidy_comments,
+)
+from s2s_ad.source import _MISSING, FunctionSource, Namespace, _cells, load, make_function_def
+
+
+@dataclass
+class Unit:
+    """One user function and the generated functions made from it."""
+
+    func: Callable[..., Any]
+    src: FunctionSource
+    role: str  # "top" or "callee"
+    names: Dict[str, str]  # "grad" | "fwd" | "rev" -> generated function name
+    params: List[str]
+    namer: Namer
+    injections: Dict[str, Any] = field(default_factory=dict)
+    refs: Dict[str, Tuple[int, str]] = field(default_factory=dict)
+    text: str = ""
+    code: Any = None
+
+    def global_name(self, preferred: str, obj: Any) -> str:
+        """A global name in this unit's namespace that refers to ``obj``."""
+        for name, value in self.injections.items():
+            if value is obj:
+                return name
+        seen = self.src.namespace.lookup(preferred)
+        if preferred in self.namer.taken or (seen is not _MISSING and seen is not obj):
+            name = self.namer.fresh(preferred + "_")
+        else:
+            name = preferred
+            self.namer.reserve(name)
+        self.injections[name] = obj
+        return name
+
+    def ref_name(self, preferred: str, target: int, which: str) -> str:
+        for name, ref in self.refs.items():
+            if ref == (target, which):
+                return name
+        seen = self.src.namespace.lookup(preferred)
+        if preferred in self.namer.taken or seen is not _MISSING:
+            name = self.namer.fresh(preferred + "_")
+        else:
+            name = preferred
+            self.namer.reserve(name)
+        self.refs[name] = (target, which)
+        return name
+
+
+@dataclass
+class Artifact:
+    """Generated code for a top function and its callees, ready to bind."""
+
+    units: List[Unit]
+    source: str
+    wrt: Tuple[str, ...]
+
+
+class Program:
+    """Builds the generated functions for one (function, wrt) request."""
+
+    def __init__(self, func: Callable[..., Any], wrt: Tuple[str, ...], src: FunctionSource) -> None:
+        self.wrt = wrt
+        self.units: List[Unit] = []
+        self.index: Dict[Tuple[int, str], int] = {}
+        self._todo: List[int] = []
+        top = self._new_unit(func, "top", src)
+        self._transform(top)
+        while self._todo:
+            self._transform(self.units[self._todo.pop(0)])
+
+    def _new_unit(self, func: Callable[..., Any], role: str, src: Optional[FunctionSource] = None) -> Unit:
+        src = src or load(func)
+        fence.check(src)
+        namer = Namer(A.all_names(src.node))
+        name = src.name
+        if role == "top":
+            names = {"grad": namer.exact_or_fresh(f"grad_{name}")}
+        else:
+            names = {"fwd": namer.exact_or_fresh(f"fwd_{name}"), "rev": namer.exact_or_fresh(f"rev_{name}")}
+        params = [a.id for a in src.node.args.args] + [a.id for a in src.node.args.kwonlyargs]
+        unit = Unit(func, src, role, names, params, namer)
+        self.index[(id(func), role)] = len(self.units)
+        self.units.append(unit)
+        return unit
+
+    def callee_names(self, caller: Unit) -> Callable[[Any], Tuple[str, str, List[str]]]:
+        def names(func: Any) -> Tuple[str, str, List[str]]:
+            key = (id(func), "callee")
+            if key not in self.index:
+                self._new_unit(func, "callee")
+                self._todo.append(self.index[key])
+            target = self.index[key]
+            unit = self.units[target]
+            fwd = caller.ref_name(unit.names["fwd"], target, "fwd")
+            rev = caller.ref_name(unit.names["rev"], target, "rev")
+            return fwd, rev, unit.params
+
+        return names
+
+    def _transform(self, unit: Unit) -> None:
+        src = unit.src
+        nf = normalize(src, unit.namer)
+        wrt = set(self.wrt) if unit.role == "top" else set(unit.params)
+        activity = analyze(src, nf, wrt)
+        comments: List[str] = []
+        builder = ReverseBuilder(
+            src, nf, activity, unit.namer, comments, unit.global_name, self.callee_names(unit)
+        )
+        fwd, rev = builder.block(nf.body)
+        result = nf.result
+        reads = reverse_reads(rev)
+        if unit.role == "top":
+            reads |= wrt
+        pushed = resolve_markers(builder, fwd, rev, reads)
+        drop_empty_pairs(builder, fwd, rev)
+        tidy_comments(rev)
+        rt = builder.rt
+        prologue: List[gast.stmt] = []
+        for param in sorted(activity.mutated_params):
+            # The user's arguments are never mutated, by either sweep.
+            prologue.append(A.assign(param, A.call(rt("copy_arg"), [A.load(param)])))
+        result_name = result.id if isinstance(result, gast.Name) else None
+        result_active = result_name in activity.active
+        if unit.role == "top":
+            defs = self._assemble_top(unit, builder, fwd, rev, prologue, pushed, result, result_active, comments)
+        else:
+            locals_read = sorted(n for n in reads if n in nf.locals)
+            defs = self._assemble_callee(
+                unit, builder, fwd, rev, prologue, pushed, result, result_active, locals_read, comments
+            )
+        unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
+
+    def _inits(self, names, unit: Unit, value: Any) -> List[gast.stmt]:
+        return [A.assign(n, A.const(value)) for n in sorted(names)]
+
+    def _adjoint_inits(self, builder: ReverseBuilder, skip: Optional[str]) -> List[gast.stmt]:
+        return [
+            A.assign(bar, A.const(0.0))
+            for name, bar in sorted(builder.adjoints.items(), key=lambda kv: kv[1])
+            if name != skip
+        ]
+
+    def _assemble_top(self, unit, builder, fwd, rev, prologue, pushed, result, result_active, comments):
+        params = unit.params
+        seed = unit.namer.exact_or_fresh("seed")
+        rt = builder.rt
+        body: List[gast.stmt] = list(prologue)
+        body += self._inits(pushed - set(params), unit, None)
+        if builder.uses_trace:
+            body.append(A.assign(builder.trace, gast.List(elts=[], ctx=gast.Load())))
+        body += fwd
+        seeded = A.call(rt("seed"), [copy_module.deepcopy(result), A.load(seed)])
+        if result_active:
+            body.append(builder.comment("reverse sweep: seed the adjoint of the result", True))
+            body.append(A.assign(builder.adj(result.id), seeded))
+        else:
+            body.append(A.expr_stmt(seeded))
+        body += self._adjoint_inits(builder, result.id if result_active else None)
+        body += rev
+        grads = []
+        for name in self.wrt:
+            bar = builder.adjoints.get(name)
+            g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
+            grads.append(A.call(rt("finalize"), [A.load(name), g]))
+        body.append(gast.Return(value=A.tuple_([copy_module.deepcopy(result), A.tuple_(grads)])))
+        fdef = make_function_def(unit.names["grad"], params + [seed], body)
+        fdef.args.defaults = [A.const(None)]
+        return [fdef]
+
+    def _assemble_callee(self, unit, builder, fwd, rev, prologue, pushed, result, result_active, locals_read, comments):
+        params = unit.params
+        trace = builder.trace
+        body: List[gast.stmt] = list(prologue)
+        needed = (pushed | set(locals_read)) - set(params)
+        body += self._inits(needed, unit, None)
+        body += fwd
+        if locals_read:
+            saved = A.tuple_([A.load(n) for n in locals_read])
+            body.append(builder.push(saved))
+        body.append(gast.Return(value=copy_module.deepcopy(result)))
+        fwd_def = make_function_def(unit.names["fwd"], [trace] + params, body)
+
+        result_bar = builder.adj(result.id) if result_active else unit.namer.exact_or_fresh("result_bar")
+        rbody: List[gast.stmt] = []
+        if locals_read:
+            target = A.tuple_([A.store(n) for n in locals_read], gast.Store())
+            rbody.append(A.assign(target, builder.pop()))
+        rbody += self._adjoint_inits(builder, result.id if result_active else None)
+        rbody += rev
+        grads = []
+        for name in params:
+            bar = builder.adjoints.get(name)
+            grads.append(A.load(bar) if bar and name in builder.act.active else A.const(0.0))
+        rbody.append(gast.Return(value=A.tuple_(grads)))
+        rev_def = make_function_def(unit.names["rev"], [trace, result_bar], rbody)
+        return [fwd_def, rev_def]
+
+    def artifact(self) -> Artifact:
+        texts = []
+        for i, unit in enumerate(self.units):
+            filename = f"<s2s_ad generated: {unit.src.name} from {unit.src.filename}:{unit.src.node.lineno} #{i}>"
+            unit.code = emit.compile_text(unit.text, filename)
+            texts.append(unit.text)
+        return Artifact(self.units, "\n\n".join(texts), self.wrt)
+
+
+def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
+    """Live generated functions, with the top one bound to ``top``'s globals."""
+    spaces: List[Namespace] = []
+    for i, unit in enumerate(artifact.units):
+        func = top if i == 0 else unit.func
+        ns = Namespace(func.__globals__, _cells(func))
+        ns.update(unit.injections)
+        emit.run_code(unit.code, ns)
+        if unit.role == "callee":
+            fwd = ns[unit.names["fwd"]]
+            fwd.__defaults__ = func.__defaults__
+            fwd.__kwdefaults__ = func.__kwdefaults__
+        spaces.append(ns)
+    for unit, ns in zip(artifact.units, spaces):
+        for name, (target, which) in unit.refs.items():
+            ns[name] = spaces[target][artifact.units[target].names[which]]
+    return spaces[0][artifact.units[0].names["grad"]]

@@ -1,0 +1,528 @@
+"""Reverse mode: a forward sweep that records, then reversed adjoints.
+
+Input: one function in core form (see :mod:`s2s_ad.normalize`) and its
+activity.  Output: the forward sweep and the reverse sweep as statement
+lists.
+
+Guarantees:
+
+* The forward sweep computes exactly what the original computes, in the
+  same order; it only adds pushes onto ``trace`` (branch taken, loop trip
+  counts, and old values of variables that are overwritten and read again
+  by the reverse sweep) and calls the forward halves of user functions.
+* Invariant of the reverse sweep: just before the adjoint code of statement
+  S runs, every variable the reverse sweep reads holds the value it had just
+  after S ran in the forward sweep.  Overwrites are undone by popping the
+  saved value right after S's adjoint code.
+* Adjoints start at ``0.0`` (the zero of any structure) and are accumulated,
+  never assumed; the adjoint of a variable is reset when the variable is
+  assigned more than once, since each assignment starts a new value.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+
+import gast
+
+from s2s_ad import astutil as A
+from s2s_ad import ops as O
+from s2s_ad.analysis import Activity
+from s2s_ad.errors import MissingRuleError, TransformError, UnsupportedSyntaxError
+from s2s_ad.naming import Namer
+from s2s_ad.normalize import NormalizedFunction
+from s2s_ad.source import FunctionSource
+from s2s_ad.templates import BindError, bind, instantiate
+
+Stmts = List[gast.stmt]
+
+PUSH = "__s2s_push__"
+RESTORE = "__s2s_restore__"
+PUSH_SLOT = "__s2s_push_slot__"
+RESTORE_SLOT = "__s2s_restore_slot__"
+UNAPPEND = "__s2s_unappend__"
+COMMENT = "__s2s_comment_{}__"
+
+_MUTATING_METHODS = {"extend", "insert", "pop", "remove", "update", "sort", "reverse", "fill", "clear", "setdefault", "popitem", "resize", "put", "itemset"}
+
+
+def _marker(kind: str, *args: gast.expr) -> gast.Expr:
+    return A.expr_stmt(A.call(A.load(kind), args))
+
+
+def marker_kind(stmt: gast.stmt) -> Optional[str]:
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        func = stmt.value.func
+        if isinstance(func, gast.Name) and func.id.startswith("__s2s_"):
+            return func.id
+    return None
+
+
+def is_comment(stmt: gast.stmt) -> bool:
+    return (
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Name)
+        and stmt.value.id.startswith("__s2s_comment_")
+    )
+
+
+@dataclass
+class Pair:
+    """A reverse construct and the bookkeeping that exists only to serve it."""
+
+    rev: gast.stmt
+    extras: List[gast.stmt] = field(default_factory=list)
+
+
+class ReverseBuilder:
+    """Builds forward and reverse sweeps for one function."""
+
+    def __init__(
+        self,
+        src: FunctionSource,
+        nf: NormalizedFunction,
+        activity: Activity,
+        namer: Namer,
+        comments: List[str],
+        global_name: Callable[[str, Any], str],
+        callee_names: Callable[[Any], Tuple[str, str, List[str]]],
+    ) -> None:
+        self.src = src
+        self.nf = nf
+        self.act = activity
+        self.namer = namer
+        self.comments = comments
+        self.global_name = global_name
+        self.callee_names = callee_names
+        self.adjoints: Dict[str, str] = {}
+        self.pairs: List[Pair] = []
+        self.trace = namer.exact_or_fresh("trace")
+        self.uses_trace = False
+
+    # -- names -----------------------------------------------------------
+
+    def adj(self, name: str) -> str:
+        if name not in self.adjoints:
+            self.adjoints[name] = self.namer.exact_or_fresh(f"{name}_bar")
+        return self.adjoints[name]
+
+    def rt(self, helper: str) -> gast.expr:
+        from s2s_ad import runtime
+
+        return A.attr(A.load(self.global_name("rt", runtime)), helper)
+
+    def push(self, value: gast.expr) -> gast.Expr:
+        self.uses_trace = True
+        return A.expr_stmt(A.call(A.attr(A.load(self.trace), "append"), [value]))
+
+    def pop(self) -> gast.Call:
+        self.uses_trace = True
+        return A.call(A.attr(A.load(self.trace), "pop"))
+
+    def comment(self, text: str, header: bool = False) -> gast.Expr:
+        self.comments.append(text)
+        kind = "h" if header else "s"
+        return A.expr_stmt(A.load(COMMENT.format(f"{kind}{len(self.comments) - 1}")))
+
+    def accumulate(self, target: gast.expr, value: gast.expr) -> Optional[gast.stmt]:
+        if not self.act.is_active(target):
+            return None
+        name = target.id
+        bar = self.adj(name)
+        if name in self.act.numeric:
+            new = gast.BinOp(left=A.load(bar), op=gast.Add(), right=value)
+        else:
+            new = A.call(self.rt("acc"), [A.load(bar), value])
+        return A.assign(bar, new)
+
+    # -- blocks ----------------------------------------------------------
+
+    def block(self, stmts: Stmts) -> Tuple[Stmts, Stmts]:
+        fwd: Stmts = []
+        parts: List[Tuple[gast.stmt, Stmts]] = []
+        for stmt in stmts:
+            f, r = self.stmt(stmt)
+            for node in f + r:
+                A.copy_lineno(node, stmt)
+            fwd += f
+            parts.append((stmt, r))
+        rev: Stmts = []
+        last_line = None
+        for stmt, r in reversed(parts):
+            if not r:
+                continue
+            line = getattr(stmt, "lineno", None)
+            if line != last_line and any(not marker_kind(x) for x in r):
+                text = self.src.line(line).strip()
+                rev.append(self.comment(f"line {line}: {text}" if text else f"line {line}", True))
+                last_line = line
+            rev += r
+        return fwd, rev
+
+    def stmt(self, stmt: gast.stmt) -> Tuple[Stmts, Stmts]:
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Name):
+                return self.assign_name(stmt, target.id)
+            return self.assign_slot(stmt, target)
+        if isinstance(stmt, gast.Expr):
+            return self.expr_stmt(stmt)
+        if isinstance(stmt, gast.If):
+            return self.if_stmt(stmt)
+        if isinstance(stmt, gast.For):
+            return self.for_stmt(stmt)
+        if isinstance(stmt, gast.While):
+            return self.while_stmt(stmt)
+        return [stmt], []
+
+    def primal_comment(self, stmt: gast.stmt) -> gast.Expr:
+        from s2s_ad.emit import statement_text
+
+        return self.comment(statement_text(stmt))
+
+    # -- assignments -----------------------------------------------------
+
+    def assign_name(self, stmt: gast.Assign, name: str) -> Tuple[Stmts, Stmts]:
+        value = stmt.value
+        op = O.classify(self.src, value, self.nf.locals)
+        fwd_stmt: gast.stmt = stmt
+        rev: Stmts = []
+        if name in self.act.active:
+            if op.kind == "user":
+                fwd_value, adjoint = self.user_call(stmt, op, name)
+                fwd_stmt = A.assign(A.store(name), fwd_value, stmt)
+            else:
+                adjoint = self.adjoint_of(stmt, op, name)
+            if adjoint:
+                rev = [self.primal_comment(stmt)] + adjoint
+            if self.act.overwritten(name):
+                rev.append(A.assign(self.adj(name), A.const(0.0)))
+        else:
+            self.check_flow(stmt, op)
+        fwd = [_marker(PUSH, A.load(name)), fwd_stmt]
+        return fwd, rev + [_marker(RESTORE, A.load(name))]
+
+    def check_flow(self, stmt: gast.stmt, op: O.Op) -> None:
+        """Refuse an unknown call whose arguments carry gradient anyway."""
+        if op.kind == "unknown" and any(n in self.act.active for n in op.flow_names()):
+            raise self.missing(stmt, op)
+
+    def missing(self, stmt: gast.stmt, op: O.Op) -> TransformError:
+        return self.src.error(
+            MissingRuleError,
+            f"no derivative rule for {op.label} (its arguments carry gradient, and it "
+            "has no Python source to differentiate). Register one with "
+            "s2s_ad.rules.registry.reverse_rule, or mark it non-differentiable",
+            stmt,
+        )
+
+    def adjoint_of(self, stmt: gast.Assign, op: O.Op, name: str) -> Stmts:
+        value = stmt.value
+        bar = self.adj(name)
+        if op.kind == "atom":
+            acc = self.accumulate(value, A.load(bar))
+            return [acc] if acc is not None else []
+        if op.kind == "rule":
+            template = op.rule.reverse
+            if template is None:
+                return []
+            try:
+                bound = bind(template, op.args, op.keywords, op.receiver)
+                return instantiate(
+                    template, bound, A.load(name), bar, self.accumulate, self.global_name, self.namer
+                )
+            except BindError as exc:
+                raise self.src.error(
+                    TransformError, f"cannot apply the derivative rule of {op.label}: {exc}", stmt
+                ) from None
+        if op.kind == "subscript":
+            base = op.args[0]
+            if not self.act.is_active(base):
+                return []
+            base_bar = self.adj(base.id)
+            call = A.call(self.rt("add_at"), [A.load(base_bar), base, copy.deepcopy(value.slice), A.load(bar)])
+            return [A.assign(base_bar, call)]
+        if op.kind == "display":
+            out = []
+            keys = value.keys if isinstance(value, gast.Dict) else [A.const(k) for k in range(len(value.elts))]
+            for key, elt in zip(keys, op.args):
+                item = A.call(self.rt("getitem_adj"), [A.load(bar), copy.deepcopy(key)])
+                acc = self.accumulate(elt, item)
+                if acc is not None:
+                    out.append(acc)
+            return out
+        if op.kind == "unknown":
+            self.check_flow(stmt, op)
+        return []
+
+    def user_call(self, stmt: gast.Assign, op: O.Op, name: str) -> Tuple[gast.expr, Stmts]:
+        fwd_name, rev_name, params = self.callee_names(op.callee)
+        try:
+            bound = inspect.signature(op.callee).bind(*op.args, **op.keywords)
+        except TypeError as exc:
+            raise self.src.error(TransformError, f"bad call to {op.label}: {exc}", stmt) from None
+        call = stmt.value
+        self.uses_trace = True
+        fwd_value = A.call(A.load(fwd_name), [A.load(self.trace)] + list(call.args), list(call.keywords))
+        parts = self.namer.fresh(f"{getattr(op.callee, '__name__', 'call')}_bars")
+        rev: Stmts = [A.assign(parts, A.call(A.load(rev_name), [A.load(self.trace), A.load(self.adj(name))]))]
+        for param, atom in bound.arguments.items():
+            acc = self.accumulate(atom, A.subscript(A.load(parts), A.const(params.index(param))))
+            if acc is not None:
+                rev.append(acc)
+        return fwd_value, rev
+
+    def assign_slot(self, stmt: gast.Assign, target: gast.Subscript) -> Tuple[Stmts, Stmts]:
+        base = target.value
+        index = target.slice
+        value = stmt.value
+        rev: Stmts = []
+        if self.act.is_active(base):
+            bar = self.adj(base.id)
+            slot = A.call(self.rt("getitem_adj"), [A.load(bar), copy.deepcopy(index)])
+            acc = self.accumulate(value, A.call(self.rt("unbroadcast"), [slot, value]))
+            if acc is not None:
+                rev.append(acc)
+            rev.append(A.assign(bar, A.call(self.rt("zero_at"), [A.load(bar), copy.deepcopy(index)])))
+            rev = [self.primal_comment(stmt)] + rev
+        fwd = [_marker(PUSH_SLOT, base, copy.deepcopy(index)), stmt]
+        return fwd, rev + [_marker(RESTORE_SLOT, base, copy.deepcopy(index))]
+
+    def expr_stmt(self, stmt: gast.Expr) -> Tuple[Stmts, Stmts]:
+        call = stmt.value
+        func = call.func
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
+            owner = func.value.id
+            if func.attr == "append" and len(call.args) == 1 and not call.keywords:
+                rev: Stmts = []
+                if owner in self.act.active:
+                    bar = self.adj(owner)
+                    item = self.namer.fresh("item_bar")
+                    target = A.tuple_([A.store(bar), A.store(item)], gast.Store())
+                    rev = [self.primal_comment(stmt), A.assign(target, A.call(self.rt("pop_adj"), [A.load(bar)]))]
+                    acc = self.accumulate(call.args[0], A.load(item))
+                    if acc is not None:
+                        rev.append(acc)
+                return [stmt], rev + [_marker(UNAPPEND, A.load(owner))]
+            if func.attr in _MUTATING_METHODS and owner in self.act.varied:
+                raise self.src.error(
+                    UnsupportedSyntaxError,
+                    f"in-place method .{func.attr}() on a value that carries gradient is not "
+                    "supported by s2s_ad (build a new value instead)",
+                    stmt,
+                )
+        return [stmt], []
+
+    # -- control flow ----------------------------------------------------
+
+    def if_stmt(self, stmt: gast.If) -> Tuple[Stmts, Stmts]:
+        if len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break) and not stmt.orelse:
+            return [stmt], []
+        fb, rb = self.block(stmt.body)
+        fo, ro = self.block(stmt.orelse)
+        fwd_if = gast.If(test=stmt.test, body=fb or [gast.Pass()], orelse=fo)
+        if isinstance(stmt.test, gast.Constant):
+            rev_if = gast.If(test=stmt.test, body=rb or [gast.Pass()], orelse=ro)
+            self.pairs.append(Pair(rev_if))
+            return [fwd_if], [rev_if]
+        # The branch taken is pushed at the end of each branch, after the
+        # pushes its body made, so the reverse sweep pops it first.
+        taken, not_taken = self.push(A.const(True)), self.push(A.const(False))
+        fwd_if.body = fwd_if.body + [taken]
+        fwd_if.orelse = fwd_if.orelse + [not_taken]
+        rev_if = gast.If(test=self.pop(), body=rb or [gast.Pass()], orelse=ro)
+        self.pairs.append(Pair(rev_if, [taken, not_taken]))
+        return [fwd_if], [rev_if]
+
+    def _has_exit(self, body: Stmts) -> bool:
+        last = body[-1] if body else None
+        return (
+            isinstance(last, gast.If)
+            and len(last.body) == 1
+            and isinstance(last.body[0], gast.Break)
+        )
+
+    def for_stmt(self, stmt: gast.For) -> Tuple[Stmts, Stmts]:
+        var = stmt.target.id
+        fb, rb = self.block(stmt.body)
+        iterable = copy.deepcopy(stmt.iter)
+        extras: Stmts = []
+        pre: Stmts = []
+        post: Stmts = []
+        rev_pre: Stmts = []
+        if self._has_exit(stmt.body):
+            counter = self.namer.fresh("n_iter")
+            init = A.assign(counter, A.const(0))
+            incr = A.assign(counter, gast.BinOp(left=A.load(counter), op=gast.Add(), right=A.const(1)))
+            save = self.push(A.load(counter))
+            restore = A.assign(counter, self.pop())
+            fb = [incr] + fb
+            pre, post, rev_pre = [init], [save], [restore]
+            extras = [init, incr, save, restore]
+            iterable = A.subscript(iterable, gast.Slice(lower=None, upper=A.load(counter), step=None))
+        fwd_loop = gast.For(target=A.store(var), iter=stmt.iter, body=fb, orelse=[], type_comment=None)
+        rev_loop = gast.For(
+            target=A.store(var),
+            iter=A.call(A.load("reversed"), [iterable]),
+            body=rb or [gast.Pass()],
+            orelse=[],
+            type_comment=None,
+        )
+        self.pairs.append(Pair(rev_loop, extras))
+        fwd = [_marker(PUSH, A.load(var))] + pre + [fwd_loop] + post
+        rev = rev_pre + [rev_loop, _marker(RESTORE, A.load(var))]
+        return fwd, rev
+
+    def while_stmt(self, stmt: gast.While) -> Tuple[Stmts, Stmts]:
+        fb, rb = self.block(stmt.body)
+        counter = self.namer.fresh("n_iter")
+        init = A.assign(counter, A.const(0))
+        incr = A.assign(counter, gast.BinOp(left=A.load(counter), op=gast.Add(), right=A.const(1)))
+        save = self.push(A.load(counter))
+        restore = A.assign(counter, self.pop())
+        loop_var = self.namer.exact_or_fresh("_")
+        fwd_loop = gast.While(test=stmt.test, body=[incr] + fb, orelse=[])
+        rev_loop = gast.For(
+            target=A.store(loop_var),
+            iter=A.call(A.load("range"), [A.load(counter)]),
+            body=rb or [gast.Pass()],
+            orelse=[],
+            type_comment=None,
+        )
+        self.pairs.append(Pair(rev_loop, [init, incr, save, restore]))
+        return [init, fwd_loop, save], [restore, rev_loop]
+
+
+# -- to-be-recorded: resolving the markers -----------------------------------
+
+
+def reverse_reads(rev: Stmts) -> Set[str]:
+    """Primal names the reverse sweep reads (markers excluded)."""
+    found: Set[str] = set()
+    todo: List[gast.AST] = list(rev)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, gast.stmt) and marker_kind(node):
+            continue
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            found.add(node.id)
+        todo.extend(gast.iter_child_nodes(node))
+    return found
+
+
+def resolve_markers(builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: Set[str]) -> Set[str]:
+    """Turn kept markers into pushes/pops; drop the others.
+
+    A variable's old value is saved only if the reverse sweep reads it and it
+    is assigned more than once.  Returns the names whose pushes were kept
+    (they must exist before their first push).
+    """
+    act = builder.act
+    pushed: Set[str] = set()
+    copy_name = builder.global_name("copy", copy)
+
+    def rewrite(stmts: Stmts) -> Stmts:
+        out: Stmts = []
+        for stmt in stmts:
+            kind = marker_kind(stmt)
+            if kind is None:
+                for fld in ("body", "orelse"):
+                    if hasattr(stmt, fld) and isinstance(getattr(stmt, fld), list):
+                        setattr(stmt, fld, rewrite(getattr(stmt, fld)))
+                out.append(stmt)
+                continue
+            args = stmt.value.args
+            name = args[0].id
+            keep = name in reads and (kind not in (PUSH, RESTORE) or act.overwritten(name))
+            if not keep:
+                continue
+            new: gast.stmt
+            if kind == PUSH:
+                pushed.add(name)
+                new = builder.push(A.load(name))
+            elif kind == RESTORE:
+                new = A.assign(name, builder.pop())
+            elif kind == PUSH_SLOT:
+                old = A.subscript(A.load(name), args[1])
+                new = builder.push(A.call(A.attr(A.load(copy_name), "copy"), [old]))
+            elif kind == RESTORE_SLOT:
+                new = A.assign(A.subscript(A.load(name), args[1], gast.Store()), builder.pop())
+            else:  # UNAPPEND
+                new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
+            A.copy_lineno(new, stmt)
+            out.append(new)
+        return out
+
+    fwd[:] = rewrite(fwd)
+    rev[:] = rewrite(rev)
+    return pushed
+
+
+def drop_empty_pairs(builder: ReverseBuilder, fwd: Stmts, rev: Stmts) -> None:
+    """Remove reverse loops/branches with nothing to do, and their bookkeeping."""
+    deleted: Set[int] = set()
+
+    def empty(stmts: Stmts) -> bool:
+        return all(isinstance(s, gast.Pass) or is_comment(s) or id(s) in deleted for s in stmts)
+
+    for pair in builder.pairs:
+        body = getattr(pair.rev, "body", [])
+        orelse = getattr(pair.rev, "orelse", [])
+        if empty(body) and empty(orelse):
+            deleted.add(id(pair.rev))
+            deleted.update(id(x) for x in pair.extras)
+            _filter(body, deleted)
+        else:
+            _filter(body, deleted)
+            _filter(orelse, deleted)
+    fwd[:] = _filter(fwd, deleted)
+    rev[:] = _filter(rev, deleted)
+
+
+def _filter(stmts: Stmts, deleted: Set[int]) -> Stmts:
+    out = []
+    for stmt in stmts:
+        if id(stmt) in deleted:
+            continue
+        for fld in ("body", "orelse"):
+            sub = getattr(stmt, fld, None)
+            if isinstance(sub, list):
+                kept = _filter(sub, deleted)
+                if fld == "body" and not kept:
+                    kept = [gast.Pass()]
+                setattr(stmt, fld, kept)
+        out.append(stmt)
+    stmts[:] = out
+    return stmts
+
+
+def tidy_comments(stmts: Stmts) -> Stmts:
+    """Drop comments left without code after them; fill emptied blocks."""
+    for stmt in stmts:
+        for fld in ("body", "orelse"):
+            sub = getattr(stmt, fld, None)
+            if isinstance(sub, list):
+                tidy_comments(sub)
+                if fld == "body" and not sub:
+                    sub.append(gast.Pass())
+    changed = True
+    while changed:
+        changed = False
+        for i, stmt in enumerate(stmts):
+            if not is_comment(stmt):
+                continue
+            nxt = stmts[i + 1] if i + 1 < len(stmts) else None
+            if nxt is None or (is_comment(nxt) and _is_header(nxt)) or (
+                is_comment(nxt) and not _is_header(stmt) and not _is_header(nxt)
+            ):
+                del stmts[i]
+                changed = True
+                break
+    return stmts
+
+
+def _is_header(stmt: gast.stmt) -> bool:
+    return stmt.value.id.startswith("__s2s_comment_h")

@@ -1,0 +1,1 @@
+"""Derivative rules: the registry and the rule tables, one per family."""

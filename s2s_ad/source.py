@@ -1,0 +1,208 @@
+"""From a function object to its parsed source and its name environment.
+
+Guarantees: :func:`load` returns the function's ``gast.FunctionDef`` with
+decorators removed and line numbers that are the real line numbers in the
+user's file, together with the names the function can see (globals, closure
+cells, builtins) looked up *at run time*, so a generated derivative sees the
+same module state as the original function does.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+import gast
+
+from s2s_ad.errors import SourceUnavailableError, TransformError
+
+_MISSING = object()
+
+
+class Namespace(dict):
+    """Globals for generated code: injected names first, then the user's.
+
+    Generated functions are compiled with an instance as their globals.  Names
+    we inject (the runtime, derivative functions) live in the dict itself; any
+    other name falls through to the user function's closure cells and module
+    globals, looked up at each access so later changes to module state are
+    seen, exactly as by the original function.
+    """
+
+    def __init__(self, user_globals: Dict[str, Any], cells: Dict[str, Any]) -> None:
+        super().__init__()
+        self.user_globals = user_globals
+        self.cells = cells
+        self["__builtins__"] = builtins
+
+    def __missing__(self, key: str) -> Any:
+        cell = self.cells.get(key)
+        if cell is not None:
+            try:
+                return cell.cell_contents
+            except ValueError:
+                pass
+        return self.user_globals[key]
+
+    def lookup(self, name: str) -> Any:
+        """Value of a free name as the user function sees it, or _MISSING."""
+        if name in self.cells:
+            try:
+                return self.cells[name].cell_contents
+            except ValueError:
+                return _MISSING
+        if name in self.user_globals:
+            return self.user_globals[name]
+        return getattr(builtins, name, _MISSING)
+
+
+@dataclass
+class FunctionSource:
+    """A user function ready for transformation."""
+
+    func: Optional[Callable[..., Any]]
+    name: str
+    node: gast.FunctionDef
+    filename: str
+    lines: List[str]
+    namespace: Namespace
+    text: str
+    digest: str = field(default="")
+
+    def line(self, lineno: Optional[int]) -> str:
+        if lineno is None or not (1 <= lineno <= len(self.lines)):
+            return ""
+        return self.lines[lineno - 1].rstrip("\n")
+
+    def error(
+        self, cls: type, message: str, node: Optional[gast.AST] = None
+    ) -> TransformError:
+        lineno = getattr(node, "lineno", None) if node is not None else None
+        if lineno is None:
+            lineno = self.node.lineno
+        return cls(message, self.filename, lineno, self.line(lineno), self.name)
+
+
+def _cells(func: Callable[..., Any]) -> Dict[str, Any]:
+    code = func.__code__
+    closure = func.__closure__ or ()
+    return dict(zip(code.co_freevars, closure))
+
+
+def unwrap(func: Any) -> Callable[..., Any]:
+    """The plain Python function behind decorators we know about."""
+    seen = set()
+    while hasattr(func, "__wrapped__") and id(func) not in seen:
+        seen.add(id(func))
+        func = func.__wrapped__
+    return func
+
+
+def load(func: Callable[..., Any]) -> FunctionSource:
+    """Parse ``func``'s source; raise SourceUnavailableError if impossible."""
+    func = unwrap(func)
+    name = getattr(func, "__name__", repr(func))
+    if not inspect.isfunction(func):
+        raise SourceUnavailableError(
+            f"cannot differentiate {name!r}: it is not a Python function defined "
+            "in a source file (builtins and C extensions have no source; register "
+            "a derivative rule for them instead)"
+        )
+    filename = func.__code__.co_filename
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise SourceUnavailableError(
+            f"cannot differentiate {name!r}: its source code is not available "
+            f"({exc}); functions built with exec/eval or typed at an interactive "
+            "prompt have no source file. Define it in a module file."
+        ) from None
+    first = max(first, 1)
+    text = textwrap.dedent("".join(lines))
+    try:
+        tree = gast.parse(text)
+    except SyntaxError:
+        tree = None
+    node = _find_def(tree, func) if tree is not None else None
+    if node is None:
+        raise SourceUnavailableError(
+            f"cannot differentiate {name!r}: its source at {filename}:{first} could "
+            "not be isolated (a lambda sharing a line with other code?). Define it "
+            "with def."
+        )
+    gast.increment_lineno(tree, first - 1)
+    node.decorator_list = []
+    all_lines = linecache.getlines(filename) or lines
+    namespace = Namespace(func.__globals__, _cells(func))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    return FunctionSource(func, name, node, filename, all_lines, namespace, text, digest)
+
+
+def _find_def(tree: gast.Module, func: Callable[..., Any]) -> Optional[gast.FunctionDef]:
+    """The def (or lambda, turned into a def) in ``tree`` that made ``func``."""
+    first = tree.body[0] if tree.body else None
+    if isinstance(first, gast.FunctionDef) and first.name == func.__name__:
+        return first
+    params = list(inspect.signature(func).parameters)
+    lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
+    matches = [lam for lam in lambdas if _arg_names(lam.args) == params]
+    if func.__name__ == "<lambda>" and len(matches) == 1:
+        lam = matches[0]
+        ret = gast.Return(value=lam.body)
+        gast.copy_location(ret, lam.body)
+        fdef = gast.FunctionDef(
+            name="lambda_",
+            args=lam.args,
+            body=[ret],
+            decorator_list=[],
+            returns=None,
+            type_comment=None,
+            **_type_params(),
+        )
+        gast.copy_location(fdef, lam)
+        return fdef
+    return None
+
+
+def _arg_names(args: gast.arguments) -> List[str]:
+    names = [a.id for a in list(getattr(args, "posonlyargs", [])) + list(args.args)]
+    if args.vararg is not None:
+        names.append(args.vararg.id)
+    names.extend(a.id for a in args.kwonlyargs)
+    if args.kwarg is not None:
+        names.append(args.kwarg.id)
+    return names
+
+
+def _type_params() -> Dict[str, Any]:
+    """gast >= 0.6 FunctionDef has a type_params field."""
+    if "type_params" in gast.FunctionDef._fields:
+        return {"type_params": []}
+    return {}
+
+
+def make_function_def(name: str, params: List[str], body: List[gast.stmt]) -> gast.FunctionDef:
+    """A FunctionDef with plain positional parameters."""
+    args = gast.arguments(
+        args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None) for p in params],
+        posonlyargs=[],
+        vararg=None,
+        kwonlyargs=[],
+        kw_defaults=[],
+        kwarg=None,
+        defaults=[],
+    )
+    return gast.FunctionDef(
+        name=name,
+        args=args,
+        body=body,
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+        **_type_params(),
+    )

@@ -1,0 +1,148 @@
+"""Instantiate rule templates into adjoint statements.
+
+Guarantees: :func:`instantiate` returns statements that read only the call's
+own argument atoms, the primal result, the result's adjoint, fresh temporaries
+and the template's globals (under the names ``global_name`` gives them);
+``d[p] += e`` becomes an accumulation into p's adjoint and is dropped when p
+carries no gradient; if nothing is accumulated, nothing is emitted.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import gast
+
+from s2s_ad import astutil as A
+from s2s_ad.naming import Namer
+from s2s_ad.rules.registry import Template
+
+Bound = Dict[str, Union[gast.expr, List[gast.expr]]]
+
+
+class BindError(Exception):
+    """A call's arguments do not fit the rule template's signature."""
+
+
+def bind(
+    template: Template,
+    args: List[gast.expr],
+    keywords: Dict[str, gast.expr],
+    receiver: Optional[gast.expr] = None,
+) -> Bound:
+    """Bind call arguments (ASTs) to the template parameters, like a call."""
+    bound: Bound = {}
+    positional = [n for n, kind in template.params if kind == "pos"]
+    varargs = [n for n, kind in template.params if kind == "var"]
+    names = [n for n, _ in template.params]
+    args = list(args)
+    if receiver is not None:
+        args = [receiver] + args
+    for name, value in zip(positional, args):
+        bound[name] = value
+    extra = args[len(positional) :]
+    if extra and not varargs:
+        raise BindError(f"takes {len(positional)} positional arguments but {len(args)} were given")
+    if varargs:
+        bound[varargs[0]] = extra
+    for key, value in keywords.items():
+        if key not in names or key in varargs:
+            raise BindError(f"got an unexpected keyword argument {key!r}")
+        if key in bound:
+            raise BindError(f"got multiple values for argument {key!r}")
+        bound[key] = value
+    for name, kind in template.params:
+        if name not in bound:
+            if name not in template.defaults:
+                raise BindError(f"missing required argument {name!r}")
+            bound[name] = template.defaults[name]
+    return bound
+
+
+class _Substitute(gast.NodeTransformer):
+    def __init__(self, template: Template, bound: Bound, result: gast.expr, result_adj: str,
+                 temps: Dict[str, str], global_name: Callable[[str, Any], str]) -> None:
+        self.t = template
+        self.bound = bound
+        self.result = result
+        self.result_adj = result_adj
+        self.temps = temps
+        self.global_name = global_name
+
+    def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
+        if isinstance(node.value, gast.Name) and node.value.id == "d":
+            key = node.slice
+            if isinstance(key, gast.Name) and key.id == self.t.result:
+                return A.load(self.result_adj)
+            raise BindError(f"template {self.t.origin} reads d[...] of an argument")
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: gast.Name) -> gast.expr:
+        name = node.id
+        if name in self.temps:
+            node.id = self.temps[name]
+            return node
+        if name == self.t.result:
+            return copy.deepcopy(self.result)
+        if name in self.bound:
+            value = self.bound[name]
+            if isinstance(value, list):
+                return A.tuple_([copy.deepcopy(v) for v in value])
+            return copy.deepcopy(value)
+        if name in self.t.globals:
+            node.id = self.global_name(name, self.t.globals[name])
+        return node
+
+
+def instantiate(
+    template: Template,
+    bound: Bound,
+    result: gast.expr,
+    result_adj: str,
+    accumulate: Callable[[gast.expr, gast.expr], Optional[gast.stmt]],
+    global_name: Callable[[str, Any], str],
+    namer: Namer,
+) -> List[gast.stmt]:
+    """Adjoint statements for one call; see the module docstring."""
+    temps: Dict[str, str] = {}
+    for stmt in template.body:
+        for name in sorted(A.names_stored(stmt)):
+            if name not in temps:
+                temps[name] = namer.fresh(name)
+    sub = _Substitute(template, bound, result, result_adj, temps, global_name)
+    out: List[gast.stmt] = []
+    accumulated = False
+    for stmt in template.body:
+        if (
+            isinstance(stmt, gast.AugAssign)
+            and isinstance(stmt.target, gast.Subscript)
+            and isinstance(stmt.target.value, gast.Name)
+            and stmt.target.value.id == "d"
+        ):
+            key = stmt.target.slice
+            if not isinstance(key, gast.Name) or key.id not in bound:
+                raise BindError(f"template {template.origin}: d[...] of a non-parameter")
+            value = sub.visit(copy.deepcopy(stmt.value))
+            target = bound[key.id]
+            if isinstance(target, list):
+                names = [t for t in target]
+                if not any(accumulate(t, A.const(0.0)) for t in names):
+                    continue
+                tmp = namer.fresh("parts")
+                out.append(A.assign(tmp, value))
+                for k, t in enumerate(names):
+                    acc = accumulate(t, A.subscript(A.load(tmp), A.const(k)))
+                    if acc is not None:
+                        out.append(acc)
+                        accumulated = True
+                continue
+            acc = accumulate(target, value)
+            if acc is not None:
+                out.append(acc)
+                accumulated = True
+            continue
+        if isinstance(stmt, gast.Pass):
+            continue
+        out.append(sub.visit(copy.deepcopy(stmt)))
+    return out if accumulated else []
