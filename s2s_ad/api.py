@@ -16,7 +16,7 @@ import gast
 
 from s2s_ad import __version__
 from s2s_ad import astutil as A
-from s2s_ad import cache, ops
+from s2s_ad import cache, fence, ops
 from s2s_ad import runtime as rt
 from s2s_ad.errors import WrtError
 from s2s_ad.program import Artifact, Program, bind
@@ -25,6 +25,13 @@ from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
 Wrt = Union[int, str, Sequence[Union[int, str]], None]
 
 __all__ = ["grad", "value_and_grad", "differentiate", "Differentiable", "gradient_source"]
+
+
+def _signature(func: Callable[..., Any]) -> inspect.Signature:
+    try:
+        return inspect.signature(func)
+    except (TypeError, ValueError):
+        return inspect.Signature()
 
 
 def _parameters(func: Callable[..., Any]) -> List[str]:
@@ -99,6 +106,9 @@ class _GradientFunction:
 
     def __init__(self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool) -> None:
         self.func = unwrap(func)
+        kinds = {p.kind for p in _signature(self.func).parameters.values()}
+        if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
+            fence.check(load(self.func))  # raises, naming the line
         self.wrt, self.single = resolve_wrt(self.func, wrt)
         self.seed = seed
         self.with_value = with_value

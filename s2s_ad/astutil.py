@@ -133,3 +133,15 @@ def dotted_name(node: gast.expr) -> Optional[str]:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
+
+
+def index_value(index: gast.expr) -> gast.expr:
+    """An index as an ordinary value: ``a:b`` becomes ``slice(a, b, None)``."""
+    import copy
+
+    if isinstance(index, gast.Slice):
+        parts = [copy.deepcopy(p) if p is not None else const(None) for p in (index.lower, index.upper, index.step)]
+        return call(load("slice"), parts)
+    if isinstance(index, gast.Tuple):
+        return tuple_([index_value(e) for e in index.elts])
+    return copy.deepcopy(index)

@@ -363,13 +363,14 @@ class Normalizer:
         raise self.refuse("return in this position is not supported by s2s_ad", node)
 
     def stmt_While(self, node: gast.While) -> Stmts:
-        pre, test = self.atom(node.test)
+        pre, test = self.expr(node.test)
         body = self.block(node.body)
-        if pre:
+        if not self.is_operand(test):
+            # The test is re-evaluated at the end of every iteration.
             cond = self.fresh_local("cond")
-            pre = pre + [A.assign(cond, test)]
-            again, test2 = self.atom(copy.deepcopy(node.test))
-            body = body + again + [A.assign(cond, test2)]
+            pre = pre + [A.assign(cond, test, node)]
+            again, test2 = self.expr(copy.deepcopy(node.test))
+            body = body + again + [A.assign(cond, test2, node)]
             test = A.load(cond)
         new = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
         return pre + [new]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy as copy_module
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import gast
 
@@ -51,6 +51,7 @@ class Unit:
     namer: Namer
     injections: Dict[str, Any] = field(default_factory=dict)
     refs: Dict[str, Tuple[int, str]] = field(default_factory=dict)
+    local_names: Set[str] = field(default_factory=set)
     text: str = ""
     code: Any = None
 
@@ -60,7 +61,9 @@ class Unit:
             if value is obj:
                 return name
         seen = self.src.namespace.lookup(preferred)
-        if preferred in self.namer.taken or (seen is not _MISSING and seen is not obj):
+        if seen is obj and preferred not in self.local_names:
+            name = preferred  # the user's own global already means obj
+        elif preferred in self.namer.taken or seen is not _MISSING:
             name = self.namer.fresh(preferred + "_")
         else:
             name = preferred
@@ -115,6 +118,7 @@ class Program:
             names = {"fwd": namer.exact_or_fresh(f"fwd_{name}"), "rev": namer.exact_or_fresh(f"rev_{name}")}
         params = [a.id for a in src.node.args.args] + [a.id for a in src.node.args.kwonlyargs]
         unit = Unit(func, src, role, names, params, namer)
+        unit.local_names = A.names_stored(src.node)
         self.index[(id(func), role)] = len(self.units)
         self.units.append(unit)
         return unit
@@ -182,6 +186,7 @@ class Program:
         rt = builder.rt
         body: List[gast.stmt] = list(prologue)
         body += self._inits(pushed - set(params), unit, None)
+        body.append(builder.comment("forward sweep", True))
         if builder.uses_trace:
             body.append(A.assign(builder.trace, gast.List(elts=[], ctx=gast.Load())))
         body += fwd

@@ -243,7 +243,7 @@ class ReverseBuilder:
             if not self.act.is_active(base):
                 return []
             base_bar = self.adj(base.id)
-            call = A.call(self.rt("add_at"), [A.load(base_bar), base, copy.deepcopy(value.slice), A.load(bar)])
+            call = A.call(self.rt("add_at"), [A.load(base_bar), base, A.index_value(value.slice), A.load(bar)])
             return [A.assign(base_bar, call)]
         if op.kind == "display":
             out = []
@@ -282,11 +282,11 @@ class ReverseBuilder:
         rev: Stmts = []
         if self.act.is_active(base):
             bar = self.adj(base.id)
-            slot = A.call(self.rt("getitem_adj"), [A.load(bar), copy.deepcopy(index)])
+            slot = A.call(self.rt("getitem_adj"), [A.load(bar), A.index_value(index)])
             acc = self.accumulate(value, A.call(self.rt("unbroadcast"), [slot, value]))
             if acc is not None:
                 rev.append(acc)
-            rev.append(A.assign(bar, A.call(self.rt("zero_at"), [A.load(bar), copy.deepcopy(index)])))
+            rev.append(A.assign(bar, A.call(self.rt("zero_at"), [A.load(bar), A.index_value(index)])))
             rev = [self.primal_comment(stmt)] + rev
         fwd = [_marker(PUSH_SLOT, base, copy.deepcopy(index)), stmt]
         return fwd, rev + [_marker(RESTORE_SLOT, base, copy.deepcopy(index))]
