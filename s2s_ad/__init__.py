@@ -7,9 +7,15 @@ reverse sweep needs, then the reversed adjoint statements) and run it.
 
 __version__ = "0.1.0"
 
-from s2s_ad.api import Differentiable, differentiate, grad, gradient_source, value_and_grad  # noqa: E402
-from s2s_ad.cache import cache_info  # noqa: E402
-from s2s_ad.errors import S2SError  # noqa: E402
+from s2s_ad.api import (
+    Differentiable,
+    differentiate,
+    grad,
+    gradient_source,
+    value_and_grad,
+)
+from s2s_ad.cache import cache_info
+from s2s_ad.errors import S2SError
 
 __all__ = [
     "Differentiable",

@@ -13,7 +13,6 @@ adjoint code; a call whose arguments are all inactive needs no rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
 
 import gast
 
@@ -24,21 +23,21 @@ from s2s_ad.source import FunctionSource
 
 @dataclass
 class Activity:
-    active: Set[str]
-    varied: Set[str]
-    useful: Set[str]
-    numeric: Set[str]
-    assign_counts: Dict[str, int] = field(default_factory=dict)
-    mutated_params: Set[str] = field(default_factory=set)
+    active: set[str]
+    varied: set[str]
+    useful: set[str]
+    numeric: set[str]
+    assign_counts: dict[str, int] = field(default_factory=dict)
+    mutated_params: set[str] = field(default_factory=set)
 
-    def is_active(self, node: Optional[gast.expr]) -> bool:
+    def is_active(self, node: gast.expr | None) -> bool:
         return isinstance(node, gast.Name) and node.id in self.active
 
     def overwritten(self, name: str) -> bool:
         return self.assign_counts.get(name, 0) > 1
 
 
-def _walk(body: List[gast.stmt], in_loop: bool):
+def _walk(body: list[gast.stmt], in_loop: bool):
     for stmt in body:
         yield stmt, in_loop
         if isinstance(stmt, gast.If):
@@ -48,13 +47,13 @@ def _walk(body: List[gast.stmt], in_loop: bool):
             yield from _walk(stmt.body, True)
 
 
-def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: Set[str]) -> Activity:
-    edges: Dict[str, Set[str]] = {}
-    counts: Dict[str, int] = {p: 1 for p in nf.params}
-    numeric_votes: Dict[str, bool] = {}
-    mutated: Set[str] = set()
+def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activity:
+    edges: dict[str, set[str]] = {}
+    counts: dict[str, int] = {p: 1 for p in nf.params}
+    numeric_votes: dict[str, bool] = {}
+    mutated: set[str] = set()
 
-    def link(target: str, sources: List[str]) -> None:
+    def link(target: str, sources: list[str]) -> None:
         edges.setdefault(target, set()).update(sources)
 
     def count(name: str, in_loop: bool) -> None:
@@ -67,20 +66,30 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: Set[str]) -> Activ
                 op = O.classify(src, stmt.value, nf.locals)
                 link(target.id, op.flow_names())
                 count(target.id, in_loop)
-                numeric = op.numeric or (op.kind == "nondiff" and isinstance(stmt.value, gast.Constant))
-                numeric_votes[target.id] = numeric_votes.get(target.id, True) and numeric
-            elif isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                numeric = op.numeric or (
+                    op.kind == "nondiff" and isinstance(stmt.value, gast.Constant)
+                )
+                numeric_votes[target.id] = (
+                    numeric_votes.get(target.id, True) and numeric
+                )
+            elif isinstance(target, gast.Subscript) and isinstance(
+                target.value, gast.Name
+            ):
                 base = target.value.id
                 value = stmt.value
                 link(base, [value.id] if isinstance(value, gast.Name) else [])
                 mutated.add(base)
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
             func = stmt.value.func
-            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
-                if func.attr == "append" and stmt.value.args:
-                    arg = stmt.value.args[0]
-                    link(func.value.id, [arg.id] if isinstance(arg, gast.Name) else [])
-                    mutated.add(func.value.id)
+            if (
+                isinstance(func, gast.Attribute)
+                and isinstance(func.value, gast.Name)
+                and func.attr == "append"
+                and stmt.value.args
+            ):
+                arg = stmt.value.args[0]
+                link(func.value.id, [arg.id] if isinstance(arg, gast.Name) else [])
+                mutated.add(func.value.id)
         elif isinstance(stmt, gast.For):
             count(stmt.target.id, True)
             numeric_votes[stmt.target.id] = False
@@ -93,7 +102,7 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: Set[str]) -> Activ
             if target not in varied and sources & varied:
                 varied.add(target)
                 changed = True
-    useful: Set[str] = set()
+    useful: set[str] = set()
     if isinstance(nf.result, gast.Name):
         useful.add(nf.result.id)
     changed = True

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from collections.abc import Sequence
+from typing import Any, Callable, Union
 
 import gast
 
-from s2s_ad import __version__
-from s2s_ad import astutil as A
-from s2s_ad import cache, fence, ops
+from s2s_ad import __version__, cache, fence, ops
 from s2s_ad import runtime as rt
-from s2s_ad.errors import WrtError
+from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.program import Artifact, Program, bind
 from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
 
 Wrt = Union[int, str, Sequence[Union[int, str]], None]
 
-__all__ = ["grad", "value_and_grad", "differentiate", "Differentiable", "gradient_source"]
+__all__ = [
+    "Differentiable",
+    "differentiate",
+    "grad",
+    "gradient_source",
+    "value_and_grad",
+]
 
 
 def _signature(func: Callable[..., Any]) -> inspect.Signature:
@@ -34,7 +39,7 @@ def _signature(func: Callable[..., Any]) -> inspect.Signature:
         return inspect.Signature()
 
 
-def _parameters(func: Callable[..., Any]) -> List[str]:
+def _parameters(func: Callable[..., Any]) -> list[str]:
     try:
         sig = inspect.signature(func)
     except (TypeError, ValueError):
@@ -42,11 +47,12 @@ def _parameters(func: Callable[..., Any]) -> List[str]:
     return [
         p.name
         for p in sig.parameters.values()
-        if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        if p.kind
+        not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     ]
 
 
-def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> Tuple[Tuple[str, ...], bool]:
+def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bool]:
     """Parameter names for ``wrt`` and whether a single gradient is wanted."""
     params = _parameters(func)
     name = getattr(func, "__name__", "the function")
@@ -59,7 +65,9 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> Tuple[Tuple[str, ...], bo
     names = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise WrtError(f"wrt entries must be parameter names or indices, not {item!r}")
+            raise WrtError(
+                f"wrt entries must be parameter names or indices, not {item!r}"
+            )
         if isinstance(item, int):
             if not -len(params) <= item < len(params):
                 raise WrtError(
@@ -68,33 +76,43 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> Tuple[Tuple[str, ...], bo
                 )
             item = params[item]
         elif item not in params:
-            raise WrtError(f"wrt={item!r} is not a parameter of {name}; its parameters are {tuple(params)}")
+            raise WrtError(
+                f"wrt={item!r} is not a parameter of {name}; its parameters are {tuple(params)}"
+            )
         names.append(item)
     if len(set(names)) != len(names):
         raise WrtError(f"wrt names a parameter twice: {tuple(names)}")
     return tuple(names), single
 
 
-def _dependencies(src: FunctionSource, seen: Dict[int, FunctionSource]) -> None:
+def _dependencies(src: FunctionSource, seen: dict[int, FunctionSource]) -> None:
     """Load every user function ``src`` calls, transitively (for the key)."""
-    local = {n.id for n in gast.walk(src.node) if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))}
+    local = {
+        n.id
+        for n in gast.walk(src.node)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+    }
     for node in gast.walk(src.node):
         if isinstance(node, gast.Call):
             obj = ops.resolve(src, node.func, local)
-            if obj is not _MISSING and ops.is_user_function(obj) and id(obj) not in seen:
+            if (
+                obj is not _MISSING
+                and ops.is_user_function(obj)
+                and id(obj) not in seen
+            ):
                 try:
                     callee = load(obj)
-                except Exception:
-                    continue
+                except S2SError:
+                    continue  # reported precisely when the call is transformed
                 seen[id(obj)] = callee
                 _dependencies(callee, seen)
 
 
-def build_artifact(func: Callable[..., Any], wrt: Tuple[str, ...]) -> Artifact:
+def build_artifact(func: Callable[..., Any], wrt: tuple[str, ...]) -> Artifact:
     """The generated code for ``func`` (from the cache when possible)."""
     func = unwrap(func)
     src = load(func)
-    deps: Dict[int, FunctionSource] = {id(func): src}
+    deps: dict[int, FunctionSource] = {id(func): src}
     _dependencies(src, deps)
     parts = tuple(sorted((s.filename, s.name, s.digest) for s in deps.values()))
     key = cache.make_key((__version__, "reverse", src.filename, src.digest, wrt, parts))
@@ -104,7 +122,9 @@ def build_artifact(func: Callable[..., Any], wrt: Tuple[str, ...]) -> Artifact:
 class _GradientFunction:
     """What ``grad``/``value_and_grad`` return: call it like the function."""
 
-    def __init__(self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool) -> None:
+    def __init__(
+        self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
+    ) -> None:
         self.func = unwrap(func)
         kinds = {p.kind for p in _signature(self.func).parameters.values()}
         if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
@@ -112,8 +132,8 @@ class _GradientFunction:
         self.wrt, self.single = resolve_wrt(self.func, wrt)
         self.seed = seed
         self.with_value = with_value
-        self._generated: Optional[Callable[..., Any]] = None
-        self._artifact: Optional[Artifact] = None
+        self._generated: Callable[..., Any] | None = None
+        self._artifact: Artifact | None = None
         self._signature = inspect.signature(self.func)
         functools.update_wrapper(self, self.func)
 
@@ -148,7 +168,9 @@ class _GradientFunction:
         return (value, result) if self.with_value else result
 
 
-def grad(func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None) -> Callable[..., Any]:
+def grad(
+    func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None
+) -> Callable[..., Any]:
     """The gradient of ``func``'s scalar result with respect to ``wrt``.
 
     ``wrt`` is a parameter index or name (one gradient) or a tuple of them (a
@@ -160,7 +182,9 @@ def grad(func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None) -> Callabl
     return _GradientFunction(func, wrt, seed, with_value=False)
 
 
-def value_and_grad(func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None) -> Callable[..., Any]:
+def value_and_grad(
+    func: Callable[..., Any], wrt: Wrt = 0, *, seed: Any = None
+) -> Callable[..., Any]:
     """Like :func:`grad`, returning ``(value, gradient)`` from one sweep."""
     return _GradientFunction(func, wrt, seed, with_value=True)
 
@@ -178,7 +202,9 @@ class Differentiable:
     ``.source`` is the generated code.
     """
 
-    def __init__(self, func: Callable[..., Any], wrt: Wrt = None, seed: Any = None) -> None:
+    def __init__(
+        self, func: Callable[..., Any], wrt: Wrt = None, seed: Any = None
+    ) -> None:
         self.__wrapped__ = func
         functools.update_wrapper(self, func)
         if wrt is None:
@@ -208,7 +234,9 @@ class Differentiable:
         return f"<differentiable {self.__wrapped__.__qualname__} wrt={self.wrt!r}>"
 
 
-def differentiate(func: Optional[Callable[..., Any]] = None, *, wrt: Wrt = None, seed: Any = None) -> Any:
+def differentiate(
+    func: Callable[..., Any] | None = None, *, wrt: Wrt = None, seed: Any = None
+) -> Any:
     """Decorator: ``@differentiate`` or ``@differentiate(wrt=("x1", "x2"))``."""
     if func is None:
         return lambda f: Differentiable(f, wrt, seed)

@@ -7,7 +7,8 @@ locations.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional, Set
+from collections.abc import Iterable
+from typing import Any
 
 import gast
 
@@ -24,7 +25,9 @@ def const(value: Any) -> gast.Constant:
     return gast.Constant(value=value, kind=None)
 
 
-def assign(target: gast.expr, value: gast.expr, like: Optional[gast.AST] = None) -> gast.Assign:
+def assign(
+    target: gast.expr, value: gast.expr, like: gast.AST | None = None
+) -> gast.Assign:
     if isinstance(target, str):
         target = store(target)
     node = gast.Assign(targets=[target], value=value, type_comment=None)
@@ -46,13 +49,15 @@ def dotted(path: str) -> gast.expr:
     return node
 
 
-def call(func: Any, args: Iterable[gast.expr] = (), keywords: Iterable[gast.keyword] = ()) -> gast.Call:
+def call(
+    func: Any, args: Iterable[gast.expr] = (), keywords: Iterable[gast.keyword] = ()
+) -> gast.Call:
     if isinstance(func, str):
         func = dotted(func)
     return gast.Call(func=func, args=list(args), keywords=list(keywords))
 
 
-def expr_stmt(value: gast.expr, like: Optional[gast.AST] = None) -> gast.Expr:
+def expr_stmt(value: gast.expr, like: gast.AST | None = None) -> gast.Expr:
     node = gast.Expr(value=value)
     if like is not None:
         copy_lineno(node, like)
@@ -63,11 +68,13 @@ def subscript(value: gast.expr, index: gast.expr, ctx: Any = None) -> gast.Subsc
     return gast.Subscript(value=value, slice=index, ctx=ctx or gast.Load())
 
 
-def tuple_(elts: List[gast.expr], ctx: Any = None) -> gast.Tuple:
+def tuple_(elts: list[gast.expr], ctx: Any = None) -> gast.Tuple:
     return gast.Tuple(elts=list(elts), ctx=ctx or gast.Load())
 
 
-def if_(test: gast.expr, body: List[gast.stmt], orelse: Optional[List[gast.stmt]] = None) -> gast.If:
+def if_(
+    test: gast.expr, body: list[gast.stmt], orelse: list[gast.stmt] | None = None
+) -> gast.If:
     return gast.If(test=test, body=body or [gast.Pass()], orelse=orelse or [])
 
 
@@ -85,13 +92,15 @@ def copy_lineno(node: gast.AST, like: gast.AST) -> gast.AST:
     return node
 
 
-def names_loaded(node: gast.AST) -> Set[str]:
+def names_loaded(node: gast.AST) -> set[str]:
     return {
-        n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+        n.id
+        for n in gast.walk(node)
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
     }
 
 
-def names_stored(node: gast.AST) -> Set[str]:
+def names_stored(node: gast.AST) -> set[str]:
     return {
         n.id
         for n in gast.walk(node)
@@ -99,7 +108,7 @@ def names_stored(node: gast.AST) -> Set[str]:
     }
 
 
-def all_names(node: gast.AST) -> Set[str]:
+def all_names(node: gast.AST) -> set[str]:
     found = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
     for n in gast.walk(node):
         if isinstance(n, (gast.FunctionDef, gast.ClassDef)):
@@ -116,14 +125,14 @@ def is_atom(node: gast.expr) -> bool:
     return False
 
 
-def root_name(node: gast.expr) -> Optional[str]:
+def root_name(node: gast.expr) -> str | None:
     """``x`` for ``x``, ``x.a.b``; None otherwise."""
     while isinstance(node, gast.Attribute):
         node = node.value
     return node.id if isinstance(node, gast.Name) else None
 
 
-def dotted_name(node: gast.expr) -> Optional[str]:
+def dotted_name(node: gast.expr) -> str | None:
     """``np.linalg.norm`` for that expression; None if not a dotted name."""
     parts = []
     while isinstance(node, gast.Attribute):
@@ -140,7 +149,10 @@ def index_value(index: gast.expr) -> gast.expr:
     import copy
 
     if isinstance(index, gast.Slice):
-        parts = [copy.deepcopy(p) if p is not None else const(None) for p in (index.lower, index.upper, index.step)]
+        parts = [
+            copy.deepcopy(p) if p is not None else const(None)
+            for p in (index.lower, index.upper, index.step)
+        ]
         return call(load("slice"), parts)
     if isinstance(index, gast.Tuple):
         return tuple_([index_value(e) for e in index.elts])

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Callable, Dict, Hashable, Tuple
+from collections.abc import Hashable
+from typing import Any, Callable
 
 _LOCK = threading.Lock()
-_ENTRIES: Dict[str, Any] = {}
+_ENTRIES: dict[str, Any] = {}
 _COUNTS = {"hits": 0, "misses": 0}
 
 
-def make_key(parts: Tuple[Hashable, ...]) -> str:
+def make_key(parts: tuple[Hashable, ...]) -> str:
     digest = hashlib.sha256()
     for part in parts:
         digest.update(repr(part).encode())
@@ -39,7 +40,7 @@ def get_or_build(key: str, build: Callable[[], Any]) -> Any:
         return _ENTRIES[key]
 
 
-def cache_info() -> Dict[str, int]:
+def cache_info() -> dict[str, int]:
     """``{"hits", "misses", "memory_hits", "entries"}`` for this process."""
     with _LOCK:
         return {

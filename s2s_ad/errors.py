@@ -9,8 +9,6 @@ to disk can carry it along.
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class S2SError(Exception):
     """Base class of every s2s_ad error."""
@@ -30,10 +28,10 @@ class TransformError(S2SError):
     def __init__(
         self,
         message: str,
-        filename: Optional[str] = None,
-        lineno: Optional[int] = None,
-        source_line: Optional[str] = None,
-        funcname: Optional[str] = None,
+        filename: str | None = None,
+        lineno: int | None = None,
+        source_line: str | None = None,
+        funcname: str | None = None,
     ) -> None:
         self.message = message
         self.filename = filename

@@ -49,7 +49,9 @@ def check(src: FunctionSource) -> None:
         kind = type(node).__name__
         if kind in _REFUSED:
             raise src.error(
-                UnsupportedSyntaxError, f"{_REFUSED[kind]} are not supported by s2s_ad", node
+                UnsupportedSyntaxError,
+                f"{_REFUSED[kind]} are not supported by s2s_ad",
+                node,
             )
         if isinstance(node, gast.Starred):
             raise src.error(
@@ -57,14 +59,19 @@ def check(src: FunctionSource) -> None:
                 "starred expressions (*x) are not supported by s2s_ad",
                 node,
             )
-        if isinstance(node, gast.FunctionDef) and node is not fdef:
-            if node.decorator_list:
-                raise src.error(
-                    UnsupportedSyntaxError,
-                    "decorated functions defined inside the function are not supported",
-                    node,
-                )
+        if (
+            isinstance(node, gast.FunctionDef)
+            and node is not fdef
+            and node.decorator_list
+        ):
+            raise src.error(
+                UnsupportedSyntaxError,
+                "decorated functions defined inside the function are not supported",
+                node,
+            )
         if isinstance(node, gast.keyword) and node.arg is None:
             raise src.error(
-                UnsupportedSyntaxError, "**kwargs in calls is not supported by s2s_ad", node
+                UnsupportedSyntaxError,
+                "**kwargs in calls is not supported by s2s_ad",
+                node,
             )

@@ -7,15 +7,15 @@ generated source is byte-stable (golden tests and caching rely on it).
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, Set
+from collections.abc import Iterable
 
 
 class Namer:
     """Hands out fresh names, avoiding every name in ``taken``."""
 
     def __init__(self, taken: Iterable[str] = ()) -> None:
-        self.taken: Set[str] = set(taken)
-        self._counters: Dict[str, int] = {}
+        self.taken: set[str] = set(taken)
+        self._counters: dict[str, int] = {}
 
     def reserve(self, name: str) -> None:
         self.taken.add(name)

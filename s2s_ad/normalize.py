@@ -28,7 +28,6 @@ from __future__ import annotations
 import builtins
 import copy
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union
 
 import gast
 
@@ -37,23 +36,23 @@ from s2s_ad.errors import UnsupportedSyntaxError
 from s2s_ad.naming import Namer
 from s2s_ad.source import _MISSING, FunctionSource
 
-Stmts = List[gast.stmt]
+Stmts = list[gast.stmt]
 
 
 @dataclass
 class NormalizedFunction:
     """A function in core form."""
 
-    params: List[str]
+    params: list[str]
     body: Stmts
-    result: Optional[gast.expr]
-    locals: Set[str] = field(default_factory=set)
+    result: gast.expr | None
+    locals: set[str] = field(default_factory=set)
 
 
 @dataclass
 class _LoopFlags:
-    brk: Optional[str] = None
-    cnt: Optional[str] = None
+    brk: str | None = None
+    cnt: str | None = None
 
 
 @dataclass
@@ -62,31 +61,35 @@ class _RetFlags:
     value: str
 
 
-def _scope_names(body: Stmts) -> Set[str]:
+def _scope_names(body: Stmts) -> set[str]:
     """Names bound in a function body, not looking into nested scopes."""
-    found: Set[str] = set()
-    todo: List[gast.AST] = list(body)
+    found: set[str] = set()
+    todo: list[gast.AST] = list(body)
     while todo:
         node = todo.pop()
         if isinstance(node, gast.FunctionDef):
             found.add(node.name)
             continue
-        if isinstance(node, (gast.Lambda, gast.ListComp, gast.GeneratorExp, gast.DictComp)):
+        if isinstance(
+            node, (gast.Lambda, gast.ListComp, gast.GeneratorExp, gast.DictComp)
+        ):
             continue
-        if isinstance(node, gast.Name) and isinstance(node.ctx, (gast.Store, gast.Param)):
+        if isinstance(node, gast.Name) and isinstance(
+            node.ctx, (gast.Store, gast.Param)
+        ):
             found.add(node.id)
         todo.extend(gast.iter_child_nodes(node))
     return found
 
 
-def _param_names(args: gast.arguments) -> List[str]:
+def _param_names(args: gast.arguments) -> list[str]:
     names = [a.id for a in list(getattr(args, "posonlyargs", [])) + list(args.args)]
     names.extend(a.id for a in args.kwonlyargs)
     return names
 
 
 class _Renamer(gast.NodeTransformer):
-    def __init__(self, mapping: Dict[str, str]) -> None:
+    def __init__(self, mapping: dict[str, str]) -> None:
         self.mapping = mapping
 
     def visit_Name(self, node: gast.Name) -> gast.Name:
@@ -95,7 +98,7 @@ class _Renamer(gast.NodeTransformer):
         return node
 
 
-def _rename(nodes: Union[gast.AST, Stmts], mapping: Dict[str, str]) -> Union[gast.AST, Stmts]:
+def _rename(nodes: gast.AST | Stmts, mapping: dict[str, str]) -> gast.AST | Stmts:
     nodes = copy.deepcopy(nodes)
     renamer = _Renamer(mapping)
     if isinstance(nodes, list):
@@ -110,20 +113,22 @@ class Normalizer:
         self.src = src
         self.namer = namer
         fdef = src.node
-        self.locals: Set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
-        self.local_defs: Dict[str, gast.AST] = {}
+        self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
+        self.local_defs: dict[str, gast.AST] = {}
         self._collect_local_defs(fdef.body)
-        self._inlining: List[str] = []
-        self._line: Optional[gast.AST] = fdef
+        self._inlining: list[str] = []
+        self._line: gast.AST | None = fdef
 
     # -- entry -----------------------------------------------------------
 
     def run(self) -> NormalizedFunction:
         fdef = self.src.node
         body, result = self.function_body(fdef.body)
-        return NormalizedFunction(_param_names(fdef.args), body, result, set(self.locals))
+        return NormalizedFunction(
+            _param_names(fdef.args), body, result, set(self.locals)
+        )
 
-    def function_body(self, body: Stmts) -> Tuple[Stmts, Optional[gast.expr]]:
+    def function_body(self, body: Stmts) -> tuple[Stmts, gast.expr | None]:
         """Core statements of a function body and the atom it returns."""
         body = [s for s in body if not _is_docstring(s)]
         returns = [n for n in _walk_scope(body) if isinstance(n, gast.Return)]
@@ -138,7 +143,10 @@ class Normalizer:
             return core + pre, value
         ret = _RetFlags(self.fresh_local("returned"), self.fresh_local("result"))
         jumped, _ = self.jumps(body, None, ret)
-        init = [A.assign(ret.flag, A.const(False), body[0]), A.assign(ret.value, A.const(None), body[0])]
+        init = [
+            A.assign(ret.flag, A.const(False), body[0]),
+            A.assign(ret.value, A.const(None), body[0]),
+        ]
         return self.block(init + jumped), A.load(ret.value)
 
     def fresh_local(self, base: str) -> str:
@@ -151,11 +159,13 @@ class Normalizer:
         self.locals.add(name)
         return name
 
-    def refuse(self, what: str, node: Optional[gast.AST]) -> UnsupportedSyntaxError:
-        return self.src.error(UnsupportedSyntaxError, what, node if node is not None else self._line)
+    def refuse(self, what: str, node: gast.AST | None) -> UnsupportedSyntaxError:
+        return self.src.error(
+            UnsupportedSyntaxError, what, node if node is not None else self._line
+        )
 
     def _collect_local_defs(self, body: Stmts) -> None:
-        counts: Dict[str, int] = {}
+        counts: dict[str, int] = {}
         for node in _walk_scope(body):
             if isinstance(node, gast.FunctionDef):
                 self.local_defs[node.name] = node
@@ -173,12 +183,12 @@ class Normalizer:
     # -- jumps -------------------------------------------------------------
 
     def jumps(
-        self, stmts: Stmts, loop: Optional[_LoopFlags], ret: Optional[_RetFlags]
-    ) -> Tuple[Stmts, Set[str]]:
+        self, stmts: Stmts, loop: _LoopFlags | None, ret: _RetFlags | None
+    ) -> tuple[Stmts, set[str]]:
         """Replace break/continue/return by flags and guard what follows."""
         out: Stmts = []
         for i, stmt in enumerate(stmts):
-            flags: Set[str] = set()
+            flags: set[str] = set()
             if isinstance(stmt, gast.Break):
                 loop.brk = loop.brk or self.fresh_local("stop")
                 out.append(A.assign(loop.brk, A.const(True), stmt))
@@ -201,7 +211,9 @@ class Normalizer:
                 flags = f1 | f2
             elif isinstance(stmt, (gast.For, gast.While)):
                 if stmt.orelse:
-                    raise self.refuse("for/while ... else clauses are not supported by s2s_ad", stmt)
+                    raise self.refuse(
+                        "for/while ... else clauses are not supported by s2s_ad", stmt
+                    )
                 inner = _LoopFlags()
                 body, f = self.jumps(stmt.body, inner, ret)
                 flags = {ret.flag} & f if ret is not None else set()
@@ -224,7 +236,9 @@ class Normalizer:
             if flags:
                 rest, more = self.jumps(stmts[i + 1 :], loop, ret)
                 if rest:
-                    guard = gast.If(test=A.not_(_any(sorted(flags))), body=rest, orelse=[])
+                    guard = gast.If(
+                        test=A.not_(_any(sorted(flags))), body=rest, orelse=[]
+                    )
                     gast.copy_location(guard, stmts[i + 1])
                     out.append(guard)
                 return out, flags | more
@@ -245,7 +259,9 @@ class Normalizer:
     def stmt(self, node: gast.stmt) -> Stmts:
         method = getattr(self, "stmt_" + type(node).__name__, None)
         if method is None:
-            raise self.refuse(f"{type(node).__name__} statements are not supported by s2s_ad", node)
+            raise self.refuse(
+                f"{type(node).__name__} statements are not supported by s2s_ad", node
+            )
         return method(node)
 
     def stmt_Assign(self, node: gast.Assign) -> Stmts:
@@ -275,8 +291,15 @@ class Normalizer:
             read = A.subscript(base, index)
             value = gast.BinOp(left=read, op=node.op, right=node.value)
             pre3, value = self.expr(value)
-            return pre + pre2 + pre3 + self.assign_to(A.subscript(base, index, gast.Store()), value)
-        raise self.refuse("augmented assignment to attributes is not supported by s2s_ad", node)
+            return (
+                pre
+                + pre2
+                + pre3
+                + self.assign_to(A.subscript(base, index, gast.Store()), value)
+            )
+        raise self.refuse(
+            "augmented assignment to attributes is not supported by s2s_ad", node
+        )
 
     def assign_to(self, target: gast.expr, value: gast.expr) -> Stmts:
         if isinstance(target, gast.Name):
@@ -291,7 +314,9 @@ class Normalizer:
             store = A.subscript(base, index, gast.Store())
             return pre + pre2 + pre3 + [A.assign(store, atom)]
         if isinstance(target, (gast.Tuple, gast.List)):
-            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(
+                target.elts
+            ):
                 out: Stmts = []
                 atoms = []
                 for elt in value.elts:
@@ -299,7 +324,9 @@ class Normalizer:
                     out += pre
                     atoms.append(atom)
                 # Simultaneous assignment: read every value before writing any.
-                if set(A.names_stored(target)) & set().union(*(A.names_loaded(a) for a in atoms)):
+                if set(A.names_stored(target)) & set().union(
+                    *(A.names_loaded(a) for a in atoms)
+                ):
                     copies = []
                     for atom in atoms:
                         if isinstance(atom, gast.Name):
@@ -317,10 +344,11 @@ class Normalizer:
                 out += self.assign_to(elt, A.subscript(atom, A.const(k)))
             return out
         raise self.refuse(
-            f"assignment to {type(target).__name__.lower()} targets is not supported by s2s_ad", target
+            f"assignment to {type(target).__name__.lower()} targets is not supported by s2s_ad",
+            target,
         )
 
-    def local_base(self, node: gast.expr, where: gast.AST) -> Tuple[Stmts, gast.Name]:
+    def local_base(self, node: gast.expr, where: gast.AST) -> tuple[Stmts, gast.Name]:
         if isinstance(node, gast.Name) and node.id in self.locals:
             return [], A.load(node.id)
         raise self.refuse(
@@ -378,7 +406,7 @@ class Normalizer:
     def stmt_For(self, node: gast.For) -> Stmts:
         target, it = node.target, node.iter
         pre: Stmts = []
-        elem: Optional[gast.expr] = None
+        elem: gast.expr | None = None
         index_name = self.fresh_local(
             f"{target.id}_index" if isinstance(target, gast.Name) else "index"
         )
@@ -405,7 +433,11 @@ class Normalizer:
             p, seq = self.atom(it.args[0])
             pre += p
             start = it.args[1] if len(it.args) > 1 else None
-            counter = idx if start is None else gast.BinOp(left=idx, op=gast.Add(), right=start)
+            counter = (
+                idx
+                if start is None
+                else gast.BinOp(left=idx, op=gast.Add(), right=start)
+            )
             elem = A.tuple_([counter, A.subscript(seq, idx)])
             count = A.call(A.load("len"), [seq])
         elif kind is zip and it.args:
@@ -422,7 +454,14 @@ class Normalizer:
             p, seq = self.atom(it.args[0])
             pre += p
             n = A.call(A.load("len"), [seq])
-            elem = A.subscript(seq, gast.BinOp(left=gast.BinOp(left=n, op=gast.Sub(), right=A.const(1)), op=gast.Sub(), right=idx))
+            elem = A.subscript(
+                seq,
+                gast.BinOp(
+                    left=gast.BinOp(left=n, op=gast.Sub(), right=A.const(1)),
+                    op=gast.Sub(),
+                    right=idx,
+                ),
+            )
             count = copy.deepcopy(n)
         elif (
             isinstance(it, gast.Call)
@@ -436,7 +475,9 @@ class Normalizer:
             pre.append(A.assign(keys, A.call(A.load("list"), [mapping])))
             key = A.subscript(A.load(keys), idx)
             value = A.subscript(mapping, copy.deepcopy(key))
-            elem = {"items": A.tuple_([key, value]), "keys": key, "values": value}[it.func.attr]
+            elem = {"items": A.tuple_([key, value]), "keys": key, "values": value}[
+                it.func.attr
+            ]
             count = A.call(A.load("len"), [A.load(keys)])
         else:
             p, seq = self.atom(it)
@@ -481,15 +522,19 @@ class Normalizer:
             return True
         if isinstance(node, gast.Attribute):
             root = A.root_name(node)
-            return root is not None and root not in self.locals and A.dotted_name(node) is not None
+            return (
+                root is not None
+                and root not in self.locals
+                and A.dotted_name(node) is not None
+            )
         return False
 
-    def atom(self, node: gast.expr) -> Tuple[Stmts, gast.expr]:
+    def atom(self, node: gast.expr) -> tuple[Stmts, gast.expr]:
         pre, value = self.expr(node)
         pre2, atom = self.atomize(value)
         return pre + pre2, atom
 
-    def atoms(self, nodes: List[gast.expr]) -> Tuple[Stmts, List[gast.expr]]:
+    def atoms(self, nodes: list[gast.expr]) -> tuple[Stmts, list[gast.expr]]:
         pre: Stmts = []
         out = []
         for node in nodes:
@@ -498,36 +543,38 @@ class Normalizer:
             out.append(atom)
         return pre, out
 
-    def atomize(self, value: gast.expr) -> Tuple[Stmts, gast.expr]:
+    def atomize(self, value: gast.expr) -> tuple[Stmts, gast.expr]:
         if self.is_operand(value):
             return [], value
         tmp = self.temp()
         return [A.assign(tmp, value, self._line)], A.load(tmp)
 
-    def expr(self, node: gast.expr) -> Tuple[Stmts, gast.expr]:
+    def expr(self, node: gast.expr) -> tuple[Stmts, gast.expr]:
         """Statements computing the operands, and one operation on atoms."""
         if self.is_operand(node):
             return [], node
         method = getattr(self, "expr_" + type(node).__name__, None)
         if method is None:
-            raise self.refuse(f"{type(node).__name__} expressions are not supported by s2s_ad", node)
+            raise self.refuse(
+                f"{type(node).__name__} expressions are not supported by s2s_ad", node
+            )
         return method(node)
 
-    def expr_BinOp(self, node: gast.BinOp) -> Tuple[Stmts, gast.expr]:
+    def expr_BinOp(self, node: gast.BinOp) -> tuple[Stmts, gast.expr]:
         p1, left = self.atom(node.left)
         p2, right = self.atom(node.right)
         return p1 + p2, gast.BinOp(left=left, op=node.op, right=right)
 
-    def expr_UnaryOp(self, node: gast.UnaryOp) -> Tuple[Stmts, gast.expr]:
+    def expr_UnaryOp(self, node: gast.UnaryOp) -> tuple[Stmts, gast.expr]:
         pre, operand = self.atom(node.operand)
         return pre, gast.UnaryOp(op=node.op, operand=operand)
 
-    def expr_Compare(self, node: gast.Compare) -> Tuple[Stmts, gast.expr]:
+    def expr_Compare(self, node: gast.Compare) -> tuple[Stmts, gast.expr]:
         pre, left = self.atom(node.left)
         pre2, rights = self.atoms(node.comparators)
         return pre + pre2, gast.Compare(left=left, ops=node.ops, comparators=rights)
 
-    def expr_BoolOp(self, node: gast.BoolOp) -> Tuple[Stmts, gast.expr]:
+    def expr_BoolOp(self, node: gast.BoolOp) -> tuple[Stmts, gast.expr]:
         if all(self.is_operand(v) for v in node.values):
             return [], node
         # Short-circuit evaluation as explicit branches: later operands may
@@ -536,13 +583,19 @@ class Normalizer:
         raw: Stmts = [A.assign(result, node.values[0], self._line)]
         inner = raw
         for value in node.values[1:]:
-            test = A.load(result) if isinstance(node.op, gast.And) else A.not_(A.load(result))
-            branch = gast.If(test=test, body=[A.assign(result, value, self._line)], orelse=[])
+            test = (
+                A.load(result)
+                if isinstance(node.op, gast.And)
+                else A.not_(A.load(result))
+            )
+            branch = gast.If(
+                test=test, body=[A.assign(result, value, self._line)], orelse=[]
+            )
             inner.append(branch)
             inner = branch.body
         return self.block(raw), A.load(result)
 
-    def expr_IfExp(self, node: gast.IfExp) -> Tuple[Stmts, gast.expr]:
+    def expr_IfExp(self, node: gast.IfExp) -> tuple[Stmts, gast.expr]:
         result = self.temp()
         raw = gast.If(
             test=node.test,
@@ -552,27 +605,27 @@ class Normalizer:
         A.copy_lineno(raw, self._line)
         return self.block([raw]), A.load(result)
 
-    def expr_Tuple(self, node: gast.Tuple) -> Tuple[Stmts, gast.expr]:
+    def expr_Tuple(self, node: gast.Tuple) -> tuple[Stmts, gast.expr]:
         pre, elts = self.atoms(node.elts)
         return pre, A.tuple_(elts)
 
-    def expr_List(self, node: gast.List) -> Tuple[Stmts, gast.expr]:
+    def expr_List(self, node: gast.List) -> tuple[Stmts, gast.expr]:
         pre, elts = self.atoms(node.elts)
         return pre, gast.List(elts=elts, ctx=gast.Load())
 
-    def expr_Dict(self, node: gast.Dict) -> Tuple[Stmts, gast.expr]:
+    def expr_Dict(self, node: gast.Dict) -> tuple[Stmts, gast.expr]:
         if any(k is None for k in node.keys):
             raise self.refuse("dict unpacking (**d) is not supported by s2s_ad", node)
         pre, keys = self.atoms(node.keys)
         pre2, values = self.atoms(node.values)
         return pre + pre2, gast.Dict(keys=keys, values=values)
 
-    def expr_Subscript(self, node: gast.Subscript) -> Tuple[Stmts, gast.expr]:
+    def expr_Subscript(self, node: gast.Subscript) -> tuple[Stmts, gast.expr]:
         pre, base = self.atom(node.value)
         pre2, index = self.index(node.slice)
         return pre + pre2, A.subscript(base, index)
 
-    def index(self, node: gast.expr) -> Tuple[Stmts, gast.expr]:
+    def index(self, node: gast.expr) -> tuple[Stmts, gast.expr]:
         if isinstance(node, gast.Tuple):
             pre: Stmts = []
             elts = []
@@ -594,17 +647,17 @@ class Normalizer:
             return pre, gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
         return self.atom(node)
 
-    def expr_Attribute(self, node: gast.Attribute) -> Tuple[Stmts, gast.expr]:
+    def expr_Attribute(self, node: gast.Attribute) -> tuple[Stmts, gast.expr]:
         pre, value = self.atom(node.value)
         return pre, A.attr(value, node.attr)
 
-    def expr_Lambda(self, node: gast.Lambda) -> Tuple[Stmts, gast.expr]:
+    def expr_Lambda(self, node: gast.Lambda) -> tuple[Stmts, gast.expr]:
         return [], node
 
-    def expr_JoinedStr(self, node: gast.AST) -> Tuple[Stmts, gast.expr]:
+    def expr_JoinedStr(self, node: gast.AST) -> tuple[Stmts, gast.expr]:
         return [], node
 
-    def expr_Call(self, node: gast.Call) -> Tuple[Stmts, gast.expr]:
+    def expr_Call(self, node: gast.Call) -> tuple[Stmts, gast.expr]:
         func = node.func
         if isinstance(func, gast.Name) and func.id in self.local_defs:
             return self.inline(self.local_defs[func.id], node)
@@ -627,7 +680,7 @@ class Normalizer:
             keywords.append(gast.keyword(arg=kw.arg, value=value))
         return pre, A.call(func, args, keywords)
 
-    def inline(self, fnode: gast.AST, call: gast.Call) -> Tuple[Stmts, gast.expr]:
+    def inline(self, fnode: gast.AST, call: gast.Call) -> tuple[Stmts, gast.expr]:
         """Inline a call to a lambda or a function defined in this function."""
         name = getattr(fnode, "name", "lambda")
         if name in self._inlining:
@@ -637,25 +690,31 @@ class Normalizer:
                 call,
             )
         args = fnode.args
-        params = [a.id for a in list(getattr(args, "posonlyargs", [])) + list(args.args)]
+        params = [
+            a.id for a in list(getattr(args, "posonlyargs", [])) + list(args.args)
+        ]
         defaults = dict(zip(params[len(params) - len(args.defaults) :], args.defaults))
         for arg, default in zip(args.kwonlyargs, args.kw_defaults):
             params.append(arg.id)
             if default is not None:
                 defaults[arg.id] = default
-        bound: Dict[str, gast.expr] = {}
+        bound: dict[str, gast.expr] = {}
         if len(call.args) > len(params) - len(args.kwonlyargs):
             raise self.refuse(f"too many arguments in call to {name!r}", call)
         for param, value in zip(params, call.args):
             bound[param] = value
         for kw in call.keywords:
             if kw.arg not in params or kw.arg in bound:
-                raise self.refuse(f"bad keyword argument {kw.arg!r} in call to {name!r}", call)
+                raise self.refuse(
+                    f"bad keyword argument {kw.arg!r} in call to {name!r}", call
+                )
             bound[kw.arg] = kw.value
         for param in params:
             if param not in bound:
                 if param not in defaults:
-                    raise self.refuse(f"missing argument {param!r} in call to {name!r}", call)
+                    raise self.refuse(
+                        f"missing argument {param!r} in call to {name!r}", call
+                    )
                 bound[param] = defaults[param]
         if isinstance(fnode, gast.Lambda):
             body: Stmts = [gast.Return(value=fnode.body)]
@@ -684,56 +743,70 @@ class Normalizer:
             self._line = saved_line
         return pre + core, result
 
-    def comprehension(self, node: gast.AST, make: str) -> Tuple[Stmts, gast.expr]:
+    def comprehension(self, node: gast.AST, make: str) -> tuple[Stmts, gast.expr]:
         result = self.temp()
-        mapping: Dict[str, str] = {}
+        mapping: dict[str, str] = {}
         for gen in node.generators:
             for name in sorted(A.names_stored(gen.target)):
                 mapping[name] = self.fresh_local(name)
         node = _rename(node, mapping)
         if make == "dict":
             inner: gast.stmt = A.assign(
-                A.subscript(A.load(result), node.key, gast.Store()), node.value, self._line
+                A.subscript(A.load(result), node.key, gast.Store()),
+                node.value,
+                self._line,
             )
             init: gast.expr = gast.Dict(keys=[], values=[])
         else:
-            inner = A.expr_stmt(A.call(A.attr(A.load(result), "append"), [node.elt]), self._line)
+            inner = A.expr_stmt(
+                A.call(A.attr(A.load(result), "append"), [node.elt]), self._line
+            )
             init = gast.List(elts=[], ctx=gast.Load())
         for gen in reversed(node.generators):
             if getattr(gen, "is_async", 0):
-                raise self.refuse("async comprehensions are not supported by s2s_ad", node)
+                raise self.refuse(
+                    "async comprehensions are not supported by s2s_ad", node
+                )
             for cond in reversed(gen.ifs):
                 inner = gast.If(test=cond, body=[inner], orelse=[])
-            inner = gast.For(target=gen.target, iter=gen.iter, body=[inner], orelse=[], type_comment=None)
+            inner = gast.For(
+                target=gen.target,
+                iter=gen.iter,
+                body=[inner],
+                orelse=[],
+                type_comment=None,
+            )
         A.copy_lineno(inner, self._line)
         raw = [A.assign(result, init, self._line), inner]
         return self.block(raw), A.load(result)
 
-    def expr_ListComp(self, node: gast.ListComp) -> Tuple[Stmts, gast.expr]:
+    def expr_ListComp(self, node: gast.ListComp) -> tuple[Stmts, gast.expr]:
         return self.comprehension(node, "list")
 
-    def expr_GeneratorExp(self, node: gast.GeneratorExp) -> Tuple[Stmts, gast.expr]:
+    def expr_GeneratorExp(self, node: gast.GeneratorExp) -> tuple[Stmts, gast.expr]:
         return self.comprehension(node, "list")
 
-    def expr_DictComp(self, node: gast.DictComp) -> Tuple[Stmts, gast.expr]:
+    def expr_DictComp(self, node: gast.DictComp) -> tuple[Stmts, gast.expr]:
         return self.comprehension(node, "dict")
 
 
-def _any(names: List[str]) -> gast.expr:
+def _any(names: list[str]) -> gast.expr:
     if len(names) == 1:
         return A.load(names[0])
     return gast.BoolOp(op=gast.Or(), values=[A.load(n) for n in names])
 
 
 def _is_docstring(stmt: gast.stmt) -> bool:
-    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant) and isinstance(
-        stmt.value.value, str
+    return (
+        isinstance(stmt, gast.Expr)
+        and isinstance(stmt.value, gast.Constant)
+        and isinstance(stmt.value.value, str)
     )
 
 
 def _walk_scope(body: Stmts):
     """Walk statements without entering nested functions or lambdas."""
-    todo: List[gast.AST] = list(reversed(body))
+    todo: list[gast.AST] = list(reversed(body))
     while todo:
         node = todo.pop()
         yield node

@@ -13,7 +13,7 @@ import inspect
 import math
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import gast
 import numpy as np
@@ -35,10 +35,33 @@ BINOPS = {
 UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 # NumPy functions returning lists/tuples: their adjoints are containers.
-_CONTAINER_RESULTS = {"split", "array_split", "hsplit", "vsplit", "dsplit", "meshgrid", "broadcast_arrays"}
+_CONTAINER_RESULTS = {
+    "split",
+    "array_split",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "meshgrid",
+    "broadcast_arrays",
+}
 _NUMERIC_METHODS = {
-    "sum", "mean", "max", "min", "prod", "dot", "reshape", "ravel", "flatten",
-    "transpose", "std", "var", "clip", "squeeze", "astype", "cumsum", "cumprod",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "prod",
+    "dot",
+    "reshape",
+    "ravel",
+    "flatten",
+    "transpose",
+    "std",
+    "var",
+    "clip",
+    "squeeze",
+    "astype",
+    "cumsum",
+    "cumprod",
 }
 
 
@@ -53,14 +76,14 @@ class Op:
 
     kind: str
     label: str = ""
-    rule: Optional[registry.Rule] = None
-    args: List[gast.expr] = field(default_factory=list)
-    keywords: Dict[str, gast.expr] = field(default_factory=dict)
+    rule: registry.Rule | None = None
+    args: list[gast.expr] = field(default_factory=list)
+    keywords: dict[str, gast.expr] = field(default_factory=dict)
     callee: Any = None
-    receiver: Optional[gast.expr] = None
+    receiver: gast.expr | None = None
     numeric: bool = False
 
-    def flow_names(self) -> List[str]:
+    def flow_names(self) -> list[str]:
         """Names whose adjoints this operation can contribute to."""
         if self.kind in ("nondiff",):
             return []
@@ -124,7 +147,9 @@ def classify(src: FunctionSource, value: gast.expr, local_names) -> Op:
         fn = UNARYOPS.get(type(value.op))
         if fn is None:
             return Op("nondiff")
-        return _rule_op(registry.lookup(fn), _op_symbol(value.op), [value.operand], {}, True)
+        return _rule_op(
+            registry.lookup(fn), _op_symbol(value.op), [value.operand], {}, True
+        )
     if isinstance(value, (gast.Compare, gast.BoolOp, gast.Lambda, gast.JoinedStr)):
         return Op("nondiff")
     if isinstance(value, gast.Subscript):
@@ -151,7 +176,13 @@ def _classify_call(src: FunctionSource, call: gast.Call, local_names) -> Op:
     func = call.func
     if isinstance(func, gast.Attribute) and A.root_name(func) in local_names:
         rule = registry.lookup_method(func.attr)
-        op = _rule_op(rule, "." + func.attr, list(call.args), keywords, func.attr in _NUMERIC_METHODS)
+        op = _rule_op(
+            rule,
+            "." + func.attr,
+            list(call.args),
+            keywords,
+            func.attr in _NUMERIC_METHODS,
+        )
         op.receiver = func.value
         if op.kind == "unknown":
             op.label = f"method .{func.attr}()"
@@ -166,10 +197,19 @@ def _classify_call(src: FunctionSource, call: gast.Call, local_names) -> Op:
         op = _rule_op(rule, label, list(call.args), keywords, numeric)
         return op
     if is_user_function(obj):
-        return Op("user", label=label, args=list(call.args), keywords=keywords, callee=obj)
+        return Op(
+            "user", label=label, args=list(call.args), keywords=keywords, callee=obj
+        )
     if inspect.isclass(obj) and not issubclass(obj, (int, float, np.generic)):
-        return Op("unknown", label=label_of(obj, label), args=list(call.args), keywords=keywords)
-    return Op("unknown", label=label_of(obj, label), args=list(call.args), keywords=keywords)
+        return Op(
+            "unknown",
+            label=label_of(obj, label),
+            args=list(call.args),
+            keywords=keywords,
+        )
+    return Op(
+        "unknown", label=label_of(obj, label), args=list(call.args), keywords=keywords
+    )
 
 
 def _numeric_callable(obj: Any) -> bool:
@@ -184,19 +224,32 @@ def _numeric_callable(obj: Any) -> bool:
 
 
 def _rule_op(
-    rule: Optional[registry.Rule], label: str, args: List[gast.expr], keywords: Dict[str, gast.expr], numeric: bool
+    rule: registry.Rule | None,
+    label: str,
+    args: list[gast.expr],
+    keywords: dict[str, gast.expr],
+    numeric: bool,
 ) -> Op:
     if rule is None:
         return Op("unknown", label=label, args=args, keywords=keywords)
     if rule.nondifferentiable:
         return Op("nondiff", label=label)
-    return Op("rule", label=label, rule=rule, args=args, keywords=keywords, numeric=numeric)
+    return Op(
+        "rule", label=label, rule=rule, args=args, keywords=keywords, numeric=numeric
+    )
 
 
 def _op_symbol(op: gast.AST) -> str:
     symbols = {
-        gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
-        gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%", gast.USub: "unary -",
+        gast.Add: "+",
+        gast.Sub: "-",
+        gast.Mult: "*",
+        gast.Div: "/",
+        gast.Pow: "**",
+        gast.MatMult: "@",
+        gast.FloorDiv: "//",
+        gast.Mod: "%",
+        gast.USub: "unary -",
         gast.UAdd: "unary +",
     }
     return f"operator {symbols.get(type(op), type(op).__name__)}"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy as copy_module
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable
 
 import gast
 
@@ -36,7 +36,14 @@ from s2s_ad.reverse import (
     reverse_reads,
     tidy_comments,
 )
-from s2s_ad.source import _MISSING, FunctionSource, Namespace, _cells, load, make_function_def
+from s2s_ad.source import (
+    _MISSING,
+    FunctionSource,
+    Namespace,
+    _cells,
+    load,
+    make_function_def,
+)
 
 
 @dataclass
@@ -46,12 +53,12 @@ class Unit:
     func: Callable[..., Any]
     src: FunctionSource
     role: str  # "top" or "callee"
-    names: Dict[str, str]  # "grad" | "fwd" | "rev" -> generated function name
-    params: List[str]
+    names: dict[str, str]  # "grad" | "fwd" | "rev" -> generated function name
+    params: list[str]
     namer: Namer
-    injections: Dict[str, Any] = field(default_factory=dict)
-    refs: Dict[str, Tuple[int, str]] = field(default_factory=dict)
-    local_names: Set[str] = field(default_factory=set)
+    injections: dict[str, Any] = field(default_factory=dict)
+    refs: dict[str, tuple[int, str]] = field(default_factory=dict)
+    local_names: set[str] = field(default_factory=set)
     text: str = ""
     code: Any = None
 
@@ -89,25 +96,29 @@ class Unit:
 class Artifact:
     """Generated code for a top function and its callees, ready to bind."""
 
-    units: List[Unit]
+    units: list[Unit]
     source: str
-    wrt: Tuple[str, ...]
+    wrt: tuple[str, ...]
 
 
 class Program:
     """Builds the generated functions for one (function, wrt) request."""
 
-    def __init__(self, func: Callable[..., Any], wrt: Tuple[str, ...], src: FunctionSource) -> None:
+    def __init__(
+        self, func: Callable[..., Any], wrt: tuple[str, ...], src: FunctionSource
+    ) -> None:
         self.wrt = wrt
-        self.units: List[Unit] = []
-        self.index: Dict[Tuple[int, str], int] = {}
-        self._todo: List[int] = []
+        self.units: list[Unit] = []
+        self.index: dict[tuple[int, str], int] = {}
+        self._todo: list[int] = []
         top = self._new_unit(func, "top", src)
         self._transform(top)
         while self._todo:
             self._transform(self.units[self._todo.pop(0)])
 
-    def _new_unit(self, func: Callable[..., Any], role: str, src: Optional[FunctionSource] = None) -> Unit:
+    def _new_unit(
+        self, func: Callable[..., Any], role: str, src: FunctionSource | None = None
+    ) -> Unit:
         src = src or load(func)
         fence.check(src)
         namer = Namer(A.all_names(src.node))
@@ -115,16 +126,21 @@ class Program:
         if role == "top":
             names = {"grad": namer.exact_or_fresh(f"grad_{name}")}
         else:
-            names = {"fwd": namer.exact_or_fresh(f"fwd_{name}"), "rev": namer.exact_or_fresh(f"rev_{name}")}
-        params = [a.id for a in src.node.args.args] + [a.id for a in src.node.args.kwonlyargs]
+            names = {
+                "fwd": namer.exact_or_fresh(f"fwd_{name}"),
+                "rev": namer.exact_or_fresh(f"rev_{name}"),
+            }
+        params = [a.id for a in src.node.args.args] + [
+            a.id for a in src.node.args.kwonlyargs
+        ]
         unit = Unit(func, src, role, names, params, namer)
         unit.local_names = A.names_stored(src.node)
         self.index[(id(func), role)] = len(self.units)
         self.units.append(unit)
         return unit
 
-    def callee_names(self, caller: Unit) -> Callable[[Any], Tuple[str, str, List[str]]]:
-        def names(func: Any) -> Tuple[str, str, List[str]]:
+    def callee_names(self, caller: Unit) -> Callable[[Any], tuple[str, str, list[str]]]:
+        def names(func: Any) -> tuple[str, str, list[str]]:
             key = (id(func), "callee")
             if key not in self.index:
                 self._new_unit(func, "callee")
@@ -142,9 +158,15 @@ class Program:
         nf = normalize(src, unit.namer)
         wrt = set(self.wrt) if unit.role == "top" else set(unit.params)
         activity = analyze(src, nf, wrt)
-        comments: List[str] = []
+        comments: list[str] = []
         builder = ReverseBuilder(
-            src, nf, activity, unit.namer, comments, unit.global_name, self.callee_names(unit)
+            src,
+            nf,
+            activity,
+            unit.namer,
+            comments,
+            unit.global_name,
+            self.callee_names(unit),
         )
         fwd, rev = builder.block(nf.body)
         result = nf.result
@@ -155,36 +177,59 @@ class Program:
         drop_empty_pairs(builder, fwd, rev)
         tidy_comments(rev)
         rt = builder.rt
-        prologue: List[gast.stmt] = []
+        prologue: list[gast.stmt] = []
         for param in sorted(activity.mutated_params):
             # The user's arguments are never mutated, by either sweep.
             prologue.append(A.assign(param, A.call(rt("copy_arg"), [A.load(param)])))
         result_name = result.id if isinstance(result, gast.Name) else None
         result_active = result_name in activity.active
         if unit.role == "top":
-            defs = self._assemble_top(unit, builder, fwd, rev, prologue, pushed, result, result_active, comments)
+            defs = self._assemble_top(
+                unit,
+                builder,
+                fwd,
+                rev,
+                prologue,
+                pushed,
+                result,
+                result_active,
+                comments,
+            )
         else:
             locals_read = sorted(n for n in reads if n in nf.locals)
             defs = self._assemble_callee(
-                unit, builder, fwd, rev, prologue, pushed, result, result_active, locals_read, comments
+                unit,
+                builder,
+                fwd,
+                rev,
+                prologue,
+                pushed,
+                result,
+                result_active,
+                locals_read,
+                comments,
             )
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
-    def _inits(self, names, unit: Unit, value: Any) -> List[gast.stmt]:
+    def _inits(self, names, unit: Unit, value: Any) -> list[gast.stmt]:
         return [A.assign(n, A.const(value)) for n in sorted(names)]
 
-    def _adjoint_inits(self, builder: ReverseBuilder, skip: Optional[str]) -> List[gast.stmt]:
+    def _adjoint_inits(
+        self, builder: ReverseBuilder, skip: str | None
+    ) -> list[gast.stmt]:
         return [
             A.assign(bar, A.const(0.0))
             for name, bar in sorted(builder.adjoints.items(), key=lambda kv: kv[1])
             if name != skip
         ]
 
-    def _assemble_top(self, unit, builder, fwd, rev, prologue, pushed, result, result_active, comments):
+    def _assemble_top(
+        self, unit, builder, fwd, rev, prologue, pushed, result, result_active, comments
+    ):
         params = unit.params
         seed = unit.namer.exact_or_fresh("seed")
         rt = builder.rt
-        body: List[gast.stmt] = list(prologue)
+        body: list[gast.stmt] = list(prologue)
         body += self._inits(pushed - set(params), unit, None)
         body.append(builder.comment("forward sweep", True))
         if builder.uses_trace:
@@ -192,7 +237,9 @@ class Program:
         body += fwd
         seeded = A.call(rt("seed"), [copy_module.deepcopy(result), A.load(seed)])
         if result_active:
-            body.append(builder.comment("reverse sweep: seed the adjoint of the result", True))
+            body.append(
+                builder.comment("reverse sweep: seed the adjoint of the result", True)
+            )
             body.append(A.assign(builder.adj(result.id), seeded))
         else:
             body.append(A.expr_stmt(seeded))
@@ -203,15 +250,29 @@ class Program:
             bar = builder.adjoints.get(name)
             g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
             grads.append(A.call(rt("finalize"), [A.load(name), g]))
-        body.append(gast.Return(value=A.tuple_([copy_module.deepcopy(result), A.tuple_(grads)])))
+        body.append(
+            gast.Return(value=A.tuple_([copy_module.deepcopy(result), A.tuple_(grads)]))
+        )
         fdef = make_function_def(unit.names["grad"], params + [seed], body)
         fdef.args.defaults = [A.const(None)]
         return [fdef]
 
-    def _assemble_callee(self, unit, builder, fwd, rev, prologue, pushed, result, result_active, locals_read, comments):
+    def _assemble_callee(
+        self,
+        unit,
+        builder,
+        fwd,
+        rev,
+        prologue,
+        pushed,
+        result,
+        result_active,
+        locals_read,
+        comments,
+    ):
         params = unit.params
         trace = builder.trace
-        body: List[gast.stmt] = list(prologue)
+        body: list[gast.stmt] = list(prologue)
         needed = (pushed | set(locals_read)) - set(params)
         body += self._inits(needed, unit, None)
         body += fwd
@@ -221,8 +282,12 @@ class Program:
         body.append(gast.Return(value=copy_module.deepcopy(result)))
         fwd_def = make_function_def(unit.names["fwd"], [trace] + params, body)
 
-        result_bar = builder.adj(result.id) if result_active else unit.namer.exact_or_fresh("result_bar")
-        rbody: List[gast.stmt] = []
+        result_bar = (
+            builder.adj(result.id)
+            if result_active
+            else unit.namer.exact_or_fresh("result_bar")
+        )
+        rbody: list[gast.stmt] = []
         if locals_read:
             target = A.tuple_([A.store(n) for n in locals_read], gast.Store())
             rbody.append(A.assign(target, builder.pop()))
@@ -231,7 +296,9 @@ class Program:
         grads = []
         for name in params:
             bar = builder.adjoints.get(name)
-            grads.append(A.load(bar) if bar and name in builder.act.active else A.const(0.0))
+            grads.append(
+                A.load(bar) if bar and name in builder.act.active else A.const(0.0)
+            )
         rbody.append(gast.Return(value=A.tuple_(grads)))
         rev_def = make_function_def(unit.names["rev"], [trace, result_bar], rbody)
         return [fwd_def, rev_def]
@@ -247,7 +314,7 @@ class Program:
 
 def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
     """Live generated functions, with the top one bound to ``top``'s globals."""
-    spaces: List[Namespace] = []
+    spaces: list[Namespace] = []
     for i, unit in enumerate(artifact.units):
         func = top if i == 0 else unit.func
         ns = Namespace(func.__globals__, _cells(func))

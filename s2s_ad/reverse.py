@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable
 
 import gast
 
@@ -37,7 +37,7 @@ from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
 from s2s_ad.templates import BindError, bind, instantiate
 
-Stmts = List[gast.stmt]
+Stmts = list[gast.stmt]
 
 PUSH = "__s2s_push__"
 RESTORE = "__s2s_restore__"
@@ -46,14 +46,29 @@ RESTORE_SLOT = "__s2s_restore_slot__"
 UNAPPEND = "__s2s_unappend__"
 COMMENT = "__s2s_comment_{}__"
 
-_MUTATING_METHODS = {"extend", "insert", "pop", "remove", "update", "sort", "reverse", "fill", "clear", "setdefault", "popitem", "resize", "put", "itemset"}
+_MUTATING_METHODS = {
+    "extend",
+    "insert",
+    "pop",
+    "remove",
+    "update",
+    "sort",
+    "reverse",
+    "fill",
+    "clear",
+    "setdefault",
+    "popitem",
+    "resize",
+    "put",
+    "itemset",
+}
 
 
 def _marker(kind: str, *args: gast.expr) -> gast.Expr:
     return A.expr_stmt(A.call(A.load(kind), args))
 
 
-def marker_kind(stmt: gast.stmt) -> Optional[str]:
+def marker_kind(stmt: gast.stmt) -> str | None:
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
         func = stmt.value.func
         if isinstance(func, gast.Name) and func.id.startswith("__s2s_"):
@@ -74,7 +89,7 @@ class Pair:
     """A reverse construct and the bookkeeping that exists only to serve it."""
 
     rev: gast.stmt
-    extras: List[gast.stmt] = field(default_factory=list)
+    extras: list[gast.stmt] = field(default_factory=list)
 
 
 class ReverseBuilder:
@@ -86,9 +101,9 @@ class ReverseBuilder:
         nf: NormalizedFunction,
         activity: Activity,
         namer: Namer,
-        comments: List[str],
+        comments: list[str],
         global_name: Callable[[str, Any], str],
-        callee_names: Callable[[Any], Tuple[str, str, List[str]]],
+        callee_names: Callable[[Any], tuple[str, str, list[str]]],
     ) -> None:
         self.src = src
         self.nf = nf
@@ -97,8 +112,8 @@ class ReverseBuilder:
         self.comments = comments
         self.global_name = global_name
         self.callee_names = callee_names
-        self.adjoints: Dict[str, str] = {}
-        self.pairs: List[Pair] = []
+        self.adjoints: dict[str, str] = {}
+        self.pairs: list[Pair] = []
         self.trace = namer.exact_or_fresh("trace")
         self.uses_trace = False
 
@@ -127,7 +142,7 @@ class ReverseBuilder:
         kind = "h" if header else "s"
         return A.expr_stmt(A.load(COMMENT.format(f"{kind}{len(self.comments) - 1}")))
 
-    def accumulate(self, target: gast.expr, value: gast.expr) -> Optional[gast.stmt]:
+    def accumulate(self, target: gast.expr, value: gast.expr) -> gast.stmt | None:
         if not self.act.is_active(target):
             return None
         name = target.id
@@ -140,9 +155,9 @@ class ReverseBuilder:
 
     # -- blocks ----------------------------------------------------------
 
-    def block(self, stmts: Stmts) -> Tuple[Stmts, Stmts]:
+    def block(self, stmts: Stmts) -> tuple[Stmts, Stmts]:
         fwd: Stmts = []
-        parts: List[Tuple[gast.stmt, Stmts]] = []
+        parts: list[tuple[gast.stmt, Stmts]] = []
         for stmt in stmts:
             f, r = self.stmt(stmt)
             for node in f + r:
@@ -157,12 +172,16 @@ class ReverseBuilder:
             line = getattr(stmt, "lineno", None)
             if line != last_line and any(not marker_kind(x) for x in r):
                 text = self.src.line(line).strip()
-                rev.append(self.comment(f"line {line}: {text}" if text else f"line {line}", True))
+                rev.append(
+                    self.comment(
+                        f"line {line}: {text}" if text else f"line {line}", True
+                    )
+                )
                 last_line = line
             rev += r
         return fwd, rev
 
-    def stmt(self, stmt: gast.stmt) -> Tuple[Stmts, Stmts]:
+    def stmt(self, stmt: gast.stmt) -> tuple[Stmts, Stmts]:
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name):
@@ -185,7 +204,7 @@ class ReverseBuilder:
 
     # -- assignments -----------------------------------------------------
 
-    def assign_name(self, stmt: gast.Assign, name: str) -> Tuple[Stmts, Stmts]:
+    def assign_name(self, stmt: gast.Assign, name: str) -> tuple[Stmts, Stmts]:
         value = stmt.value
         op = O.classify(self.src, value, self.nf.locals)
         fwd_stmt: gast.stmt = stmt
@@ -232,22 +251,37 @@ class ReverseBuilder:
             try:
                 bound = bind(template, op.args, op.keywords, op.receiver)
                 return instantiate(
-                    template, bound, A.load(name), bar, self.accumulate, self.global_name, self.namer
+                    template,
+                    bound,
+                    A.load(name),
+                    bar,
+                    self.accumulate,
+                    self.global_name,
+                    self.namer,
                 )
             except BindError as exc:
                 raise self.src.error(
-                    TransformError, f"cannot apply the derivative rule of {op.label}: {exc}", stmt
+                    TransformError,
+                    f"cannot apply the derivative rule of {op.label}: {exc}",
+                    stmt,
                 ) from None
         if op.kind == "subscript":
             base = op.args[0]
             if not self.act.is_active(base):
                 return []
             base_bar = self.adj(base.id)
-            call = A.call(self.rt("add_at"), [A.load(base_bar), base, A.index_value(value.slice), A.load(bar)])
+            call = A.call(
+                self.rt("add_at"),
+                [A.load(base_bar), base, A.index_value(value.slice), A.load(bar)],
+            )
             return [A.assign(base_bar, call)]
         if op.kind == "display":
             out = []
-            keys = value.keys if isinstance(value, gast.Dict) else [A.const(k) for k in range(len(value.elts))]
+            keys = (
+                value.keys
+                if isinstance(value, gast.Dict)
+                else [A.const(k) for k in range(len(value.elts))]
+            )
             for key, elt in zip(keys, op.args):
                 item = A.call(self.rt("getitem_adj"), [A.load(bar), copy.deepcopy(key)])
                 acc = self.accumulate(elt, item)
@@ -258,24 +292,41 @@ class ReverseBuilder:
             self.check_flow(stmt, op)
         return []
 
-    def user_call(self, stmt: gast.Assign, op: O.Op, name: str) -> Tuple[gast.expr, Stmts]:
+    def user_call(
+        self, stmt: gast.Assign, op: O.Op, name: str
+    ) -> tuple[gast.expr, Stmts]:
         fwd_name, rev_name, params = self.callee_names(op.callee)
         try:
             bound = inspect.signature(op.callee).bind(*op.args, **op.keywords)
         except TypeError as exc:
-            raise self.src.error(TransformError, f"bad call to {op.label}: {exc}", stmt) from None
+            raise self.src.error(
+                TransformError, f"bad call to {op.label}: {exc}", stmt
+            ) from None
         call = stmt.value
         self.uses_trace = True
-        fwd_value = A.call(A.load(fwd_name), [A.load(self.trace)] + list(call.args), list(call.keywords))
+        fwd_value = A.call(
+            A.load(fwd_name),
+            [A.load(self.trace)] + list(call.args),
+            list(call.keywords),
+        )
         parts = self.namer.fresh(f"{getattr(op.callee, '__name__', 'call')}_bars")
-        rev: Stmts = [A.assign(parts, A.call(A.load(rev_name), [A.load(self.trace), A.load(self.adj(name))]))]
+        rev: Stmts = [
+            A.assign(
+                parts,
+                A.call(A.load(rev_name), [A.load(self.trace), A.load(self.adj(name))]),
+            )
+        ]
         for param, atom in bound.arguments.items():
-            acc = self.accumulate(atom, A.subscript(A.load(parts), A.const(params.index(param))))
+            acc = self.accumulate(
+                atom, A.subscript(A.load(parts), A.const(params.index(param)))
+            )
             if acc is not None:
                 rev.append(acc)
         return fwd_value, rev
 
-    def assign_slot(self, stmt: gast.Assign, target: gast.Subscript) -> Tuple[Stmts, Stmts]:
+    def assign_slot(
+        self, stmt: gast.Assign, target: gast.Subscript
+    ) -> tuple[Stmts, Stmts]:
         base = target.value
         index = target.slice
         value = stmt.value
@@ -286,12 +337,16 @@ class ReverseBuilder:
             acc = self.accumulate(value, A.call(self.rt("unbroadcast"), [slot, value]))
             if acc is not None:
                 rev.append(acc)
-            rev.append(A.assign(bar, A.call(self.rt("zero_at"), [A.load(bar), A.index_value(index)])))
+            rev.append(
+                A.assign(
+                    bar, A.call(self.rt("zero_at"), [A.load(bar), A.index_value(index)])
+                )
+            )
             rev = [self.primal_comment(stmt)] + rev
         fwd = [_marker(PUSH_SLOT, base, copy.deepcopy(index)), stmt]
         return fwd, rev + [_marker(RESTORE_SLOT, base, copy.deepcopy(index))]
 
-    def expr_stmt(self, stmt: gast.Expr) -> Tuple[Stmts, Stmts]:
+    def expr_stmt(self, stmt: gast.Expr) -> tuple[Stmts, Stmts]:
         call = stmt.value
         func = call.func
         if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name):
@@ -302,7 +357,10 @@ class ReverseBuilder:
                     bar = self.adj(owner)
                     item = self.namer.fresh("item_bar")
                     target = A.tuple_([A.store(bar), A.store(item)], gast.Store())
-                    rev = [self.primal_comment(stmt), A.assign(target, A.call(self.rt("pop_adj"), [A.load(bar)]))]
+                    rev = [
+                        self.primal_comment(stmt),
+                        A.assign(target, A.call(self.rt("pop_adj"), [A.load(bar)])),
+                    ]
                     acc = self.accumulate(call.args[0], A.load(item))
                     if acc is not None:
                         rev.append(acc)
@@ -318,8 +376,12 @@ class ReverseBuilder:
 
     # -- control flow ----------------------------------------------------
 
-    def if_stmt(self, stmt: gast.If) -> Tuple[Stmts, Stmts]:
-        if len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Break) and not stmt.orelse:
+    def if_stmt(self, stmt: gast.If) -> tuple[Stmts, Stmts]:
+        if (
+            len(stmt.body) == 1
+            and isinstance(stmt.body[0], gast.Break)
+            and not stmt.orelse
+        ):
             return [stmt], []
         fb, rb = self.block(stmt.body)
         fo, ro = self.block(stmt.orelse)
@@ -345,7 +407,7 @@ class ReverseBuilder:
             and isinstance(last.body[0], gast.Break)
         )
 
-    def for_stmt(self, stmt: gast.For) -> Tuple[Stmts, Stmts]:
+    def for_stmt(self, stmt: gast.For) -> tuple[Stmts, Stmts]:
         var = stmt.target.id
         fb, rb = self.block(stmt.body)
         iterable = copy.deepcopy(stmt.iter)
@@ -356,14 +418,21 @@ class ReverseBuilder:
         if self._has_exit(stmt.body):
             counter = self.namer.fresh("n_iter")
             init = A.assign(counter, A.const(0))
-            incr = A.assign(counter, gast.BinOp(left=A.load(counter), op=gast.Add(), right=A.const(1)))
+            incr = A.assign(
+                counter,
+                gast.BinOp(left=A.load(counter), op=gast.Add(), right=A.const(1)),
+            )
             save = self.push(A.load(counter))
             restore = A.assign(counter, self.pop())
             fb = [incr] + fb
             pre, post, rev_pre = [init], [save], [restore]
             extras = [init, incr, save, restore]
-            iterable = A.subscript(iterable, gast.Slice(lower=None, upper=A.load(counter), step=None))
-        fwd_loop = gast.For(target=A.store(var), iter=stmt.iter, body=fb, orelse=[], type_comment=None)
+            iterable = A.subscript(
+                iterable, gast.Slice(lower=None, upper=A.load(counter), step=None)
+            )
+        fwd_loop = gast.For(
+            target=A.store(var), iter=stmt.iter, body=fb, orelse=[], type_comment=None
+        )
         rev_loop = gast.For(
             target=A.store(var),
             iter=A.call(A.load("reversed"), [iterable]),
@@ -376,11 +445,13 @@ class ReverseBuilder:
         rev = rev_pre + [rev_loop, _marker(RESTORE, A.load(var))]
         return fwd, rev
 
-    def while_stmt(self, stmt: gast.While) -> Tuple[Stmts, Stmts]:
+    def while_stmt(self, stmt: gast.While) -> tuple[Stmts, Stmts]:
         fb, rb = self.block(stmt.body)
         counter = self.namer.fresh("n_iter")
         init = A.assign(counter, A.const(0))
-        incr = A.assign(counter, gast.BinOp(left=A.load(counter), op=gast.Add(), right=A.const(1)))
+        incr = A.assign(
+            counter, gast.BinOp(left=A.load(counter), op=gast.Add(), right=A.const(1))
+        )
         save = self.push(A.load(counter))
         restore = A.assign(counter, self.pop())
         loop_var = self.namer.exact_or_fresh("_")
@@ -399,10 +470,10 @@ class ReverseBuilder:
 # -- to-be-recorded: resolving the markers -----------------------------------
 
 
-def reverse_reads(rev: Stmts) -> Set[str]:
+def reverse_reads(rev: Stmts) -> set[str]:
     """Primal names the reverse sweep reads (markers excluded)."""
-    found: Set[str] = set()
-    todo: List[gast.AST] = list(rev)
+    found: set[str] = set()
+    todo: list[gast.AST] = list(rev)
     while todo:
         node = todo.pop()
         if isinstance(node, gast.stmt) and marker_kind(node):
@@ -413,7 +484,9 @@ def reverse_reads(rev: Stmts) -> Set[str]:
     return found
 
 
-def resolve_markers(builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: Set[str]) -> Set[str]:
+def resolve_markers(
+    builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: set[str]
+) -> set[str]:
     """Turn kept markers into pushes/pops; drop the others.
 
     A variable's old value is saved only if the reverse sweep reads it and it
@@ -421,7 +494,7 @@ def resolve_markers(builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: Set[
     (they must exist before their first push).
     """
     act = builder.act
-    pushed: Set[str] = set()
+    pushed: set[str] = set()
     copy_name = builder.global_name("copy", copy)
 
     def rewrite(stmts: Stmts) -> Stmts:
@@ -436,7 +509,9 @@ def resolve_markers(builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: Set[
                 continue
             args = stmt.value.args
             name = args[0].id
-            keep = name in reads and (kind not in (PUSH, RESTORE) or act.overwritten(name))
+            keep = name in reads and (
+                kind not in (PUSH, RESTORE) or act.overwritten(name)
+            )
             if not keep:
                 continue
             new: gast.stmt
@@ -449,7 +524,9 @@ def resolve_markers(builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: Set[
                 old = A.subscript(A.load(name), args[1])
                 new = builder.push(A.call(A.attr(A.load(copy_name), "copy"), [old]))
             elif kind == RESTORE_SLOT:
-                new = A.assign(A.subscript(A.load(name), args[1], gast.Store()), builder.pop())
+                new = A.assign(
+                    A.subscript(A.load(name), args[1], gast.Store()), builder.pop()
+                )
             else:  # UNAPPEND
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
             A.copy_lineno(new, stmt)
@@ -463,10 +540,12 @@ def resolve_markers(builder: ReverseBuilder, fwd: Stmts, rev: Stmts, reads: Set[
 
 def drop_empty_pairs(builder: ReverseBuilder, fwd: Stmts, rev: Stmts) -> None:
     """Remove reverse loops/branches with nothing to do, and their bookkeeping."""
-    deleted: Set[int] = set()
+    deleted: set[int] = set()
 
     def empty(stmts: Stmts) -> bool:
-        return all(isinstance(s, gast.Pass) or is_comment(s) or id(s) in deleted for s in stmts)
+        return all(
+            isinstance(s, gast.Pass) or is_comment(s) or id(s) in deleted for s in stmts
+        )
 
     for pair in builder.pairs:
         body = getattr(pair.rev, "body", [])
@@ -482,7 +561,7 @@ def drop_empty_pairs(builder: ReverseBuilder, fwd: Stmts, rev: Stmts) -> None:
     rev[:] = _filter(rev, deleted)
 
 
-def _filter(stmts: Stmts, deleted: Set[int]) -> Stmts:
+def _filter(stmts: Stmts, deleted: set[int]) -> Stmts:
     out = []
     for stmt in stmts:
         if id(stmt) in deleted:
@@ -515,8 +594,10 @@ def tidy_comments(stmts: Stmts) -> Stmts:
             if not is_comment(stmt):
                 continue
             nxt = stmts[i + 1] if i + 1 < len(stmts) else None
-            if nxt is None or (is_comment(nxt) and _is_header(nxt)) or (
-                is_comment(nxt) and not _is_header(stmt) and not _is_header(nxt)
+            if (
+                nxt is None
+                or (is_comment(nxt) and _is_header(nxt))
+                or (is_comment(nxt) and not _is_header(stmt) and not _is_header(nxt))
             ):
                 del stmts[i]
                 changed = True

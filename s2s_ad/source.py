@@ -15,7 +15,7 @@ import inspect
 import linecache
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable
 
 import gast
 
@@ -34,7 +34,7 @@ class Namespace(dict):
     seen, exactly as by the original function.
     """
 
-    def __init__(self, user_globals: Dict[str, Any], cells: Dict[str, Any]) -> None:
+    def __init__(self, user_globals: dict[str, Any], cells: dict[str, Any]) -> None:
         super().__init__()
         self.user_globals = user_globals
         self.cells = cells
@@ -65,22 +65,22 @@ class Namespace(dict):
 class FunctionSource:
     """A user function ready for transformation."""
 
-    func: Optional[Callable[..., Any]]
+    func: Callable[..., Any] | None
     name: str
     node: gast.FunctionDef
     filename: str
-    lines: List[str]
+    lines: list[str]
     namespace: Namespace
     text: str
     digest: str = field(default="")
 
-    def line(self, lineno: Optional[int]) -> str:
+    def line(self, lineno: int | None) -> str:
         if lineno is None or not (1 <= lineno <= len(self.lines)):
             return ""
         return self.lines[lineno - 1].rstrip("\n")
 
     def error(
-        self, cls: type, message: str, node: Optional[gast.AST] = None
+        self, cls: type, message: str, node: gast.AST | None = None
     ) -> TransformError:
         lineno = getattr(node, "lineno", None) if node is not None else None
         if lineno is None:
@@ -88,7 +88,7 @@ class FunctionSource:
         return cls(message, self.filename, lineno, self.line(lineno), self.name)
 
 
-def _cells(func: Callable[..., Any]) -> Dict[str, Any]:
+def _cells(func: Callable[..., Any]) -> dict[str, Any]:
     code = func.__code__
     closure = func.__closure__ or ()
     return dict(zip(code.co_freevars, closure))
@@ -140,10 +140,12 @@ def load(func: Callable[..., Any]) -> FunctionSource:
     all_lines = linecache.getlines(filename) or lines
     namespace = Namespace(func.__globals__, _cells(func))
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return FunctionSource(func, name, node, filename, all_lines, namespace, text, digest)
+    return FunctionSource(
+        func, name, node, filename, all_lines, namespace, text, digest
+    )
 
 
-def _find_def(tree: gast.Module, func: Callable[..., Any]) -> Optional[gast.FunctionDef]:
+def _find_def(tree: gast.Module, func: Callable[..., Any]) -> gast.FunctionDef | None:
     """The def (or lambda, turned into a def) in ``tree`` that made ``func``."""
     first = tree.body[0] if tree.body else None
     if isinstance(first, gast.FunctionDef) and first.name == func.__name__:
@@ -169,7 +171,7 @@ def _find_def(tree: gast.Module, func: Callable[..., Any]) -> Optional[gast.Func
     return None
 
 
-def _arg_names(args: gast.arguments) -> List[str]:
+def _arg_names(args: gast.arguments) -> list[str]:
     names = [a.id for a in list(getattr(args, "posonlyargs", [])) + list(args.args)]
     if args.vararg is not None:
         names.append(args.vararg.id)
@@ -179,17 +181,22 @@ def _arg_names(args: gast.arguments) -> List[str]:
     return names
 
 
-def _type_params() -> Dict[str, Any]:
+def _type_params() -> dict[str, Any]:
     """gast >= 0.6 FunctionDef has a type_params field."""
     if "type_params" in gast.FunctionDef._fields:
         return {"type_params": []}
     return {}
 
 
-def make_function_def(name: str, params: List[str], body: List[gast.stmt]) -> gast.FunctionDef:
+def make_function_def(
+    name: str, params: list[str], body: list[gast.stmt]
+) -> gast.FunctionDef:
     """A FunctionDef with plain positional parameters."""
     args = gast.arguments(
-        args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None) for p in params],
+        args=[
+            gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
+            for p in params
+        ],
         posonlyargs=[],
         vararg=None,
         kwonlyargs=[],

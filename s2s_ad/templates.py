@@ -10,7 +10,7 @@ carries no gradient; if nothing is accumulated, nothing is emitted.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Union
 
 import gast
 
@@ -18,7 +18,7 @@ from s2s_ad import astutil as A
 from s2s_ad.naming import Namer
 from s2s_ad.rules.registry import Template
 
-Bound = Dict[str, Union[gast.expr, List[gast.expr]]]
+Bound = dict[str, Union[gast.expr, list[gast.expr]]]
 
 
 class BindError(Exception):
@@ -27,9 +27,9 @@ class BindError(Exception):
 
 def bind(
     template: Template,
-    args: List[gast.expr],
-    keywords: Dict[str, gast.expr],
-    receiver: Optional[gast.expr] = None,
+    args: list[gast.expr],
+    keywords: dict[str, gast.expr],
+    receiver: gast.expr | None = None,
 ) -> Bound:
     """Bind call arguments (ASTs) to the template parameters, like a call."""
     bound: Bound = {}
@@ -43,7 +43,9 @@ def bind(
         bound[name] = value
     extra = args[len(positional) :]
     if extra and not varargs:
-        raise BindError(f"takes {len(positional)} positional arguments but {len(args)} were given")
+        raise BindError(
+            f"takes {len(positional)} positional arguments but {len(args)} were given"
+        )
     if varargs:
         bound[varargs[0]] = extra
     for key, value in keywords.items():
@@ -61,8 +63,15 @@ def bind(
 
 
 class _Substitute(gast.NodeTransformer):
-    def __init__(self, template: Template, bound: Bound, result: gast.expr, result_adj: str,
-                 temps: Dict[str, str], global_name: Callable[[str, Any], str]) -> None:
+    def __init__(
+        self,
+        template: Template,
+        bound: Bound,
+        result: gast.expr,
+        result_adj: str,
+        temps: dict[str, str],
+        global_name: Callable[[str, Any], str],
+    ) -> None:
         self.t = template
         self.bound = bound
         self.result = result
@@ -100,18 +109,18 @@ def instantiate(
     bound: Bound,
     result: gast.expr,
     result_adj: str,
-    accumulate: Callable[[gast.expr, gast.expr], Optional[gast.stmt]],
+    accumulate: Callable[[gast.expr, gast.expr], gast.stmt | None],
     global_name: Callable[[str, Any], str],
     namer: Namer,
-) -> List[gast.stmt]:
+) -> list[gast.stmt]:
     """Adjoint statements for one call; see the module docstring."""
-    temps: Dict[str, str] = {}
+    temps: dict[str, str] = {}
     for stmt in template.body:
         for name in sorted(A.names_stored(stmt)):
             if name not in temps:
                 temps[name] = namer.fresh(name)
     sub = _Substitute(template, bound, result, result_adj, temps, global_name)
-    out: List[gast.stmt] = []
+    out: list[gast.stmt] = []
     accumulated = False
     for stmt in template.body:
         if (
@@ -122,7 +131,9 @@ def instantiate(
         ):
             key = stmt.target.slice
             if not isinstance(key, gast.Name) or key.id not in bound:
-                raise BindError(f"template {template.origin}: d[...] of a non-parameter")
+                raise BindError(
+                    f"template {template.origin}: d[...] of a non-parameter"
+                )
             value = sub.visit(copy.deepcopy(stmt.value))
             target = bound[key.id]
             if isinstance(target, list):

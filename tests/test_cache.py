@@ -65,7 +65,10 @@ def test_editing_a_helper_source_transforms_again(module_dir):
     helper = module_dir / "cache_helper_mod.py"
     _write(helper, "def h(x):\n    return 2.0 * x\n")
     user = module_dir / "cache_user_mod.py"
-    _write(user, "import cache_helper_mod\n\ndef f(x):\n    return cache_helper_mod.h(x) * x\n")
+    _write(
+        user,
+        "import cache_helper_mod\n\ndef f(x):\n    return cache_helper_mod.h(x) * x\n",
+    )
     import cache_helper_mod
     import cache_user_mod
 

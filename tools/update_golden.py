@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from s2s_ad import gradient_source  # noqa: E402
-from tests.golden_programs import GOLDEN  # noqa: E402
+from s2s_ad import gradient_source
+from tests.golden_programs import GOLDEN
 
 
 def main() -> int:

@@ -25,23 +25,24 @@ import inspect
 import math
 import sys
 import textwrap
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable
 
 import gast
 import numpy as np
 
 __all__ = [
-    "d",
     "Rule",
     "Template",
-    "reverse_rule",
+    "d",
     "elementwise",
-    "nondifferentiable",
     "lookup",
-    "lookup_method",
     "lookup_attribute",
+    "lookup_method",
+    "nondifferentiable",
     "registered",
+    "reverse_rule",
 ]
 
 
@@ -72,10 +73,10 @@ class Template:
 
     name: str
     result: str
-    params: List[Tuple[str, str]]
-    defaults: Dict[str, gast.expr]
-    body: List[gast.stmt]
-    globals: Dict[str, Any]
+    params: list[tuple[str, str]]
+    defaults: dict[str, gast.expr]
+    body: list[gast.stmt]
+    globals: dict[str, Any]
     origin: str
 
 
@@ -85,16 +86,16 @@ class Rule:
 
     target: Any
     label: str
-    reverse_source: Optional[Callable[..., Any]] = None
-    reverse_text: Optional[str] = None
-    template_globals: Dict[str, Any] = field(default_factory=dict)
+    reverse_source: Callable[..., Any] | None = None
+    reverse_text: str | None = None
+    template_globals: dict[str, Any] = field(default_factory=dict)
     nondifferentiable: bool = False
-    elementwise_derivatives: Optional[Tuple[Optional[str], ...]] = None
-    elementwise_params: Tuple[str, ...] = ()
-    _reverse: Optional[Template] = field(default=None, repr=False)
+    elementwise_derivatives: tuple[str | None, ...] | None = None
+    elementwise_params: tuple[str, ...] = ()
+    _reverse: Template | None = field(default=None, repr=False)
 
     @property
-    def reverse(self) -> Optional[Template]:
+    def reverse(self) -> Template | None:
         """The reverse-mode template, parsed on first use."""
         if self.nondifferentiable:
             return None
@@ -120,7 +121,7 @@ def _origin(fn: Callable[..., Any]) -> str:
         return getattr(fn, "__qualname__", "template")
 
 
-def _parse_template(text: str, glb: Dict[str, Any], origin: str) -> Template:
+def _parse_template(text: str, glb: dict[str, Any], origin: str) -> Template:
     tree = gast.parse(text)
     fdef = tree.body[0]
     assert isinstance(fdef, gast.FunctionDef), "rule templates are functions"
@@ -128,8 +129,8 @@ def _parse_template(text: str, glb: Dict[str, Any], origin: str) -> Template:
     positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
     if not positional:
         raise TypeError(f"rule template at {origin} needs a result parameter")
-    params: List[Tuple[str, str]] = []
-    defaults: Dict[str, gast.expr] = {}
+    params: list[tuple[str, str]] = []
+    defaults: dict[str, gast.expr] = {}
     names = [a.id for a in positional]
     for name, default in zip(names[len(names) - len(args.defaults) :], args.defaults):
         defaults[name] = default
@@ -154,9 +155,9 @@ def _is_docstring(stmt: gast.stmt) -> bool:
     return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant)
 
 
-_BY_ID: Dict[int, Rule] = {}
-_METHODS: Dict[str, Rule] = {}
-_ATTRIBUTES: Dict[str, Rule] = {}
+_BY_ID: dict[int, Rule] = {}
+_METHODS: dict[str, Rule] = {}
+_ATTRIBUTES: dict[str, Rule] = {}
 
 
 def _label(target: Any) -> str:
@@ -169,7 +170,7 @@ def _label(target: Any) -> str:
     return f"{module}.{name}"
 
 
-def _store(target: Any, rule: Rule, method: Optional[str], attribute: Optional[str]) -> None:
+def _store(target: Any, rule: Rule, method: str | None, attribute: str | None) -> None:
     if method is not None:
         _METHODS[method] = rule
     elif attribute is not None:
@@ -179,7 +180,7 @@ def _store(target: Any, rule: Rule, method: Optional[str], attribute: Optional[s
 
 
 def reverse_rule(
-    *targets: Any, method: Optional[str] = None, attribute: Optional[str] = None
+    *targets: Any, method: str | None = None, attribute: str | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated template as the reverse rule of ``targets``.
 
@@ -192,13 +193,18 @@ def reverse_rule(
             label = f".{method or attribute}"
             _store(None, Rule(None, label, reverse_source=template), method, attribute)
         for target in targets:
-            _store(target, Rule(target, _label(target), reverse_source=template), None, None)
+            _store(
+                target,
+                Rule(target, _label(target), reverse_source=template),
+                None,
+                None,
+            )
         return template
 
     return register
 
 
-def elementwise(target: Any, params: str, *derivatives: Optional[str]) -> None:
+def elementwise(target: Any, params: str, *derivatives: str | None) -> None:
     """Register an elementwise function from its partial derivatives.
 
     ``params`` names the parameters (``"x"`` or ``"x1, x2"``); each derivative
@@ -208,7 +214,9 @@ def elementwise(target: Any, params: str, *derivatives: Optional[str]) -> None:
     """
     names = tuple(p.strip() for p in params.split(",") if p.strip())
     if len(names) != len(derivatives):
-        raise TypeError(f"{_label(target)}: {len(names)} params, {len(derivatives)} derivatives")
+        raise TypeError(
+            f"{_label(target)}: {len(names)} params, {len(derivatives)} derivatives"
+        )
     lines = [f"def elementwise_rule(ans, {', '.join(names)}):"]
     for name, expr in zip(names, derivatives):
         if expr is None:
@@ -256,19 +264,19 @@ def _load_tables() -> None:
     from s2s_ad.rules import builtin_rules, math_rules, numpy_rules  # noqa: F401
 
 
-def lookup(target: Any) -> Optional[Rule]:
+def lookup(target: Any) -> Rule | None:
     """The rule registered for a callable, or None."""
     _load_tables()
     return _BY_ID.get(id(target))
 
 
-def lookup_method(name: str) -> Optional[Rule]:
+def lookup_method(name: str) -> Rule | None:
     """The rule for the array method ``name``, or None."""
     _load_tables()
     return _METHODS.get(name)
 
 
-def lookup_attribute(name: str) -> Optional[Rule]:
+def lookup_attribute(name: str) -> Rule | None:
     """The rule for the array attribute ``name``, or None."""
     _load_tables()
     return _ATTRIBUTES.get(name)
