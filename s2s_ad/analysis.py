@@ -29,6 +29,7 @@ class Activity:
     numeric: set[str]
     assign_counts: dict[str, int] = field(default_factory=dict)
     mutated_params: set[str] = field(default_factory=set)
+    mutated: set[str] = field(default_factory=set)
 
     def is_active(self, node: gast.expr | None) -> bool:
         return isinstance(node, gast.Name) and node.id in self.active
@@ -122,4 +123,5 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
         numeric,
         counts,
         mutated & set(nf.params),
+        mutated,
     )

@@ -116,7 +116,7 @@ class Normalizer:
         self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
         self.local_defs: dict[str, gast.AST] = {}
         self._collect_local_defs(fdef.body)
-        self._inlining: list[str] = []
+        self._inlining: list[int] = []
         self._line: gast.AST | None = fdef
 
     # -- entry -----------------------------------------------------------
@@ -660,9 +660,9 @@ class Normalizer:
     def expr_Call(self, node: gast.Call) -> tuple[Stmts, gast.expr]:
         func = node.func
         if isinstance(func, gast.Name) and func.id in self.local_defs:
-            return self.inline(self.local_defs[func.id], node)
+            return self.inline(self.local_defs[func.id], node, func.id)
         if isinstance(func, gast.Lambda):
-            return self.inline(func, node)
+            return self.inline(func, node, "lambda")
         pre: Stmts = []
         if isinstance(func, gast.Attribute) and not self.is_operand(func):
             p, base = self.atom(func.value)
@@ -680,10 +680,11 @@ class Normalizer:
             keywords.append(gast.keyword(arg=kw.arg, value=value))
         return pre, A.call(func, args, keywords)
 
-    def inline(self, fnode: gast.AST, call: gast.Call) -> tuple[Stmts, gast.expr]:
+    def inline(
+        self, fnode: gast.AST, call: gast.Call, name: str
+    ) -> tuple[Stmts, gast.expr]:
         """Inline a call to a lambda or a function defined in this function."""
-        name = getattr(fnode, "name", "lambda")
-        if name in self._inlining:
+        if id(fnode) in self._inlining:
             raise self.refuse(
                 f"recursive calls to {name!r}, defined inside the function, are not "
                 "supported; define it at module level",
@@ -733,7 +734,7 @@ class Normalizer:
         for node in _walk_scope(renamed):
             if isinstance(node, gast.FunctionDef):
                 self.local_defs[node.name] = node
-        self._inlining.append(name)
+        self._inlining.append(id(fnode))
         saved_line = self._line
         try:
             core, result = self.function_body(renamed)

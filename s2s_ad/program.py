@@ -235,6 +235,17 @@ class Program:
         if builder.uses_trace:
             body.append(A.assign(builder.trace, gast.List(elts=[], ctx=gast.Load())))
         body += fwd
+        # The reverse sweep restores overwritten variables, so the value is
+        # kept aside first (copied if the reverse sweep restores it in place).
+        if isinstance(result, gast.Name):
+            value = unit.namer.exact_or_fresh("value")
+            saved: gast.expr = A.load(result.id)
+            if result.id in builder.act.mutated:
+                saved = A.call(rt("copy_arg"), [saved])
+            body.append(A.assign(value, saved))
+            returned: gast.expr = A.load(value)
+        else:
+            returned = copy_module.deepcopy(result)
         seeded = A.call(rt("seed"), [copy_module.deepcopy(result), A.load(seed)])
         if result_active:
             body.append(
@@ -250,9 +261,7 @@ class Program:
             bar = builder.adjoints.get(name)
             g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
             grads.append(A.call(rt("finalize"), [A.load(name), g]))
-        body.append(
-            gast.Return(value=A.tuple_([copy_module.deepcopy(result), A.tuple_(grads)]))
-        )
+        body.append(gast.Return(value=A.tuple_([returned, A.tuple_(grads)])))
         fdef = make_function_def(unit.names["grad"], params + [seed], body)
         fdef.args.defaults = [A.const(None)]
         return [fdef]
@@ -280,7 +289,11 @@ class Program:
             saved = A.tuple_([A.load(n) for n in locals_read])
             body.append(builder.push(saved))
         body.append(gast.Return(value=copy_module.deepcopy(result)))
-        fwd_def = make_function_def(unit.names["fwd"], [trace] + params, body)
+        kwonly = tuple(a.id for a in unit.src.node.args.kwonlyargs)
+        positional = [p for p in params if p not in kwonly]
+        fwd_def = make_function_def(
+            unit.names["fwd"], [trace] + positional, body, kwonly
+        )
 
         result_bar = (
             builder.adj(result.id)

@@ -189,18 +189,19 @@ def _type_params() -> dict[str, Any]:
 
 
 def make_function_def(
-    name: str, params: list[str], body: list[gast.stmt]
+    name: str, params: list[str], body: list[gast.stmt], kwonly: tuple[str, ...] = ()
 ) -> gast.FunctionDef:
-    """A FunctionDef with plain positional parameters."""
+    """A FunctionDef with plain positional (and keyword-only) parameters."""
+
+    def arg(p: str) -> gast.Name:
+        return gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
+
     args = gast.arguments(
-        args=[
-            gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
-            for p in params
-        ],
+        args=[arg(p) for p in params],
         posonlyargs=[],
         vararg=None,
-        kwonlyargs=[],
-        kw_defaults=[],
+        kwonlyargs=[arg(p) for p in kwonly],
+        kw_defaults=[None for _ in kwonly],
         kwarg=None,
         defaults=[],
     )

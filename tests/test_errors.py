@@ -88,7 +88,10 @@ def uses_walrus(x):
 def uses_for_else(x):
     for i in range(3):
         x = x * 2
-    x = x + 1
+        if x > 100.0:
+            break
+    else:
+        x = x + 1
     return x
 
 
