@@ -95,6 +95,7 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
             count(stmt.target.id, True)
             numeric_votes[stmt.target.id] = False
 
+    _refuse_aliased_writes(src, nf, mutated)
     varied = set(wrt)
     changed = True
     while changed:
@@ -125,3 +126,57 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
         mutated & set(nf.params),
         mutated,
     )
+
+
+# Methods whose result may share memory with the receiver.
+_VIEW_METHODS = {"reshape", "ravel", "view", "transpose", "swapaxes", "squeeze"}
+
+
+def _alias_source(value: gast.expr) -> str | None:
+    """The local a value may share memory with (``y``, ``y[1:3]``, ``y.T``)."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, (gast.Subscript, gast.Attribute)) and isinstance(
+        value.value, gast.Name
+    ):
+        return value.value.id
+    if (
+        isinstance(value, gast.Call)
+        and isinstance(value.func, gast.Attribute)
+        and value.func.attr in _VIEW_METHODS
+        and isinstance(value.func.value, gast.Name)
+    ):
+        return value.func.value.id
+    return None
+
+
+def _refuse_aliased_writes(
+    src: FunctionSource, nf: NormalizedFunction, mutated: set[str]
+) -> None:
+    """Refuse in-place writes through a name that may alias another one.
+
+    ``z = y; z[1] = v`` changes ``y`` too; the adjoint bookkeeping follows
+    names, not memory, so such programs would get wrong gradients.
+    """
+    from s2s_ad.errors import UnsupportedSyntaxError
+
+    for stmt, _ in _walk(nf.body, False):
+        if not (
+            isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        ):
+            continue
+        target = stmt.targets[0].id
+        source = _alias_source(stmt.value)
+        if source is None or source in nf.temps or target in nf.temps:
+            continue
+        if isinstance(stmt.value, gast.Subscript) and target not in mutated:
+            continue  # reading an element or a slice only matters if written
+        if target in mutated or source in mutated:
+            written = target if target in mutated else source
+            raise src.error(
+                UnsupportedSyntaxError,
+                f"{target!r} may share memory with {source!r}, and {written!r} is "
+                "written in place; s2s_ad cannot follow writes through aliases. "
+                "Copy first (e.g. .copy()) or write into the original directly",
+                stmt,
+            )

@@ -47,6 +47,7 @@ class NormalizedFunction:
     body: Stmts
     result: gast.expr | None
     locals: set[str] = field(default_factory=set)
+    temps: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -117,6 +118,7 @@ class Normalizer:
         self.local_defs: dict[str, gast.AST] = {}
         self._collect_local_defs(fdef.body)
         self._inlining: list[int] = []
+        self.temps: set[str] = set()
         self._line: gast.AST | None = fdef
 
     # -- entry -----------------------------------------------------------
@@ -125,7 +127,7 @@ class Normalizer:
         fdef = self.src.node
         body, result = self.function_body(fdef.body)
         return NormalizedFunction(
-            _param_names(fdef.args), body, result, set(self.locals)
+            _param_names(fdef.args), body, result, set(self.locals), set(self.temps)
         )
 
     def function_body(self, body: Stmts) -> tuple[Stmts, gast.expr | None]:
@@ -157,6 +159,7 @@ class Normalizer:
     def temp(self) -> str:
         name = self.namer.fresh("u")
         self.locals.add(name)
+        self.temps.add(name)
         return name
 
     def refuse(self, what: str, node: gast.AST | None) -> UnsupportedSyntaxError:
@@ -393,7 +396,7 @@ class Normalizer:
     def stmt_While(self, node: gast.While) -> Stmts:
         pre, test = self.expr(node.test)
         body = self.block(node.body)
-        if not self.is_operand(test):
+        if pre or not self.is_operand(test):
             # The test is re-evaluated at the end of every iteration.
             cond = self.fresh_local("cond")
             pre = pre + [A.assign(cond, test, node)]

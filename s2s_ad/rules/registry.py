@@ -37,12 +37,15 @@ __all__ = [
     "Template",
     "d",
     "elementwise",
+    "forward_rule",
+    "linear",
     "lookup",
     "lookup_attribute",
     "lookup_method",
     "nondifferentiable",
     "registered",
     "reverse_rule",
+    "t",
 ]
 
 
@@ -60,6 +63,7 @@ class _AdjointPlaceholder:
 
 
 d = _AdjointPlaceholder()
+t = _AdjointPlaceholder()  # t[x] in forward templates: the tangent of x
 
 
 @dataclass
@@ -81,37 +85,57 @@ class Template:
 
 
 @dataclass
+class _Source:
+    """Where a template comes from: a function, or generated text."""
+
+    function: Callable[..., Any] | None = None
+    text: str | None = None
+    globals: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+    parsed: Template | None = None
+
+    def template(self) -> Template:
+        if self.parsed is None:
+            if self.function is not None:
+                text = textwrap.dedent(inspect.getsource(self.function))
+                glb = dict(self.function.__globals__)
+                origin = _origin(self.function)
+            else:
+                text, glb, origin = self.text or "", dict(self.globals), self.origin
+            self.parsed = _parse_template(text, glb, origin)
+        return self.parsed
+
+
+@dataclass
 class Rule:
-    """Everything s2s_ad knows about differentiating one primitive."""
+    """Everything s2s_ad knows about differentiating one primitive.
+
+    ``linear`` names the argument (position, keyword) in which the primitive
+    is linear: its forward rule is the primitive applied to that tangent.
+    """
 
     target: Any
     label: str
-    reverse_source: Callable[..., Any] | None = None
-    reverse_text: str | None = None
-    template_globals: dict[str, Any] = field(default_factory=dict)
     nondifferentiable: bool = False
+    reverse_source: _Source | None = None
+    forward_source: _Source | None = None
+    linear: tuple[int, str] | None = None
     elementwise_derivatives: tuple[str | None, ...] | None = None
     elementwise_params: tuple[str, ...] = ()
-    _reverse: Template | None = field(default=None, repr=False)
 
     @property
     def reverse(self) -> Template | None:
         """The reverse-mode template, parsed on first use."""
-        if self.nondifferentiable:
+        if self.nondifferentiable or self.reverse_source is None:
             return None
-        if self._reverse is None:
-            if self.reverse_source is not None:
-                text = textwrap.dedent(inspect.getsource(self.reverse_source))
-                glb = dict(self.reverse_source.__globals__)
-                origin = _origin(self.reverse_source)
-            elif self.reverse_text is not None:
-                text = self.reverse_text
-                glb = dict(self.template_globals)
-                origin = f"elementwise rule for {self.label}"
-            else:
-                return None
-            self._reverse = _parse_template(text, glb, origin)
-        return self._reverse
+        return self.reverse_source.template()
+
+    @property
+    def forward(self) -> Template | None:
+        """The forward-mode template, parsed on first use."""
+        if self.nondifferentiable or self.forward_source is None:
+            return None
+        return self.forward_source.template()
 
 
 def _origin(fn: Callable[..., Any]) -> str:
@@ -170,13 +194,22 @@ def _label(target: Any) -> str:
     return f"{module}.{name}"
 
 
-def _store(target: Any, rule: Rule, method: str | None, attribute: str | None) -> None:
+def _slot(table: dict[Any, Rule], key: Any, target: Any, label: str) -> Rule:
+    rule = table.get(key)
+    if rule is None or rule.nondifferentiable:
+        rule = table[key] = Rule(target, label)
+    return rule
+
+
+def _rules_for(
+    targets: Sequence[Any], method: str | None, attribute: str | None
+) -> list[Rule]:
+    rules = [_slot(_BY_ID, id(x), x, _label(x)) for x in targets]
     if method is not None:
-        _METHODS[method] = rule
-    elif attribute is not None:
-        _ATTRIBUTES[attribute] = rule
-    else:
-        _BY_ID[id(target)] = rule
+        rules.append(_slot(_METHODS, method, None, f".{method}"))
+    if attribute is not None:
+        rules.append(_slot(_ATTRIBUTES, attribute, None, f".{attribute}"))
+    return rules
 
 
 def reverse_rule(
@@ -186,58 +219,95 @@ def reverse_rule(
 
     With ``method="sum"`` the template is for the array method ``x.sum(...)``
     (its second parameter is ``self``); with ``attribute="T"`` for ``x.T``.
+    Registering again replaces the previous reverse rule.
     """
 
     def register(template: Callable[..., Any]) -> Callable[..., Any]:
-        if method is not None or attribute is not None:
-            label = f".{method or attribute}"
-            _store(None, Rule(None, label, reverse_source=template), method, attribute)
-        for target in targets:
-            _store(
-                target,
-                Rule(target, _label(target), reverse_source=template),
-                None,
-                None,
-            )
+        for rule in _rules_for(targets, method, attribute):
+            rule.reverse_source = _Source(function=template)
         return template
 
     return register
+
+
+def forward_rule(
+    *targets: Any, method: str | None = None, attribute: str | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated template as the forward (tangent) rule.
+
+    Its parameters are those of a reverse template; its body is ``t[ans] +=
+    expr`` statements, one per argument, where ``t[x]`` is the tangent of
+    ``x``.  A statement whose argument carries no tangent is dropped; the
+    kept ones are summed.
+    """
+
+    def register(template: Callable[..., Any]) -> Callable[..., Any]:
+        for rule in _rules_for(targets, method, attribute):
+            rule.forward_source = _Source(function=template)
+        return template
+
+    return register
+
+
+def linear(
+    *targets: Any,
+    argnum: int = 0,
+    argname: str = "a",
+    method: str | None = None,
+    attribute: str | None = None,
+) -> None:
+    """Declare the targets linear in one argument (position, keyword name).
+
+    Their forward rule is then the target itself applied to the tangent of
+    that argument, the other arguments unchanged.  For a method or an
+    attribute the receiver is the linear argument.
+    """
+    for rule in _rules_for(targets, method, attribute):
+        rule.linear = (argnum, argname)
 
 
 def elementwise(target: Any, params: str, *derivatives: str | None) -> None:
     """Register an elementwise function from its partial derivatives.
 
     ``params`` names the parameters (``"x"`` or ``"x1, x2"``); each derivative
-    is an expression in those names and ``ans`` (the result).  Binary rules sum
-    the adjoint back over broadcast dimensions.  ``None`` marks a parameter
-    with no derivative.
+    is an expression in those names and ``ans`` (the result).  Both a reverse
+    and a forward rule are made.  Binary rules sum the adjoint back over
+    broadcast dimensions (reverse) and broadcast tangents to the result's
+    shape (forward).  ``None`` marks a parameter with no derivative.
     """
     names = tuple(p.strip() for p in params.split(",") if p.strip())
     if len(names) != len(derivatives):
         raise TypeError(
             f"{_label(target)}: {len(names)} params, {len(derivatives)} derivatives"
         )
-    lines = [f"def elementwise_rule(ans, {', '.join(names)}):"]
+    head = f"def elementwise_rule(ans, {', '.join(names)}):"
+    reverse, forward = [head], [head]
     for name, expr in zip(names, derivatives):
         if expr is None:
             continue
-        term = f"d[ans] * ({expr})"
+        factor = "" if expr.strip() in ("1", "1.0") else f" * ({expr})"
+        term = f"d[ans]{factor}"
+        tangent = f"t[{name}]{factor}"
         if len(names) > 1:
             term = f"rt.unbroadcast({term}, {name})"
-        lines.append(f"    d[{name}] += {term}")
-    if len(lines) == 1:
-        lines.append("    pass")
+            tangent = f"rt.broadcast_like({tangent}, ans)"
+        reverse.append(f"    d[{name}] += {term}")
+        forward.append(f"    t[ans] += {tangent}")
+    for lines in (reverse, forward):
+        if len(lines) == 1:
+            lines.append("    pass")
     caller = sys._getframe(1).f_globals
     glb = {k: v for k, v in caller.items() if not k.startswith("__")}
-    rule = Rule(
-        target,
-        _label(target),
-        reverse_text="\n".join(lines) + "\n",
-        template_globals=glb,
-        elementwise_derivatives=tuple(derivatives),
-        elementwise_params=names,
-    )
-    _store(target, rule, None, None)
+    origin = f"elementwise rule for {_label(target)}"
+    for rule in _rules_for([target], None, None):
+        rule.reverse_source = _Source(
+            text="\n".join(reverse) + "\n", globals=glb, origin=origin
+        )
+        rule.forward_source = _Source(
+            text="\n".join(forward) + "\n", globals=glb, origin=origin
+        )
+        rule.elementwise_derivatives = tuple(derivatives)
+        rule.elementwise_params = names
 
 
 def nondifferentiable(
@@ -245,11 +315,11 @@ def nondifferentiable(
 ) -> None:
     """Declare that these results carry no gradient (argmax, floor, len...)."""
     for target in targets:
-        _store(target, Rule(target, _label(target), nondifferentiable=True), None, None)
+        _BY_ID[id(target)] = Rule(target, _label(target), nondifferentiable=True)
     for name in methods:
-        _store(None, Rule(None, f".{name}", nondifferentiable=True), name, None)
+        _METHODS[name] = Rule(None, f".{name}", nondifferentiable=True)
     for name in attributes:
-        _store(None, Rule(None, f".{name}", nondifferentiable=True), None, name)
+        _ATTRIBUTES[name] = Rule(None, f".{name}", nondifferentiable=True)
 
 
 _LOADED = False
