@@ -35,6 +35,7 @@ from types import ModuleType
 from typing import Any, Callable, Union
 
 import s2s_ad
+from s2s_ad.api import Differentiable, differentiate
 from s2s_ad.errors import S2SError
 
 Wrt = tuple[Union[str, int], ...]
@@ -151,23 +152,12 @@ def parse_wrt(text: str) -> Wrt:
 # ---------------------------------------------------------------------------
 
 
-def _differentiable_class() -> type | None:
-    try:
-        from s2s_ad.api import Differentiable
-    except ImportError:  # pragma: no cover - only while the API is missing
-        return None
-    return Differentiable
-
-
 def derivative_source(obj: Any, wrt: Wrt | None) -> str:
     """The source of the derivative s2s_ad generates for ``obj``."""
-    from s2s_ad import differentiate
-
-    decorated = _differentiable_class()
-    if decorated is not None and isinstance(obj, decorated):
+    if isinstance(obj, Differentiable):
         if wrt is None:
             return obj.source
-        return differentiate(obj.__wrapped__, wrt=wrt).source
+        return differentiate(obj.__wrapped__, wrt=wrt, seed=obj.seed).source
     if wrt is None:
         wrt = (_first_parameter(obj),)
     return differentiate(obj, wrt=wrt).source
