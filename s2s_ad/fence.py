@@ -50,7 +50,7 @@ def check(src: FunctionSource) -> None:
         if kind in _REFUSED:
             raise src.error(
                 UnsupportedSyntaxError,
-                f"{_REFUSED[kind]} are not supported by s2s_ad",
+                f"s2s_ad does not support {_REFUSED[kind]}",
                 node,
             )
         if isinstance(node, gast.Starred):

@@ -148,7 +148,10 @@ def load(func: Callable[..., Any]) -> FunctionSource:
 def _find_def(tree: gast.Module, func: Callable[..., Any]) -> gast.FunctionDef | None:
     """The def (or lambda, turned into a def) in ``tree`` that made ``func``."""
     first = tree.body[0] if tree.body else None
-    if isinstance(first, gast.FunctionDef) and first.name == func.__name__:
+    if (
+        isinstance(first, (gast.FunctionDef, gast.AsyncFunctionDef))
+        and first.name == func.__name__
+    ):
         return first
     params = list(inspect.signature(func).parameters)
     lambdas = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)]
