@@ -2,7 +2,8 @@
 
 ``grad``/``value_and_grad``/``@differentiate`` read a function's source,
 generate a new Python function (a forward sweep that records what the
-reverse sweep needs, then the reversed adjoint statements) and run it.
+reverse sweep needs, then the reversed adjoint statements) and run it;
+``jvp`` generates forward-mode code (tangents beside each statement).
 """
 
 __version__ = "0.1.0"
@@ -10,8 +11,10 @@ __version__ = "0.1.0"
 from s2s_ad.api import (
     Differentiable,
     differentiate,
+    forward_source,
     grad,
     gradient_source,
+    jvp,
     value_and_grad,
 )
 from s2s_ad.cache import cache_info
@@ -22,7 +25,9 @@ __all__ = [
     "S2SError",
     "cache_info",
     "differentiate",
+    "forward_source",
     "grad",
     "gradient_source",
+    "jvp",
     "value_and_grad",
 ]

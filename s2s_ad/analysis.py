@@ -116,7 +116,8 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
                 if new:
                     useful |= new
                     changed = True
-    numeric = {n for n, v in numeric_votes.items() if v}
+    containers = _containers(nf)
+    numeric = {n for n, v in numeric_votes.items() if v and n not in containers}
     return Activity(
         varied & useful,
         varied,
@@ -180,3 +181,32 @@ def _refuse_aliased_writes(
                 "Copy first (e.g. .copy()) or write into the original directly",
                 stmt,
             )
+
+
+def _containers(nf: NormalizedFunction) -> set[str]:
+    """Names that may hold lists, tuples or dicts (``+`` concatenates them)."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for stmt, _ in _walk(nf.body, False):
+            if not (
+                isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+            ):
+                continue
+            name = stmt.targets[0].id
+            value = stmt.value
+            hit = isinstance(value, (gast.List, gast.Tuple, gast.Dict))
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
+                hit = hit or value.func.id in ("list", "tuple", "dict", "sorted")
+            if isinstance(value, gast.BinOp):
+                operands = (value.left, value.right)
+                hit = hit or any(
+                    isinstance(o, gast.Name) and o.id in found for o in operands
+                )
+            if isinstance(value, gast.Name):
+                hit = hit or value.id in found
+            if hit and name not in found:
+                found.add(name)
+                changed = True
+    return found

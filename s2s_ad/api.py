@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
 import gast
 
 from s2s_ad import __version__, cache, fence, ops
+from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
 from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.program import Artifact, Program, bind
+from s2s_ad.rules import registry
 from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
 
 Wrt = Union[int, str, Sequence[Union[int, str]], None]
@@ -26,8 +29,10 @@ Wrt = Union[int, str, Sequence[Union[int, str]], None]
 __all__ = [
     "Differentiable",
     "differentiate",
+    "forward_source",
     "grad",
     "gradient_source",
+    "jvp",
     "value_and_grad",
 ]
 
@@ -85,38 +90,79 @@ def resolve_wrt(func: Callable[..., Any], wrt: Wrt) -> tuple[tuple[str, ...], bo
     return tuple(names), single
 
 
-def _dependencies(src: FunctionSource, seen: dict[int, FunctionSource]) -> None:
-    """Load every user function ``src`` calls, transitively (for the key)."""
+def _dependencies(
+    src: FunctionSource,
+    seen: dict[int, FunctionSource],
+    guards: list[tuple[FunctionSource, str, Any]],
+) -> None:
+    """Load every user function ``src`` calls, transitively, and record the
+    objects its called names refer to now (the generated code, and so the
+    cache key, depends on them)."""
     local = {
         n.id
         for n in gast.walk(src.node)
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
     }
+    roots: set[str] = set()
     for node in gast.walk(src.node):
-        if isinstance(node, gast.Call):
-            obj = ops.resolve(src, node.func, local)
-            if (
-                obj is not _MISSING
-                and ops.is_user_function(obj)
-                and id(obj) not in seen
-            ):
-                try:
-                    callee = load(obj)
-                except S2SError:
-                    continue  # reported precisely when the call is transformed
-                seen[id(obj)] = callee
-                _dependencies(callee, seen)
+        if not isinstance(node, gast.Call):
+            continue
+        root = A.root_name(node.func)
+        if root is not None and root not in local and root not in roots:
+            roots.add(root)
+            obj = src.namespace.lookup(root)
+            if obj is not _MISSING:
+                guards.append((src, root, obj))
+        obj = ops.resolve(src, node.func, local)
+        if obj is not _MISSING and ops.is_user_function(obj) and id(obj) not in seen:
+            try:
+                callee = load(obj)
+            except S2SError:
+                continue  # reported precisely when the call is transformed
+            seen[id(obj)] = callee
+            _dependencies(callee, seen, guards)
 
 
-def build_artifact(func: Callable[..., Any], wrt: tuple[str, ...]) -> Artifact:
-    """The generated code for ``func`` (from the cache when possible)."""
+Guard = tuple[Any, str, Any]
+
+
+def build_artifact(
+    func: Callable[..., Any], wrt: tuple[str, ...], mode: str = "reverse"
+) -> tuple[Artifact, list[Guard]]:
+    """The generated code for ``func`` (from the cache when possible), and
+    the (namespace, name, object) bindings it was generated for."""
     func = unwrap(func)
     src = load(func)
     deps: dict[int, FunctionSource] = {id(func): src}
-    _dependencies(src, deps)
+    found: list[tuple[FunctionSource, str, Any]] = []
+    _dependencies(src, deps, found)
     parts = tuple(sorted((s.filename, s.name, s.digest) for s in deps.values()))
-    key = cache.make_key((__version__, "reverse", src.filename, src.digest, wrt, parts))
-    return cache.get_or_build(key, lambda: Program(func, wrt, src).artifact())
+    bindings = tuple(sorted((s.digest, root, id(obj)) for s, root, obj in found))
+    key = cache.make_key(
+        (
+            __version__,
+            registry.generation(),
+            mode,
+            src.filename,
+            src.digest,
+            wrt,
+            parts,
+            bindings,
+        )
+    )
+    artifact = cache.get_or_build(key, lambda: Program(func, wrt, src, mode).artifact())
+    # Modules are not rebound in practice; checking them would only cost time.
+    guards = [
+        (s.namespace, root, obj)
+        for s, root, obj in found
+        if not isinstance(obj, types.ModuleType)
+    ]
+    return artifact, guards
+
+
+def guards_hold(guards: list[Guard]) -> bool:
+    """Whether every called name still refers to the object it did."""
+    return all(ns.lookup(name) is obj for ns, name, obj in guards)
 
 
 class _GradientFunction:
@@ -126,6 +172,8 @@ class _GradientFunction:
         self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
     ) -> None:
         self.func = unwrap(func)
+        if not inspect.isfunction(self.func):
+            load(self.func)  # raises SourceUnavailableError with the reason
         kinds = {p.kind for p in _signature(self.func).parameters.values()}
         if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
             fence.check(load(self.func))  # raises, naming the line
@@ -134,6 +182,7 @@ class _GradientFunction:
         self.with_value = with_value
         self._generated: Callable[..., Any] | None = None
         self._artifact: Artifact | None = None
+        self._guards: list[Guard] = []
         self._signature = inspect.signature(self.func)
         functools.update_wrapper(self, self.func)
 
@@ -144,8 +193,8 @@ class _GradientFunction:
         return self._artifact.source
 
     def _ensure(self) -> Callable[..., Any]:
-        if self._generated is None:
-            self._artifact = build_artifact(self.func, self.wrt)
+        if self._generated is None or not guards_hold(self._guards):
+            self._artifact, self._guards = build_artifact(self.func, self.wrt)
             self._generated = bind(self._artifact, self.func)
         return self._generated
 
@@ -241,3 +290,56 @@ def differentiate(
     if func is None:
         return lambda f: Differentiable(f, wrt, seed)
     return Differentiable(func, wrt, seed)
+
+
+def jvp(
+    func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Any, Any]:
+    """Forward mode: ``(func(*primals), J·tangents)`` in one sweep.
+
+    ``tangents`` pairs with ``primals``; a ``None`` entry (or a shorter
+    sequence) means a zero tangent, and such inputs get no tangent code.  A
+    tangent has the structure of its primal.
+    """
+    func = unwrap(func)
+    primals = tuple(primals)
+    tangents = tuple(tangents) + (None,) * (len(primals) - len(tuple(tangents)))
+    if len(tangents) != len(primals):
+        raise WrtError(
+            f"jvp: {len(tangents)} tangents for {len(primals)} primals of "
+            f"{getattr(func, '__name__', 'the function')}"
+        )
+    params = _parameters(func)
+    if len(primals) > len(params):
+        raise TypeError(f"{func.__name__}() takes {len(params)} arguments")
+    values = list(primals)
+    wrt = []
+    dots = []
+    for name, value, tangent in zip(params, primals, tangents):
+        if tangent is None:
+            continue
+        rt.check_wrt_arg(value, name)
+        wrt.append(name)
+        dots.append(tangent)
+    for i, value in enumerate(values):
+        if type(value) is int and params[i] in wrt:
+            values[i] = float(value)
+    sig = _signature(func)
+    bound = sig.bind(*values)
+    bound.apply_defaults()
+    ordered = [bound.arguments[p] for p in sig.parameters]
+    if not wrt:
+        return func(*primals), rt.zeros_like(func(*primals))
+    artifact, _ = build_artifact(func, tuple(wrt), "forward")
+    generated = bind(artifact, func)
+    return generated(*ordered, *dots)
+
+
+def forward_source(func: Callable[..., Any], wrt: Wrt = None) -> str:
+    """The generated forward-mode (tangent) source of ``func``."""
+    func = unwrap(func)
+    if wrt is None:
+        names = tuple(_parameters(func))
+    else:
+        names, _ = resolve_wrt(func, wrt)
+    return build_artifact(func, names, "forward")[0].source

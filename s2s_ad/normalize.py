@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import copy
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import gast
 
@@ -110,11 +111,18 @@ def _rename(nodes: gast.AST | Stmts, mapping: dict[str, str]) -> gast.AST | Stmt
 class Normalizer:
     """Turns one user function into core form (see module docstring)."""
 
-    def __init__(self, src: FunctionSource, namer: Namer) -> None:
+    def __init__(
+        self,
+        src: FunctionSource,
+        namer: Namer,
+        global_name: Callable[[str, Any], str] | None = None,
+    ) -> None:
+        self.global_name = global_name
         self.src = src
         self.namer = namer
         fdef = src.node
         self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
+        self.captured = _captured_names(fdef.body)
         self.local_defs: dict[str, gast.AST] = {}
         self._collect_local_defs(fdef.body)
         self._inlining: list[int] = []
@@ -283,11 +291,34 @@ class Normalizer:
             return []
         return self.stmt_Assign(A.assign(node.target, node.value, node))
 
+    def unaliased_check(self, name: str, node: gast.AST) -> Stmts:
+        """``x += v`` updates an array in place, which every other reference
+        to it sees; it is rewritten as ``x = x + v``, so where ``x`` may be
+        referenced elsewhere (appended, put in a container, copied by name)
+        a run-time check refuses arrays with the user's line."""
+        if name not in self.captured or self.global_name is None:
+            return []
+        from s2s_ad import runtime
+
+        rt = self.global_name("rt", runtime)
+        lineno = getattr(node, "lineno", None)
+        args = [
+            A.load(name),
+            A.const(self.src.filename),
+            A.const(lineno),
+            A.const(self.src.line(lineno).strip()),
+            A.const(self.src.name),
+        ]
+        return [
+            A.expr_stmt(A.call(A.attr(A.load(rt), "check_not_aliased"), args), node)
+        ]
+
     def stmt_AugAssign(self, node: gast.AugAssign) -> Stmts:
         target = node.target
         if isinstance(target, gast.Name):
             value = gast.BinOp(left=A.load(target.id), op=node.op, right=node.value)
-            return self.stmt_Assign(A.assign(A.store(target.id), value, node))
+            check = self.unaliased_check(target.id, node)
+            return check + self.stmt_Assign(A.assign(A.store(target.id), value, node))
         if isinstance(target, gast.Subscript):
             pre, base = self.local_base(target.value, target)
             pre2, index = self.index(target.slice)
@@ -819,6 +850,33 @@ def _walk_scope(body: Stmts):
         todo.extend(reversed(list(gast.iter_child_nodes(node))))
 
 
-def normalize(src: FunctionSource, namer: Namer) -> NormalizedFunction:
+def _captured_names(body: Stmts) -> set[str]:
+    """Names whose value may also be referenced from elsewhere: appended,
+    placed in a container display, or copied to or from another name."""
+    found: set[str] = set()
+    for node in _walk_scope(body):
+        if isinstance(node, (gast.List, gast.Tuple, gast.Set)) and isinstance(
+            node.ctx, gast.Load
+        ):
+            found.update(e.id for e in node.elts if isinstance(e, gast.Name))
+        elif isinstance(node, gast.Dict):
+            found.update(v.id for v in node.values if isinstance(v, gast.Name))
+        elif (
+            isinstance(node, gast.Call)
+            and isinstance(node.func, gast.Attribute)
+            and node.func.attr in ("append", "insert", "extend", "add")
+        ):
+            found.update(a.id for a in node.args if isinstance(a, gast.Name))
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Name):
+            found.add(node.value.id)
+            found.update(t.id for t in node.targets if isinstance(t, gast.Name))
+    return found
+
+
+def normalize(
+    src: FunctionSource,
+    namer: Namer,
+    global_name: Callable[[str, Any], str] | None = None,
+) -> NormalizedFunction:
     """Core form of ``src`` (see the module docstring for the guarantees)."""
-    return Normalizer(src, namer).run()
+    return Normalizer(src, namer, global_name).run()

@@ -27,6 +27,7 @@ import gast
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
 from s2s_ad.analysis import analyze
+from s2s_ad.forward import ForwardBuilder, apply_replacements
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import normalize
 from s2s_ad.reverse import (
@@ -99,15 +100,21 @@ class Artifact:
     units: list[Unit]
     source: str
     wrt: tuple[str, ...]
+    mode: str = "reverse"
 
 
 class Program:
     """Builds the generated functions for one (function, wrt) request."""
 
     def __init__(
-        self, func: Callable[..., Any], wrt: tuple[str, ...], src: FunctionSource
+        self,
+        func: Callable[..., Any],
+        wrt: tuple[str, ...],
+        src: FunctionSource,
+        mode: str = "reverse",
     ) -> None:
         self.wrt = wrt
+        self.mode = mode
         self.units: list[Unit] = []
         self.index: dict[tuple[int, str], int] = {}
         self._todo: list[int] = []
@@ -123,8 +130,10 @@ class Program:
         fence.check(src)
         namer = Namer(A.all_names(src.node))
         name = src.name
-        if role == "top":
-            names = {"grad": namer.exact_or_fresh(f"grad_{name}")}
+        if self.mode == "forward":
+            names = {"entry": namer.exact_or_fresh(f"jvp_{name}")}
+        elif role == "top":
+            names = {"entry": namer.exact_or_fresh(f"grad_{name}")}
         else:
             names = {
                 "fwd": namer.exact_or_fresh(f"fwd_{name}"),
@@ -153,11 +162,26 @@ class Program:
 
         return names
 
+    def jvp_names(self, caller: Unit) -> Callable[[Any], tuple[str, list[str]]]:
+        def names(func: Any) -> tuple[str, list[str]]:
+            key = (id(func), "callee")
+            if key not in self.index:
+                self._new_unit(func, "callee")
+                self._todo.append(self.index[key])
+            target = self.index[key]
+            unit = self.units[target]
+            return caller.ref_name(unit.names["entry"], target, "entry"), unit.params
+
+        return names
+
     def _transform(self, unit: Unit) -> None:
         src = unit.src
-        nf = normalize(src, unit.namer)
+        nf = normalize(src, unit.namer, unit.global_name)
         wrt = set(self.wrt) if unit.role == "top" else set(unit.params)
         activity = analyze(src, nf, wrt)
+        if self.mode == "forward":
+            self._transform_forward(unit, nf, activity, wrt)
+            return
         comments: list[str] = []
         builder = ReverseBuilder(
             src,
@@ -211,6 +235,51 @@ class Program:
             )
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
+    def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:
+        comments: list[str] = []
+        builder = ForwardBuilder(
+            unit.src,
+            nf,
+            activity,
+            unit.namer,
+            comments,
+            unit.global_name,
+            self.jvp_names(unit),
+        )
+        body = apply_replacements(builder.block(nf.body))
+        rt = builder.rt
+        params = unit.params
+        ordered_wrt = list(self.wrt) if unit.role == "top" else list(params)
+        dots = [builder.dot(p) for p in ordered_wrt]
+        prologue: list[gast.stmt] = []
+        for param in sorted(activity.mutated_params):
+            prologue.append(A.assign(param, A.call(rt("copy_arg"), [A.load(param)])))
+        inits = [
+            A.assign(dot, A.const(0.0))
+            for name, dot in sorted(builder.tangents.items(), key=lambda kv: kv[1])
+            if name not in ordered_wrt
+        ]
+        result = nf.result
+        result_dot = (
+            builder.tangent_of(result) if isinstance(result, gast.Name) else None
+        ) or A.const(0.0)
+        finalized = A.call(rt("finalize"), [copy_module.deepcopy(result), result_dot])
+        ret = gast.Return(value=A.tuple_([copy_module.deepcopy(result), finalized]))
+        full = prologue + inits + body + [ret]
+        if unit.role == "top":
+            fdef = make_function_def(unit.names["entry"], params + dots, full)
+        else:
+            dots_name = unit.namer.exact_or_fresh("tangents")
+            unpack = A.assign(
+                A.tuple_([A.store(d) for d in dots], gast.Store()), A.load(dots_name)
+            )
+            kwonly = tuple(a.id for a in unit.src.node.args.kwonlyargs)
+            positional = [p for p in params if p not in kwonly]
+            fdef = make_function_def(
+                unit.names["entry"], [dots_name] + positional, [unpack] + full, kwonly
+            )
+        unit.text = emit.function_text(fdef, comments)
+
     def _inits(self, names, unit: Unit, value: Any) -> list[gast.stmt]:
         return [A.assign(n, A.const(value)) for n in sorted(names)]
 
@@ -262,7 +331,7 @@ class Program:
             g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
             grads.append(A.call(rt("finalize"), [A.load(name), g]))
         body.append(gast.Return(value=A.tuple_([returned, A.tuple_(grads)])))
-        fdef = make_function_def(unit.names["grad"], params + [seed], body)
+        fdef = make_function_def(unit.names["entry"], params + [seed], body)
         fdef.args.defaults = [A.const(None)]
         return [fdef]
 
@@ -322,7 +391,7 @@ class Program:
             filename = f"<s2s_ad generated: {unit.src.name} from {unit.src.filename}:{unit.src.node.lineno} #{i}>"
             unit.code = emit.compile_text(unit.text, filename)
             texts.append(unit.text)
-        return Artifact(self.units, "\n\n".join(texts), self.wrt)
+        return Artifact(self.units, "\n\n".join(texts), self.wrt, self.mode)
 
 
 def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
@@ -334,11 +403,11 @@ def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
         ns.update(unit.injections)
         emit.run_code(unit.code, ns)
         if unit.role == "callee":
-            fwd = ns[unit.names["fwd"]]
+            fwd = ns[unit.names["fwd" if "fwd" in unit.names else "entry"]]
             fwd.__defaults__ = func.__defaults__
             fwd.__kwdefaults__ = func.__kwdefaults__
         spaces.append(ns)
     for unit, ns in zip(artifact.units, spaces):
         for name, (target, which) in unit.refs.items():
             ns[name] = spaces[target][artifact.units[target].names[which]]
-    return spaces[0][artifact.units[0].names["grad"]]
+    return spaces[0][artifact.units[0].names["entry"]]

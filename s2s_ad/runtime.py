@@ -29,7 +29,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from s2s_ad.errors import ArgumentError, NonScalarOutputError
+from s2s_ad.errors import ArgumentError, NonScalarOutputError, UnsupportedSyntaxError
 
 Axis = Union[None, int, Sequence[int]]
 
@@ -1303,3 +1303,25 @@ def append_tangent(lst_dot: Any, lst: Any, v_dot: Any) -> Any:
         return 0.0
     before = [0.0] * (len(lst) - 1) if is_zero(lst_dot) else list(lst_dot)
     return before + [v_dot]
+
+
+def check_not_aliased(
+    value: Any, filename: str, lineno: int, line: str, funcname: str
+) -> None:
+    """Refuse ``x += v`` on an array that other names or containers may share.
+
+    s2s_ad turns ``x += v`` into ``x = x + v``; for an array referenced
+    elsewhere, Python's in-place update would be visible there too, so the
+    results would differ from the original function.
+    """
+    if isinstance(value, (np.ndarray, list, dict)):
+        raise UnsupportedSyntaxError(
+            "in-place update of a mutable value that may be shared (appended to a "
+            "list, stored in a container or assigned to another name): s2s_ad "
+            "cannot follow in-place writes through aliases; write x = x + v, or "
+            "store a copy",
+            filename,
+            lineno,
+            line,
+            funcname,
+        )

@@ -62,6 +62,21 @@ def bind(
     return bound
 
 
+class _Globals(gast.NodeTransformer):
+    """Renames a template's global names to their generated-code names."""
+
+    def __init__(
+        self, template: Template, global_name: Callable[[str, Any], str]
+    ) -> None:
+        self.t = template
+        self.global_name = global_name
+
+    def visit_Name(self, node: gast.Name) -> gast.Name:
+        if node.id in self.t.globals:
+            node.id = self.global_name(node.id, self.t.globals[node.id])
+        return node
+
+
 class _Substitute(gast.NodeTransformer):
     def __init__(
         self,
@@ -98,6 +113,9 @@ class _Substitute(gast.NodeTransformer):
             value = self.bound[name]
             if isinstance(value, list):
                 return A.tuple_([copy.deepcopy(v) for v in value])
+            if value is self.t.defaults.get(name):
+                # A default is template code: its names are template globals.
+                return _Globals(self.t, self.global_name).visit(copy.deepcopy(value))
             return copy.deepcopy(value)
         if name in self.t.globals:
             node.id = self.global_name(name, self.t.globals[name])
@@ -157,3 +175,70 @@ def instantiate(
             continue
         out.append(sub.visit(copy.deepcopy(stmt)))
     return out if accumulated else []
+
+
+class _SubstituteForward(_Substitute):
+    """Also replaces ``t[p]`` by the tangent of the argument bound to p."""
+
+    def __init__(
+        self, template: Template, bound: Bound, result: gast.expr, tangents, global_name
+    ) -> None:
+        super().__init__(template, bound, result, "", {}, global_name)
+        self.tangents = tangents
+        self.missing = False
+
+    def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
+        if isinstance(node.value, gast.Name) and node.value.id == "t":
+            key = node.slice
+            if not isinstance(key, gast.Name) or key.id not in self.bound:
+                raise BindError(f"template {self.t.origin}: t[...] of a non-parameter")
+            value = self.bound[key.id]
+            if isinstance(value, list):
+                parts = [self.tangents(v) for v in value]
+                if all(p is None for p in parts):
+                    self.missing = True
+                    return A.const(0.0)
+                return A.tuple_([p if p is not None else A.const(0.0) for p in parts])
+            tangent = self.tangents(value)
+            if tangent is None:
+                self.missing = True
+                return A.const(0.0)
+            return tangent
+        return super().visit_Subscript(node)
+
+
+def instantiate_forward(
+    template: Template,
+    bound: Bound,
+    result: gast.expr,
+    tangents: Callable[[gast.expr], gast.expr | None],
+    global_name: Callable[[str, Any], str],
+) -> gast.expr | None:
+    """The tangent of a call's result as one expression, or None if zero.
+
+    Each ``t[ans] += expr`` statement contributes ``expr`` unless a tangent it
+    reads is absent (its argument carries none).
+    """
+    terms: list[gast.expr] = []
+    for stmt in template.body:
+        if isinstance(stmt, gast.Pass):
+            continue
+        if not (
+            isinstance(stmt, gast.AugAssign)
+            and isinstance(stmt.target, gast.Subscript)
+            and isinstance(stmt.target.value, gast.Name)
+            and stmt.target.value.id == "t"
+        ):
+            raise BindError(
+                f"forward template {template.origin}: only t[ans] += ... allowed"
+            )
+        sub = _SubstituteForward(template, bound, result, tangents, global_name)
+        value = sub.visit(copy.deepcopy(stmt.value))
+        if not sub.missing:
+            terms.append(value)
+    if not terms:
+        return None
+    total = terms[0]
+    for term in terms[1:]:
+        total = gast.BinOp(left=total, op=gast.Add(), right=term)
+    return total

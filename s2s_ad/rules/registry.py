@@ -180,6 +180,15 @@ def _is_docstring(stmt: gast.stmt) -> bool:
 
 
 _BY_ID: dict[int, Rule] = {}
+_GENERATION = [0]
+
+
+def generation() -> int:
+    """Changes whenever a rule is registered (generated code depends on it)."""
+    _load_tables()
+    return _GENERATION[0]
+
+
 _METHODS: dict[str, Rule] = {}
 _ATTRIBUTES: dict[str, Rule] = {}
 
@@ -195,6 +204,7 @@ def _label(target: Any) -> str:
 
 
 def _slot(table: dict[Any, Rule], key: Any, target: Any, label: str) -> Rule:
+    _GENERATION[0] += 1
     rule = table.get(key)
     if rule is None or rule.nondifferentiable:
         rule = table[key] = Rule(target, label)
@@ -314,6 +324,7 @@ def nondifferentiable(
     *targets: Any, methods: Sequence[str] = (), attributes: Sequence[str] = ()
 ) -> None:
     """Declare that these results carry no gradient (argmax, floor, len...)."""
+    _GENERATION[0] += 1
     for target in targets:
         _BY_ID[id(target)] = Rule(target, _label(target), nondifferentiable=True)
     for name in methods:
