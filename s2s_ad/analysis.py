@@ -118,6 +118,31 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
                     changed = True
     containers = _containers(nf)
     numeric = {n for n, v in numeric_votes.items() if v and n not in containers}
+
+    # A copy of a number is a number: names assigned only numbers or copies
+    # of numeric names are numeric too.
+    copies: dict[str, set[str]] = {}
+    for stmt, _ in _walk(nf.body, False):
+        if (
+            isinstance(stmt, gast.Assign)
+            and isinstance(stmt.targets[0], gast.Name)
+            and isinstance(stmt.value, gast.Name)
+        ):
+            copies.setdefault(stmt.targets[0].id, set()).add(stmt.value.id)
+    changed = True
+    while changed:
+        changed = False
+        for name, sources in copies.items():
+            if name in numeric or name in containers or name in nf.params:
+                continue
+            others = [
+                v
+                for v in numeric_votes_of(nf, name)
+                if not (isinstance(v, gast.Name) and v.id in sources)
+            ]
+            if sources <= numeric and all(_is_number(v, src, nf) for v in others):
+                numeric.add(name)
+                changed = True
     return Activity(
         varied & useful,
         varied,
@@ -210,3 +235,22 @@ def _containers(nf: NormalizedFunction) -> set[str]:
                 found.add(name)
                 changed = True
     return found
+
+
+def numeric_votes_of(nf: NormalizedFunction, name: str) -> list[gast.expr]:
+    """Every value assigned to ``name``."""
+    return [
+        stmt.value
+        for stmt, _ in _walk(nf.body, False)
+        if isinstance(stmt, gast.Assign)
+        and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id == name
+    ]
+
+
+def _is_number(value: gast.expr, src: FunctionSource, nf: NormalizedFunction) -> bool:
+    if isinstance(value, gast.Constant):
+        return isinstance(value.value, (int, float)) and not isinstance(
+            value.value, bool
+        )
+    return O.classify(src, value, nf.locals).numeric

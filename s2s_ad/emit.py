@@ -20,6 +20,11 @@ import gast
 _COMMENT = re.compile(r"^(\s*)__s2s_comment_[hs](\d+)__$", re.MULTILINE)
 
 
+def _one_line(source: list[str]) -> str:
+    """astor's default wraps long lines at odd places; keep one per line."""
+    return "".join(source)
+
+
 def _to_ast(node: gast.AST) -> ast.AST:
     tree = gast.gast_to_ast(node)
     ast.fix_missing_locations(tree)
@@ -29,13 +34,13 @@ def _to_ast(node: gast.AST) -> ast.AST:
 def statement_text(stmt: gast.stmt) -> str:
     """One statement as a single line of source (for comments)."""
     module = gast.Module(body=[stmt], type_ignores=[])
-    text = astor.to_source(_to_ast(module)).strip()
+    text = astor.to_source(_to_ast(module), pretty_source=_one_line).strip()
     return " ".join(line.strip() for line in text.splitlines())
 
 
 def function_text(fdef: gast.FunctionDef, comments: list[str]) -> str:
     module = gast.Module(body=[fdef], type_ignores=[])
-    text = astor.to_source(_to_ast(module))
+    text = astor.to_source(_to_ast(module), pretty_source=_one_line)
 
     def put(match: re.Match[str]) -> str:
         return f"{match.group(1)}# {comments[int(match.group(2))]}"
