@@ -14,8 +14,12 @@ from s2s_ad.api import (
     forward_source,
     grad,
     gradient_source,
+    hessian,
+    hvp,
+    jacobian,
     jvp,
     value_and_grad,
+    vjp,
 )
 from s2s_ad.cache import cache_info
 from s2s_ad.errors import S2SError
@@ -28,6 +32,10 @@ __all__ = [
     "forward_source",
     "grad",
     "gradient_source",
+    "hessian",
+    "hvp",
+    "jacobian",
     "jvp",
     "value_and_grad",
+    "vjp",
 ]

@@ -63,7 +63,13 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
     for stmt, in_loop in _walk(nf.body, False):
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
-            if isinstance(target, gast.Name):
+            if isinstance(target, gast.Name) and _pops(stmt.value, nf.locals):
+                owner = stmt.value.func.value.id
+                link(target.id, [owner])
+                count(target.id, in_loop)
+                mutated.add(owner)
+                numeric_votes[target.id] = False
+            elif isinstance(target, gast.Name):
                 op = O.classify(src, stmt.value, nf.locals)
                 link(target.id, op.flow_names())
                 count(target.id, in_loop)
@@ -254,3 +260,9 @@ def _is_number(value: gast.expr, src: FunctionSource, nf: NormalizedFunction) ->
             value.value, bool
         )
     return O.classify(src, value, nf.locals).numeric
+
+
+def _pops(value: gast.expr, local_names: set[str]) -> bool:
+    from s2s_ad.reverse import _popped_list
+
+    return _popped_list(value, local_names) is not None

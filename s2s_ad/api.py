@@ -9,20 +9,22 @@ every error is an :class:`s2s_ad.errors.S2SError`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import types
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
 import gast
+import numpy as np
 
-from s2s_ad import __version__, cache, fence, ops
+from s2s_ad import __version__, cache, emit, fence, ops
 from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
 from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.program import Artifact, Program, bind
 from s2s_ad.rules import registry
-from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
+from s2s_ad.source import _MISSING, FunctionSource, Namespace, load, unwrap
 
 Wrt = Union[int, str, Sequence[Union[int, str]], None]
 
@@ -32,8 +34,12 @@ __all__ = [
     "forward_source",
     "grad",
     "gradient_source",
+    "hessian",
+    "hvp",
+    "jacobian",
     "jvp",
     "value_and_grad",
+    "vjp",
 ]
 
 
@@ -184,7 +190,10 @@ class _GradientFunction:
         self._artifact: Artifact | None = None
         self._guards: list[Guard] = []
         self._signature = inspect.signature(self.func)
-        functools.update_wrapper(self, self.func)
+        # Not functools.update_wrapper: __wrapped__ would make grad(grad(f))
+        # differentiate f instead of this gradient.
+        for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+            setattr(self, attr, getattr(self.func, attr, None))
 
     @property
     def source(self) -> str:
@@ -197,6 +206,12 @@ class _GradientFunction:
             self._artifact, self._guards = build_artifact(self.func, self.wrt)
             self._generated = bind(self._artifact, self.func)
         return self._generated
+
+    def __s2s_function__(self) -> Callable[..., Any]:
+        """A plain function with source computing what this object computes."""
+        generated = self._ensure()
+        kind = "value_and_grad" if self.with_value else "grad"
+        return wrapper_function(self.func, generated, kind, self.single, self.seed)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         generated = self._ensure()
@@ -343,3 +358,140 @@ def forward_source(func: Callable[..., Any], wrt: Wrt = None) -> str:
     else:
         names, _ = resolve_wrt(func, wrt)
     return build_artifact(func, names, "forward")[0].source
+
+
+def wrapper_function(
+    func: Callable[..., Any],
+    generated: Callable[..., Any],
+    kind: str,
+    single: bool,
+    seed: Any = None,
+) -> Callable[..., Any]:
+    """A real Python function, with source in linecache, that calls generated
+    code the way the API does, so that it can be transformed again."""
+    sig = _signature(func)
+    params = []
+    star = False
+    for p in sig.parameters.values():
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
+            params.append("*")
+            star = True
+        params.append(p.name)
+    names = [p.name for p in sig.parameters.values()]
+    gen_name = generated.__name__
+    seed_name = "seed_value" if seed is not None else "None"
+    call = f"{gen_name}({', '.join(names + [seed_name])})"
+    name = f"{kind}_of_{func.__name__}"
+    if kind == "jvp":
+        body = f"    return {call}\n"
+    else:
+        grads = f"{call}[1]" + ("[0]" if single else "")
+        if kind == "grad":
+            body = f"    return {grads}\n"
+        else:
+            pick = "[0]" if single else ""
+            body = f"    value, grads = {call}\n    return value, grads{pick}\n"
+    text = f"def {name}({', '.join(params)}):\n{body}"
+    digest = hashlib.sha256(text.encode() + repr(id(generated)).encode()).hexdigest()
+    filename = f"<s2s_ad: {kind} of {func.__qualname__} {digest[:12]}>"
+    namespace = Namespace(func.__globals__, {})
+    namespace[gen_name] = generated
+    if seed is not None:
+        namespace["seed_value"] = seed
+    code = emit.compile_text(text, filename)
+    emit.run_code(code, namespace)
+    wrapper = namespace[name]
+    wrapper.__defaults__ = func.__defaults__
+    wrapper.__kwdefaults__ = func.__kwdefaults__
+    return wrapper
+
+
+def vjp(func: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], Any]]:
+    """Reverse mode with the output adjoint chosen later.
+
+    Returns ``(func(*primals), pullback)``; ``pullback(ybar)`` gives the
+    adjoints of the primals (one value for one primal, else a tuple), i.e.
+    ybar·J.  Each pullback call runs the generated gradient code once.
+    """
+    value = func(*primals)
+    wrt = tuple(range(len(primals))) if len(primals) != 1 else 0
+
+    def pullback(ybar: Any) -> Any:
+        return grad(func, wrt=wrt, seed=ybar)(*primals)
+
+    return value, pullback
+
+
+def _basis(value: Any):
+    """Unit directions shaped like ``value`` (a scalar or an array)."""
+    if np.ndim(value) == 0:
+        yield (), 1.0
+        return
+    arr = np.asarray(value, dtype=float)
+    for index in np.ndindex(arr.shape):
+        e = np.zeros_like(arr)
+        e[index] = 1.0
+        yield index, e
+
+
+def jacobian(
+    func: Callable[..., Any], wrt: Wrt = 0, mode: str = "auto"
+) -> Callable[..., Any]:
+    """The Jacobian of ``func`` with respect to ``wrt``, as a function.
+
+    The result has shape ``out.shape + in.shape`` (a tuple of such for a
+    tuple ``wrt``).  ``mode="forward"`` builds it column by column with
+    ``jvp``, ``"reverse"`` row by row with seeded gradients; ``"auto"`` picks
+    the one needing fewer sweeps.
+    """
+    if mode not in ("auto", "forward", "reverse"):
+        raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
+    target = unwrap(func)
+    names, single = resolve_wrt(target, wrt)
+
+    def jac(*args: Any) -> Any:
+        params = _parameters(target)
+        out = np.asarray(func(*args), dtype=float)
+        results = []
+        for name in names:
+            position = params.index(name)
+            x = args[position]
+            chosen = mode
+            if chosen == "auto":
+                chosen = "forward" if np.size(x) <= out.size else "reverse"
+            full = np.zeros(out.shape + np.shape(x))
+            if chosen == "forward":
+                for index, e in _basis(x):
+                    tangents = [None] * len(args)
+                    tangents[position] = e
+                    _, column = jvp(func, args, tangents)
+                    full[(Ellipsis,) + tuple(index)] = column
+            else:
+                for index, e in _basis(out):
+                    row = grad(func, wrt=name, seed=e)(*args)
+                    full[tuple(index)] = row
+            results.append(full if np.ndim(full) else float(full))
+        return results[0] if single else tuple(results)
+
+    return jac
+
+
+def hessian(func: Callable[..., Any], wrt: Wrt = 0) -> Callable[..., Any]:
+    """The Hessian of a scalar function: forward mode over the generated
+    gradient code (columns by ``jvp`` of ``grad``)."""
+    names, single = resolve_wrt(unwrap(func), wrt)
+    if not single:
+        raise WrtError("hessian takes a single wrt; use jacobian(grad(...)) for blocks")
+    return jacobian(grad(func, wrt=names[0]), wrt=names[0], mode="forward")
+
+
+def hvp(
+    func: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> Any:
+    """Hessian-vector product H·v by forward mode over reverse mode, without
+    forming H: one jvp of the generated gradient code."""
+    primals = tuple(primals)
+    positions = tuple(i for i, t in enumerate(tangents) if t is not None)
+    wrt = positions[0] if len(positions) == 1 else positions
+    _, result = jvp(grad(func, wrt=wrt), primals, tangents)
+    return result

@@ -111,6 +111,20 @@ class ForwardBuilder:
     # -- assignments -----------------------------------------------------
 
     def assign_name(self, stmt: gast.Assign, name: str) -> Stmts:
+        from s2s_ad.reverse import _popped_list
+
+        owner = _popped_list(stmt.value, self.nf.locals)
+        if owner is not None:
+            if owner not in self.act.active:
+                return []
+            item = (
+                self.dot(name)
+                if name in self.act.active
+                else self.namer.fresh("unused")
+            )
+            target = A.tuple_([A.store(item), A.store(self.dot(owner))], gast.Store())
+            call = A.call(self.rt("pop_tangent"), [A.load(self.dot(owner))])
+            return [A.assign(target, call)]
         if name not in self.act.active:
             op = O.classify(self.src, stmt.value, self.nf.locals)
             self.check_flow(stmt, op)

@@ -44,6 +44,7 @@ RESTORE = "__s2s_restore__"
 PUSH_SLOT = "__s2s_push_slot__"
 RESTORE_SLOT = "__s2s_restore_slot__"
 UNAPPEND = "__s2s_unappend__"
+UNPOP = "__s2s_unpop__"
 COMMENT = "__s2s_comment_{}__"
 
 _MUTATING_METHODS = {
@@ -206,6 +207,9 @@ class ReverseBuilder:
 
     def assign_name(self, stmt: gast.Assign, name: str) -> tuple[Stmts, Stmts]:
         value = stmt.value
+        owner = _popped_list(value, self.nf.locals)
+        if owner is not None:
+            return self.assign_pop(stmt, name, owner)
         op = O.classify(self.src, value, self.nf.locals)
         fwd_stmt: gast.stmt = stmt
         rev: Stmts = []
@@ -223,6 +227,26 @@ class ReverseBuilder:
             self.check_flow(stmt, op)
         fwd = [_marker(PUSH, A.load(name)), fwd_stmt]
         return fwd, rev + [_marker(RESTORE, A.load(name))]
+
+    def assign_pop(
+        self, stmt: gast.Assign, name: str, owner: str
+    ) -> tuple[Stmts, Stmts]:
+        """``x = lst.pop()``: the element's adjoint goes back onto the list's."""
+        rev: Stmts = []
+        if owner in self.act.active:
+            item = A.load(self.adj(name)) if name in self.act.active else A.const(0.0)
+            call = A.call(
+                self.rt("push_adj"), [A.load(self.adj(owner)), A.load(owner), item]
+            )
+            rev = [self.primal_comment(stmt), A.assign(self.adj(owner), call)]
+        if name in self.act.active and self.act.overwritten(name):
+            rev.append(A.assign(self.adj(name), A.const(0.0)))
+        fwd = [_marker(PUSH, A.load(name)), stmt]
+        restore = [
+            _marker(UNPOP, A.load(owner), A.load(name)),
+            _marker(RESTORE, A.load(name)),
+        ]
+        return fwd, rev + restore
 
     def check_flow(self, stmt: gast.stmt, op: O.Op) -> None:
         """Refuse an unknown call whose arguments carry gradient anyway."""
@@ -527,6 +551,8 @@ def resolve_markers(
                 new = A.assign(
                     A.subscript(A.load(name), args[1], gast.Store()), builder.pop()
                 )
+            elif kind == UNPOP:
+                new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
             else:  # UNAPPEND
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
             A.copy_lineno(new, stmt)
@@ -607,3 +633,18 @@ def tidy_comments(stmts: Stmts) -> Stmts:
 
 def _is_header(stmt: gast.stmt) -> bool:
     return stmt.value.id.startswith("__s2s_comment_h")
+
+
+def _popped_list(value: gast.expr, local_names: set[str]) -> str | None:
+    """``lst`` when ``value`` is ``lst.pop()`` on a local list, else None."""
+    if (
+        isinstance(value, gast.Call)
+        and not value.args
+        and not value.keywords
+        and isinstance(value.func, gast.Attribute)
+        and value.func.attr == "pop"
+        and isinstance(value.func.value, gast.Name)
+        and value.func.value.id in local_names
+    ):
+        return value.func.value.id
+    return None

@@ -1325,3 +1325,21 @@ def check_not_aliased(
             line,
             funcname,
         )
+
+
+def push_adj(lst_bar: Any, lst: Any, g: Any) -> Any:
+    """Adjoint of ``x = lst.pop()`` run backwards: the list's adjoint gets the
+    element's adjoint back at its end (``lst`` is the list without it)."""
+    if is_zero(lst_bar) and is_zero(g):
+        return 0.0
+    before = [0.0] * len(lst) if is_zero(lst_bar) else list(lst_bar)
+    return before + [g]
+
+
+def pop_tangent(lst_dot: Any) -> tuple[Any, Any]:
+    """Tangents after ``x = lst.pop()``: (x's tangent, the list's tangent)."""
+    if is_zero(lst_dot):
+        return 0.0, 0.0
+    rest = list(lst_dot)
+    last = rest.pop()
+    return last, rest

@@ -95,7 +95,14 @@ def _cells(func: Callable[..., Any]) -> dict[str, Any]:
 
 
 def unwrap(func: Any) -> Callable[..., Any]:
-    """The plain Python function behind decorators we know about."""
+    """The plain Python function behind decorators we know about.
+
+    s2s_ad's own derivative objects (``grad(f)``...) stand for generated
+    code: they provide a real function with source via ``__s2s_function__``,
+    which makes generated code valid input (higher-order derivatives).
+    """
+    if hasattr(func, "__s2s_function__"):
+        return func.__s2s_function__()
     seen = set()
     while hasattr(func, "__wrapped__") and id(func) not in seen:
         seen.add(id(func))
