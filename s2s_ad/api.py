@@ -291,6 +291,16 @@ class Differentiable:
     def source(self) -> str:
         return self._vg.source
 
+    @property
+    def source_forward(self) -> str:
+        """The generated forward-mode (tangent) source, one sweep per direction."""
+        names = self.wrt if isinstance(self.wrt, tuple) else (self.wrt,)
+        return forward_source(self.__wrapped__, wrt=names)
+
+    def jvp(self, primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+        """Forward mode: ``(value, J·tangents)``; see :func:`jvp`."""
+        return jvp(self.__wrapped__, primals, tangents)
+
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         return self if obj is None else functools.partial(self, obj)
 

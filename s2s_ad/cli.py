@@ -152,8 +152,13 @@ def parse_wrt(text: str) -> Wrt:
 # ---------------------------------------------------------------------------
 
 
-def derivative_source(obj: Any, wrt: Wrt | None) -> str:
+def derivative_source(obj: Any, wrt: Wrt | None, mode: str = "reverse") -> str:
     """The source of the derivative s2s_ad generates for ``obj``."""
+    if mode == "forward":
+        func = obj.__wrapped__ if isinstance(obj, Differentiable) else obj
+        if wrt is None and isinstance(obj, Differentiable):
+            wrt = obj.wrt if isinstance(obj.wrt, tuple) else (obj.wrt,)
+        return s2s_ad.forward_source(func, wrt=wrt)
     if isinstance(obj, Differentiable):
         if wrt is None:
             return obj.source
@@ -177,7 +182,7 @@ def _first_parameter(func: Callable[..., Any]) -> str:
 def show_source(args: argparse.Namespace) -> int:
     path, name = split_target(args.show_source)
     func = find_function(load_file(path), name, path)
-    text = derivative_source(func, args.wrt)
+    text = derivative_source(func, args.wrt, getattr(args, "mode", "reverse"))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -220,6 +225,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAMES",
         help="comma-separated parameter names or positions to differentiate "
         "with respect to (default: the decorator's, else the first parameter)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("reverse", "forward"),
+        default="reverse",
+        help="with --show-source: reverse-mode gradient (default) or "
+        "forward-mode tangent code",
     )
     _add_commands(parser)
     return parser
