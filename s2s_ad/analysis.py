@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import gast
 
 from s2s_ad import ops as O
+from s2s_ad.kinds import NUMBERS
+from s2s_ad.kinds import infer as infer_kinds
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
 
@@ -30,6 +32,7 @@ class Activity:
     assign_counts: dict[str, int] = field(default_factory=dict)
     mutated_params: set[str] = field(default_factory=set)
     mutated: set[str] = field(default_factory=set)
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def is_active(self, node: gast.expr | None) -> bool:
         return isinstance(node, gast.Name) and node.id in self.active
@@ -48,7 +51,12 @@ def _walk(body: list[gast.stmt], in_loop: bool):
             yield from _walk(stmt.body, True)
 
 
-def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activity:
+def analyze(
+    src: FunctionSource,
+    nf: NormalizedFunction,
+    wrt: set[str],
+    param_kinds: dict[str, str] | None = None,
+) -> Activity:
     edges: dict[str, set[str]] = {}
     counts: dict[str, int] = {p: 1 for p in nf.params}
     numeric_votes: dict[str, bool] = {}
@@ -149,6 +157,8 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
             if sources <= numeric and all(_is_number(v, src, nf) for v in others):
                 numeric.add(name)
                 changed = True
+    kinds = infer_kinds(src, nf, param_kinds or {})
+    numeric |= {n for n, k in kinds.items() if k in NUMBERS}
     return Activity(
         varied & useful,
         varied,
@@ -157,6 +167,7 @@ def analyze(src: FunctionSource, nf: NormalizedFunction, wrt: set[str]) -> Activ
         counts,
         mutated & set(nf.params),
         mutated,
+        kinds,
     )
 
 

@@ -18,10 +18,11 @@ from typing import Any, Callable, Union
 import gast
 import numpy as np
 
-from s2s_ad import __version__, cache, emit, fence, ops
+from s2s_ad import __version__, cache, diskcache, emit, fence, ops
 from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
 from s2s_ad.errors import S2SError, WrtError
+from s2s_ad.kinds import of_value as kind_of
 from s2s_ad.program import Artifact, Program, bind
 from s2s_ad.rules import registry
 from s2s_ad.source import _MISSING, FunctionSource, Namespace, load, unwrap
@@ -133,10 +134,16 @@ Guard = tuple[Any, str, Any]
 
 
 def build_artifact(
-    func: Callable[..., Any], wrt: tuple[str, ...], mode: str = "reverse"
+    func: Callable[..., Any],
+    wrt: tuple[str, ...],
+    mode: str = "reverse",
+    kinds: tuple[str, ...] | None = None,
 ) -> tuple[Artifact, list[Guard]]:
     """The generated code for ``func`` (from the cache when possible), and
-    the (namespace, name, object) bindings it was generated for."""
+    the (namespace, name, object) bindings it was generated for.
+
+    ``kinds`` (one per parameter, see :mod:`s2s_ad.kinds`) specialises the
+    code to the kinds of the arguments; None means the general code."""
     func = unwrap(func)
     src = load(func)
     deps: dict[int, FunctionSource] = {id(func): src}
@@ -154,9 +161,15 @@ def build_artifact(
             wrt,
             parts,
             bindings,
+            kinds,
         )
     )
-    artifact = cache.get_or_build(key, lambda: Program(func, wrt, src, mode).artifact())
+    param_kinds = dict(zip(_parameters(func), kinds)) if kinds else None
+    artifact = cache.get_or_build(
+        key,
+        lambda: Program(func, wrt, src, mode, param_kinds).artifact(),
+        diskcache.Request(func, wrt, mode, kinds, src, deps),
+    )
     # Modules are not rebound in practice; checking them would only cost time.
     guards = [
         (s.namespace, root, obj)
@@ -186,9 +199,9 @@ class _GradientFunction:
         self.wrt, self.single = resolve_wrt(self.func, wrt)
         self.seed = seed
         self.with_value = with_value
-        self._generated: Callable[..., Any] | None = None
-        self._artifact: Artifact | None = None
-        self._guards: list[Guard] = []
+        # Generated code per argument kinds: (artifact, guards, function).
+        self._versions: dict[Any, tuple[Artifact, list[Guard], Callable[..., Any]]] = {}
+        self._last: Any = None
         self._signature = inspect.signature(self.func)
         # Not functools.update_wrapper: __wrapped__ would make grad(grad(f))
         # differentiate f instead of this gradient.
@@ -197,15 +210,22 @@ class _GradientFunction:
 
     @property
     def source(self) -> str:
-        """The generated Python source of the derivative."""
-        self._ensure()
-        return self._artifact.source
+        """The generated Python source of the derivative: the version made for
+        the arguments of the last call (the general one before any call)."""
+        return self._version(self._last)[0].source
+
+    def _version(
+        self, kinds: tuple[str, ...] | None
+    ) -> tuple[Artifact, list[Guard], Callable[..., Any]]:
+        version = self._versions.get(kinds)
+        if version is None or not guards_hold(version[1]):
+            artifact, guards = build_artifact(self.func, self.wrt, "reverse", kinds)
+            version = (artifact, guards, bind(artifact, self.func))
+            self._versions[kinds] = version
+        return version
 
     def _ensure(self) -> Callable[..., Any]:
-        if self._generated is None or not guards_hold(self._guards):
-            self._artifact, self._guards = build_artifact(self.func, self.wrt)
-            self._generated = bind(self._artifact, self.func)
-        return self._generated
+        return self._version(None)[2]
 
     def __s2s_function__(self) -> Callable[..., Any]:
         """A plain function with source computing what this object computes."""
@@ -214,7 +234,6 @@ class _GradientFunction:
         return wrapper_function(self.func, generated, kind, self.single, self.seed)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        generated = self._ensure()
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -227,6 +246,9 @@ class _GradientFunction:
             if type(value) is int:
                 values[name] = float(value)
         ordered = [values[p] for p in self._signature.parameters]
+        kinds = tuple(kind_of(v) for v in ordered)
+        generated = self._version(kinds)[2]
+        self._last = kinds
         value, grads = generated(*ordered, self.seed)
         result = grads[0] if self.single else grads
         return (value, result) if self.with_value else result
@@ -253,9 +275,23 @@ def value_and_grad(
     return _GradientFunction(func, wrt, seed, with_value=True)
 
 
-def gradient_source(func: Callable[..., Any], wrt: Wrt = 0) -> str:
-    """The generated source of ``func``'s derivative, as text."""
-    return _GradientFunction(func, wrt, None, with_value=True).source
+def gradient_source(
+    func: Callable[..., Any], wrt: Wrt = 0, args: Sequence[Any] | None = None
+) -> str:
+    """The generated source of ``func``'s derivative, as text.
+
+    With example ``args``, the code specialised to their kinds (numbers,
+    arrays, containers) -- what a call with such arguments runs; without,
+    the general code."""
+    gradient = _GradientFunction(func, wrt, None, with_value=True)
+    kinds = None
+    if args is not None:
+        bound = gradient._signature.bind(*args)
+        bound.apply_defaults()
+        kinds = tuple(
+            kind_of(bound.arguments[p]) for p in gradient._signature.parameters
+        )
+    return gradient._version(kinds)[0].source
 
 
 class Differentiable:

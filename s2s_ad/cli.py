@@ -24,6 +24,7 @@ without touching :func:`main`.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import importlib.util
 import inspect
@@ -33,6 +34,8 @@ import traceback
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Callable, Union
+
+import numpy as np
 
 import s2s_ad
 from s2s_ad.api import Differentiable, differentiate
@@ -168,6 +171,18 @@ def derivative_source(obj: Any, wrt: Wrt | None, mode: str = "reverse") -> str:
     return differentiate(obj, wrt=wrt).source
 
 
+def parse_value(text: str) -> Any:
+    """A command-line example argument: a Python literal (``2``, ``0.5``,
+    ``[1.0, 2.0]``); lists become float arrays."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise CLIError(f"cannot read argument {text!r} as a Python literal") from None
+    if isinstance(value, list):
+        return np.asarray(value, dtype=float)
+    return value
+
+
 def _first_parameter(func: Callable[..., Any]) -> str:
     try:
         params = list(inspect.signature(func).parameters)
@@ -182,7 +197,18 @@ def _first_parameter(func: Callable[..., Any]) -> str:
 def show_source(args: argparse.Namespace) -> int:
     path, name = split_target(args.show_source)
     func = find_function(load_file(path), name, path)
-    text = derivative_source(func, args.wrt, getattr(args, "mode", "reverse"))
+    mode = getattr(args, "mode", "reverse")
+    examples = [parse_value(v) for v in getattr(args, "args", None) or []]
+    if examples and mode == "reverse":
+        target = func.__wrapped__ if isinstance(func, Differentiable) else func
+        wrt = args.wrt
+        if wrt is None:
+            wrt = (
+                func.wrt if isinstance(func, Differentiable) else _first_parameter(func)
+            )
+        text = s2s_ad.gradient_source(target, wrt=wrt, args=examples)
+    else:
+        text = derivative_source(func, args.wrt, mode)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
 
@@ -225,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAMES",
         help="comma-separated parameter names or positions to differentiate "
         "with respect to (default: the decorator's, else the first parameter)",
+    )
+    parser.add_argument(
+        "args",
+        nargs="*",
+        metavar="ARG",
+        help="with --show-source: example arguments (Python literals); the "
+        "source shown is then the code specialised to their kinds",
     )
     parser.add_argument(
         "--mode",

@@ -126,10 +126,10 @@ class ForwardBuilder:
             call = A.call(self.rt("pop_tangent"), [A.load(self.dot(owner))])
             return [A.assign(target, call)]
         if name not in self.act.active:
-            op = O.classify(self.src, stmt.value, self.nf.locals)
+            op = O.classify(self.src, stmt.value, self.nf.locals, self.act.kinds)
             self.check_flow(stmt, op)
             return []
-        op = O.classify(self.src, stmt.value, self.nf.locals)
+        op = O.classify(self.src, stmt.value, self.nf.locals, self.act.kinds)
         target = self.dot(name)
         value = self.tangent_expr(stmt, op, name)
         if isinstance(value, list):  # a user call: already complete statements

@@ -134,14 +134,24 @@ def is_user_function(obj: Any) -> bool:
     return top not in ("numpy", "scipy", "math", "s2s_ad", "builtins")
 
 
-def classify(src: FunctionSource, value: gast.expr, local_names) -> Op:
+def classify(
+    src: FunctionSource,
+    value: gast.expr,
+    local_names,
+    kinds: dict[str, str] | None = None,
+) -> Op:
+    """The operation ``value`` performs.  With ``kinds`` (from kind
+    inference), operators on proven numbers use their ``numeric`` rules."""
     if isinstance(value, gast.Name):
         return Op("atom", args=[value]) if value.id in local_names else Op("nondiff")
     if isinstance(value, gast.Constant) or A.is_atom(value):
         return Op("nondiff")
     if isinstance(value, gast.BinOp):
         fn = BINOPS.get(type(value.op))
-        rule = registry.lookup(fn) if fn is not None else None
+        numbers = kinds is not None and all(
+            _is_number(operand, kinds) for operand in (value.left, value.right)
+        )
+        rule = registry.lookup(fn, "numeric" if numbers else None) if fn else None
         return _rule_op(rule, _op_symbol(value.op), [value.left, value.right], {}, True)
     if isinstance(value, gast.UnaryOp):
         fn = UNARYOPS.get(type(value.op))
@@ -253,3 +263,11 @@ def _op_symbol(op: gast.AST) -> str:
         gast.UAdd: "unary +",
     }
     return f"operator {symbols.get(type(op), type(op).__name__)}"
+
+
+def _is_number(node: gast.expr, kinds: dict[str, str]) -> bool:
+    if isinstance(node, gast.Name):
+        return kinds.get(node.id) in ("scalar", "array", "numeric")
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    return A.is_atom(node)

@@ -112,9 +112,15 @@ class Program:
         wrt: tuple[str, ...],
         src: FunctionSource,
         mode: str = "reverse",
+        kinds: dict[str, str] | None = None,
+        hook: Callable[..., None] | None = None,
     ) -> None:
         self.wrt = wrt
         self.mode = mode
+        self.kinds = kinds
+        # Observes (and may extend) each unit at named stages; used by
+        # s2s_ad.tracing only, never for cached artifacts.
+        self.hook = hook
         self.units: list[Unit] = []
         self.index: dict[tuple[int, str], int] = {}
         self._todo: list[int] = []
@@ -177,8 +183,11 @@ class Program:
     def _transform(self, unit: Unit) -> None:
         src = unit.src
         nf = normalize(src, unit.namer, unit.global_name)
+        if self.hook is not None:
+            self.hook("normalized", unit, nf=nf)
         wrt = set(self.wrt) if unit.role == "top" else set(unit.params)
-        activity = analyze(src, nf, wrt)
+        kinds = self.kinds if unit.role == "top" else None
+        activity = analyze(src, nf, wrt, kinds)
         if self.mode == "forward":
             self._transform_forward(unit, nf, activity, wrt)
             return
@@ -193,6 +202,8 @@ class Program:
             self.callee_names(unit),
         )
         fwd, rev = builder.block(nf.body)
+        if self.hook is not None:
+            self.hook("transformed", unit, nf=nf, builder=builder, fwd=fwd, rev=rev)
         result = nf.result
         reads = reverse_reads(rev)
         if unit.role == "top":
@@ -200,6 +211,8 @@ class Program:
         pushed = resolve_markers(builder, fwd, rev, reads)
         drop_empty_pairs(builder, fwd, rev)
         tidy_comments(rev)
+        if self.hook is not None:
+            self.hook("swept", unit, nf=nf, builder=builder, fwd=fwd, rev=rev)
         rt = builder.rt
         prologue: list[gast.stmt] = []
         for param in sorted(activity.mutated_params):
@@ -284,12 +297,16 @@ class Program:
         return [A.assign(n, A.const(value)) for n in sorted(names)]
 
     def _adjoint_inits(
-        self, builder: ReverseBuilder, skip: str | None
+        self, builder: ReverseBuilder, skip: str | None, rev: list[gast.stmt]
     ) -> list[gast.stmt]:
+        """``x_bar = 0.0`` for each adjoint, except where the first use of a
+        number's adjoint is its first contribution: that becomes a plain
+        assignment (``x_bar = g`` rather than zeros plus ``g``)."""
+        first = first_contributions(rev, builder)
         return [
             A.assign(bar, A.const(0.0))
             for name, bar in sorted(builder.adjoints.items(), key=lambda kv: kv[1])
-            if name != skip
+            if name != skip and bar not in first
         ]
 
     def _assemble_top(
@@ -323,7 +340,7 @@ class Program:
             body.append(A.assign(builder.adj(result.id), seeded))
         else:
             body.append(A.expr_stmt(seeded))
-        body += self._adjoint_inits(builder, result.id if result_active else None)
+        body += self._adjoint_inits(builder, result.id if result_active else None, rev)
         body += rev
         grads = []
         for name in self.wrt:
@@ -373,7 +390,7 @@ class Program:
         if locals_read:
             target = A.tuple_([A.store(n) for n in locals_read], gast.Store())
             rbody.append(A.assign(target, builder.pop()))
-        rbody += self._adjoint_inits(builder, result.id if result_active else None)
+        rbody += self._adjoint_inits(builder, result.id if result_active else None, rev)
         rbody += rev
         grads = []
         for name in params:
@@ -388,10 +405,14 @@ class Program:
     def artifact(self) -> Artifact:
         texts = []
         for i, unit in enumerate(self.units):
-            filename = f"<s2s_ad generated: {unit.src.name} from {unit.src.filename}:{unit.src.node.lineno} #{i}>"
-            unit.code = emit.compile_text(unit.text, filename)
+            unit.code = emit.compile_text(unit.text, code_filename(unit.src, i))
             texts.append(unit.text)
         return Artifact(self.units, "\n\n".join(texts), self.wrt, self.mode)
+
+
+def code_filename(src: FunctionSource, index: int) -> str:
+    """The file name generated code of unit ``index`` is compiled under."""
+    return f"<s2s_ad generated: {src.name} from {src.filename}:{src.node.lineno} #{index}>"
 
 
 def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
@@ -411,3 +432,34 @@ def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
         for name, (target, which) in unit.refs.items():
             ns[name] = spaces[target][artifact.units[target].names[which]]
     return spaces[0][artifact.units[0].names["entry"]]
+
+
+def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[str]:
+    """Rewrite ``x_bar = x_bar + g`` into ``x_bar = g`` where it is the first
+    mention of ``x_bar`` in straight-line reverse code and x is a number
+    (numbers are immutable, so the adjoint never aliases another one).
+    Returns the adjoint names rewritten, which then need no initialisation."""
+    scalars = {
+        bar
+        for name, bar in builder.adjoints.items()
+        if builder.act.kinds.get(name) == "scalar"
+    }
+    seen: set[str] = set()
+    done: set[str] = set()
+    for stmt in rev:
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+        value = stmt.value if isinstance(stmt, gast.Assign) else None
+        if (
+            isinstance(target, gast.Name)
+            and target.id in scalars
+            and target.id not in seen
+            and isinstance(value, gast.BinOp)
+            and isinstance(value.op, gast.Add)
+            and isinstance(value.left, gast.Name)
+            and value.left.id == target.id
+            and target.id not in A.names_loaded(value.right)
+        ):
+            stmt.value = value.right
+            done.add(target.id)
+        seen |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+    return done

@@ -210,7 +210,7 @@ class ReverseBuilder:
         owner = _popped_list(value, self.nf.locals)
         if owner is not None:
             return self.assign_pop(stmt, name, owner)
-        op = O.classify(self.src, value, self.nf.locals)
+        op = O.classify(self.src, value, self.nf.locals, self.act.kinds)
         fwd_stmt: gast.stmt = stmt
         rev: Stmts = []
         if name in self.act.active:
@@ -274,7 +274,7 @@ class ReverseBuilder:
                 return []
             try:
                 bound = bind(template, op.args, op.keywords, op.receiver)
-                return instantiate(
+                stmts = instantiate(
                     template,
                     bound,
                     A.load(name),
@@ -283,6 +283,7 @@ class ReverseBuilder:
                     self.global_name,
                     self.namer,
                 )
+                return self.simplify(stmts, op)
             except BindError as exc:
                 raise self.src.error(
                     TransformError,
@@ -315,6 +316,34 @@ class ReverseBuilder:
         if op.kind == "unknown":
             self.check_flow(stmt, op)
         return []
+
+    def kind(self, node: gast.expr) -> str:
+        if isinstance(node, gast.Name):
+            return self.act.kinds.get(node.id, "unknown")
+        if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)):
+            return "scalar"
+        return "scalar" if A.is_atom(node) else "unknown"
+
+    def simplify(self, stmts: Stmts, op: O.Op) -> Stmts:
+        """Drop broadcasting helpers where kinds prove shapes cannot differ."""
+        from s2s_ad import runtime
+        from s2s_ad.simplify import peephole
+
+        operands = list(op.args) if op.receiver is None else []
+        kinds = [self.kind(a) for a in operands]
+        all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
+
+        def same_shape(node: gast.expr) -> bool:
+            if not operands or len(operands) > 2:
+                return False
+            text = gast.dump(node)
+            others = [k for a, k in zip(operands, kinds) if gast.dump(a) != text]
+            mine = self.kind(node)
+            if len(others) == len(operands):
+                return False  # not one of the operands
+            return mine in ("scalar", "array") and all(k == "scalar" for k in others)
+
+        return peephole(stmts, self.global_name("rt", runtime), same_shape, all_scalar)
 
     def user_call(
         self, stmt: gast.Assign, op: O.Op, name: str

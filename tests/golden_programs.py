@@ -26,8 +26,11 @@ def branches(x, y):
     return z + x
 
 
+# name: (function, wrt, example arguments or None for the general code)
 GOLDEN = {
-    "seed": (seed, ("x1", "x2")),
-    "loop_with_break": (loop_with_break, ("x",)),
-    "branches": (branches, ("x", "y")),
+    "seed": (seed, ("x1", "x2"), None),
+    "seed_floats": (seed, ("x1", "x2"), (2.0, 0.5)),
+    "loop_with_break": (loop_with_break, ("x",), None),
+    "loop_with_break_floats": (loop_with_break, ("x",), (1.5, 4)),
+    "branches": (branches, ("x", "y"), None),
 }

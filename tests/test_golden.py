@@ -18,16 +18,16 @@ HERE = Path(__file__).parent / "golden"
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_generated_source_is_pinned(name):
-    func, wrt = GOLDEN[name]
+    func, wrt, args = GOLDEN[name]
     expected = (HERE / f"{name}.py.txt").read_text()
-    assert gradient_source(func, wrt=wrt) == expected
+    assert gradient_source(func, wrt=wrt, args=args) == expected
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))
 def test_generated_source_is_deterministic(name):
-    func, wrt = GOLDEN[name]
+    func, wrt, args = GOLDEN[name]
     from s2s_ad import cache
 
-    first = gradient_source(func, wrt=wrt)
+    first = gradient_source(func, wrt=wrt, args=args)
     cache.clear()
-    assert gradient_source(func, wrt=wrt) == first
+    assert gradient_source(func, wrt=wrt, args=args) == first

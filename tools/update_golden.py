@@ -19,9 +19,9 @@ from tests.golden_programs import GOLDEN
 def main() -> int:
     out = ROOT / "tests" / "golden"
     out.mkdir(exist_ok=True)
-    for name, (func, wrt) in sorted(GOLDEN.items()):
+    for name, (func, wrt, args) in sorted(GOLDEN.items()):
         path = out / f"{name}.py.txt"
-        text = gradient_source(func, wrt=wrt)
+        text = gradient_source(func, wrt=wrt, args=args)
         changed = not path.exists() or path.read_text() != text
         path.write_text(text)
         print(f"{'updated' if changed else 'same   '} {path.relative_to(ROOT)}")

@@ -180,6 +180,9 @@ def _is_docstring(stmt: gast.stmt) -> bool:
 
 
 _BY_ID: dict[int, Rule] = {}
+# Specialised rules, e.g. ("numeric"): operators on numbers only, chosen by
+# the compiler when kind inference proves both operands are numbers.
+_VARIANTS: dict[tuple[int, str], Rule] = {}
 _GENERATION = [0]
 
 
@@ -212,8 +215,13 @@ def _slot(table: dict[Any, Rule], key: Any, target: Any, label: str) -> Rule:
 
 
 def _rules_for(
-    targets: Sequence[Any], method: str | None, attribute: str | None
+    targets: Sequence[Any],
+    method: str | None,
+    attribute: str | None,
+    variant: str | None = None,
 ) -> list[Rule]:
+    if variant is not None:
+        return [_slot(_VARIANTS, (id(x), variant), x, _label(x)) for x in targets]
     rules = [_slot(_BY_ID, id(x), x, _label(x)) for x in targets]
     if method is not None:
         rules.append(_slot(_METHODS, method, None, f".{method}"))
@@ -223,7 +231,10 @@ def _rules_for(
 
 
 def reverse_rule(
-    *targets: Any, method: str | None = None, attribute: str | None = None
+    *targets: Any,
+    method: str | None = None,
+    attribute: str | None = None,
+    variant: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated template as the reverse rule of ``targets``.
 
@@ -233,7 +244,7 @@ def reverse_rule(
     """
 
     def register(template: Callable[..., Any]) -> Callable[..., Any]:
-        for rule in _rules_for(targets, method, attribute):
+        for rule in _rules_for(targets, method, attribute, variant):
             rule.reverse_source = _Source(function=template)
         return template
 
@@ -241,7 +252,10 @@ def reverse_rule(
 
 
 def forward_rule(
-    *targets: Any, method: str | None = None, attribute: str | None = None
+    *targets: Any,
+    method: str | None = None,
+    attribute: str | None = None,
+    variant: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated template as the forward (tangent) rule.
 
@@ -252,7 +266,7 @@ def forward_rule(
     """
 
     def register(template: Callable[..., Any]) -> Callable[..., Any]:
-        for rule in _rules_for(targets, method, attribute):
+        for rule in _rules_for(targets, method, attribute, variant):
             rule.forward_source = _Source(function=template)
         return template
 
@@ -342,12 +356,19 @@ def _load_tables() -> None:
         return
     _LOADED = True
     # Imported for their registrations; the order lets later tables override.
-    from s2s_ad.rules import builtin_rules, math_rules, numpy_rules  # noqa: F401
+    from s2s_ad.rules import (  # noqa: F401
+        builtin_rules,
+        math_rules,
+        numpy_rules,
+        operator_rules,
+    )
 
 
-def lookup(target: Any) -> Rule | None:
-    """The rule registered for a callable, or None."""
+def lookup(target: Any, variant: str | None = None) -> Rule | None:
+    """The rule registered for a callable (its ``variant`` if any), or None."""
     _load_tables()
+    if variant is not None and (id(target), variant) in _VARIANTS:
+        return _VARIANTS[(id(target), variant)]
     return _BY_ID.get(id(target))
 
 

@@ -1,0 +1,196 @@
+"""Kind inference: which variables hold numbers, arrays or containers.
+
+Specialising generated code to the kinds of the arguments a gradient is
+called with lets adjoints of plain numbers be plain arithmetic: no
+structure-aware accumulation, no broadcasting reductions where shapes
+cannot differ, operator rules without list concatenation support.
+
+Kinds: ``scalar`` (a Python or NumPy number), ``array`` (an ndarray),
+``numeric`` (one of the two), ``container`` (list, tuple, dict) and
+``unknown``.  Guarantees: the inference is sound for every execution path
+(a fixpoint over all assignments, joining kinds); ``unknown`` is used
+whenever a kind cannot be proved, and unknown-kind code is the general code.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import gast
+import numpy as np
+
+from s2s_ad import astutil as A
+from s2s_ad import ops
+from s2s_ad.normalize import NormalizedFunction
+from s2s_ad.source import _MISSING, FunctionSource
+
+SCALAR, ARRAY, NUMERIC, CONTAINER, UNKNOWN = (
+    "scalar",
+    "array",
+    "numeric",
+    "container",
+    "unknown",
+)
+NUMBERS = (SCALAR, ARRAY, NUMERIC)
+
+_CONTAINER_RESULTS = {
+    "split",
+    "array_split",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "meshgrid",
+    "broadcast_arrays",
+    "eigh",
+    "svd",
+    "qr",
+    "slogdet",
+}
+_NUMERIC_METHODS = {
+    "sum", "mean", "max", "min", "prod", "dot", "reshape", "ravel", "flatten",
+    "transpose", "std", "var", "clip", "squeeze", "astype", "cumsum", "cumprod", "copy",
+}  # fmt: skip
+
+
+def of_value(value: object) -> str:
+    """The kind of a run-time argument."""
+    if isinstance(value, np.ndarray):
+        return ARRAY if value.dtype.kind in "fc" else UNKNOWN
+    if isinstance(value, (float, np.floating)) or (
+        isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    ):
+        return SCALAR
+    if isinstance(value, (list, tuple, dict)):
+        return CONTAINER
+    return UNKNOWN
+
+
+def join(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    if a in NUMBERS and b in NUMBERS:
+        return NUMERIC
+    return UNKNOWN
+
+
+def _arith(kinds: list[str | None]) -> str | None:
+    if any(k is None for k in kinds):
+        return None
+    if all(k == SCALAR for k in kinds):
+        return SCALAR
+    if all(k in NUMBERS for k in kinds):
+        return ARRAY if ARRAY in kinds else NUMERIC
+    return UNKNOWN
+
+
+def _walk(body: list[gast.stmt]):
+    for stmt in body:
+        yield stmt
+        for fld in ("body", "orelse"):
+            sub = getattr(stmt, fld, None)
+            if isinstance(sub, list):
+                yield from _walk(sub)
+
+
+def infer(
+    src: FunctionSource, nf: NormalizedFunction, params: dict[str, str]
+) -> dict[str, str]:
+    """The kind of every local of ``nf``, given the kinds of its parameters."""
+    kinds: dict[str, str | None] = {p: params.get(p, UNKNOWN) for p in nf.params}
+
+    def kind(node: gast.expr) -> str | None:
+        if isinstance(node, gast.Constant):
+            v = node.value
+            return (
+                SCALAR
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+                else UNKNOWN
+            )
+        if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
+            return kind(node.operand)
+        if isinstance(node, gast.Name):
+            return kinds.get(node.id) if node.id in nf.locals else UNKNOWN
+        return UNKNOWN
+
+    def value_kind(value: gast.expr) -> str | None:
+        if isinstance(value, (gast.Name, gast.Constant)) or A.is_atom(value):
+            return kind(value)
+        if isinstance(value, gast.BinOp):
+            left, right = kind(value.left), kind(value.right)
+            if isinstance(value.op, gast.MatMult):
+                return _arith([left, right]) and NUMERIC
+            if CONTAINER in (left, right) and isinstance(
+                value.op, (gast.Add, gast.Mult)
+            ):
+                return CONTAINER if UNKNOWN not in (left, right) else UNKNOWN
+            return _arith([left, right])
+        if isinstance(value, gast.UnaryOp):
+            return (
+                kind(value.operand) if not isinstance(value.op, gast.Not) else UNKNOWN
+            )
+        if isinstance(value, (gast.Tuple, gast.List, gast.Dict)):
+            return CONTAINER
+        if isinstance(value, gast.Subscript):
+            base = kind(value.value)
+            return NUMERIC if base in (ARRAY, NUMERIC) else UNKNOWN
+        if isinstance(value, gast.Attribute):
+            if value.attr == "T":
+                base = kind(value.value)
+                return base if base in NUMBERS else UNKNOWN
+            return UNKNOWN
+        if isinstance(value, gast.Call):
+            return call_kind(value)
+        return UNKNOWN
+
+    def call_kind(call: gast.Call) -> str | None:
+        args = [kind(a) for a in call.args]
+        func = call.func
+        if isinstance(func, gast.Attribute) and A.root_name(func) in nf.locals:
+            base = kind(func.value) if isinstance(func.value, gast.Name) else UNKNOWN
+            if func.attr in _NUMERIC_METHODS and base in (ARRAY, NUMERIC):
+                return NUMERIC
+            return UNKNOWN
+        obj = ops.resolve(src, func, nf.locals)
+        if obj is _MISSING:
+            return UNKNOWN
+        if isinstance(obj, np.ufunc):
+            return _arith(args) if args else UNKNOWN
+        module = getattr(obj, "__module__", "") or ""
+        if module == "math" or obj in vars(math).values():
+            return SCALAR
+        if obj is builtins.float:
+            return SCALAR
+        if obj in (builtins.abs, builtins.min, builtins.max) and args:
+            return SCALAR if all(a == SCALAR for a in args) else UNKNOWN
+        if module.startswith("numpy") and callable(obj):
+            name = getattr(obj, "__name__", "")
+            return UNKNOWN if name in _CONTAINER_RESULTS else NUMERIC
+        return UNKNOWN
+
+    changed = True
+    while changed:
+        changed = False
+        for stmt in _walk(nf.body):
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+                name = stmt.targets[0].id
+                new = join(kinds.get(name), value_kind(stmt.value))
+            elif isinstance(stmt, gast.For):
+                name, new = stmt.target.id, join(kinds.get(stmt.target.id), SCALAR)
+            elif (
+                isinstance(stmt, gast.Expr)
+                and isinstance(stmt.value, gast.Call)
+                and isinstance(stmt.value.func, gast.Attribute)
+                and stmt.value.func.attr == "append"
+                and isinstance(stmt.value.func.value, gast.Name)
+            ):
+                name = stmt.value.func.value.id
+                new = join(kinds.get(name), CONTAINER)
+            else:
+                continue
+            if new != kinds.get(name):
+                kinds[name] = new
+                changed = True
+    return {k: (v or UNKNOWN) for k, v in kinds.items()}
