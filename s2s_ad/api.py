@@ -101,6 +101,7 @@ def _dependencies(
     src: FunctionSource,
     seen: dict[int, FunctionSource],
     guards: list[tuple[FunctionSource, str, Any]],
+    values: list[tuple[FunctionSource, str, str]],
 ) -> None:
     """Load every user function ``src`` calls, transitively, and record the
     objects its called names refer to now (the generated code, and so the
@@ -112,6 +113,17 @@ def _dependencies(
     }
     roots: set[str] = set()
     for node in gast.walk(src.node):
+        if (
+            isinstance(node, gast.Name)
+            and isinstance(node.ctx, gast.Load)
+            and node.id not in local
+            and node.id not in roots
+        ):
+            # Global numbers specialise the code by their kind (not value).
+            value = src.namespace.lookup(node.id)
+            if isinstance(value, (int, float, np.floating, np.integer, np.ndarray)):
+                roots.add(node.id)
+                values.append((src, node.id, kind_of(value)))
         if not isinstance(node, gast.Call):
             continue
         root = A.root_name(node.func)
@@ -127,10 +139,10 @@ def _dependencies(
             except S2SError:
                 continue  # reported precisely when the call is transformed
             seen[id(obj)] = callee
-            _dependencies(callee, seen, guards)
+            _dependencies(callee, seen, guards, values)
 
 
-Guard = tuple[Any, str, Any]
+Guard = tuple[Any, str, Any, bool]
 
 
 def build_artifact(
@@ -148,9 +160,11 @@ def build_artifact(
     src = load(func)
     deps: dict[int, FunctionSource] = {id(func): src}
     found: list[tuple[FunctionSource, str, Any]] = []
-    _dependencies(src, deps, found)
+    values: list[tuple[FunctionSource, str, str]] = []
+    _dependencies(src, deps, found, values)
     parts = tuple(sorted((s.filename, s.name, s.digest) for s in deps.values()))
     bindings = tuple(sorted((s.digest, root, id(obj)) for s, root, obj in found))
+    bindings += tuple(sorted((s.digest, name, kind) for s, name, kind in values))
     key = cache.make_key(
         (
             __version__,
@@ -171,17 +185,23 @@ def build_artifact(
         diskcache.Request(func, wrt, mode, kinds, src, deps),
     )
     # Modules are not rebound in practice; checking them would only cost time.
-    guards = [
-        (s.namespace, root, obj)
+    guards: list[Guard] = [
+        (s.namespace, root, obj, False)
         for s, root, obj in found
         if not isinstance(obj, types.ModuleType)
     ]
+    guards += [(s.namespace, name, kind, True) for s, name, kind in values]
     return artifact, guards
 
 
 def guards_hold(guards: list[Guard]) -> bool:
-    """Whether every called name still refers to the object it did."""
-    return all(ns.lookup(name) is obj for ns, name, obj in guards)
+    """Whether every called name still refers to the object it did, and every
+    global number still has the kind the code was specialised to."""
+    for ns, name, expected, by_kind in guards:
+        value = ns.lookup(name)
+        if (kind_of(value) != expected) if by_kind else (value is not expected):
+            return False
+    return True
 
 
 class _GradientFunction:

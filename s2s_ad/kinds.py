@@ -100,6 +100,7 @@ def infer(
 ) -> dict[str, str]:
     """The kind of every local of ``nf``, given the kinds of its parameters."""
     kinds: dict[str, str | None] = {p: params.get(p, UNKNOWN) for p in nf.params}
+    global_kinds: dict[str, str] = {}
 
     def kind(node: gast.expr) -> str | None:
         if isinstance(node, gast.Constant):
@@ -112,7 +113,15 @@ def infer(
         if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
             return kind(node.operand)
         if isinstance(node, gast.Name):
-            return kinds.get(node.id) if node.id in nf.locals else UNKNOWN
+            if node.id in nf.locals:
+                return kinds.get(node.id)
+            # A global number: the gradient function re-checks its kind at
+            # each call (see api.guards_hold).
+            value = src.namespace.lookup(node.id)
+            found = of_value(value) if value is not _MISSING else UNKNOWN
+            if found in NUMBERS:
+                global_kinds[node.id] = found
+            return found
         return UNKNOWN
 
     def value_kind(value: gast.expr) -> str | None:
@@ -193,4 +202,8 @@ def infer(
             if new != kinds.get(name):
                 kinds[name] = new
                 changed = True
-    return {k: (v or UNKNOWN) for k, v in kinds.items()}
+    result = {k: (v or UNKNOWN) for k, v in kinds.items()}
+    # Global numbers read as operands (never given adjoints).
+    for name, found in global_kinds.items():
+        result.setdefault(name, found)
+    return result

@@ -412,7 +412,9 @@ class Program:
 
 def code_filename(src: FunctionSource, index: int) -> str:
     """The file name generated code of unit ``index`` is compiled under."""
-    return f"<s2s_ad generated: {src.name} from {src.filename}:{src.node.lineno} #{index}>"
+    return (
+        f"<s2s_ad generated: {src.name} from {src.filename}:{src.node.lineno} #{index}>"
+    )
 
 
 def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
