@@ -438,30 +438,125 @@ def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
 
 def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[str]:
     """Rewrite ``x_bar = x_bar + g`` into ``x_bar = g`` where it is the first
-    mention of ``x_bar`` in straight-line reverse code and x is a number
-    (numbers are immutable, so the adjoint never aliases another one).
-    Returns the adjoint names rewritten, which then need no initialisation."""
+    mention of ``x_bar`` in a straight-line block and x is a number (numbers
+    are immutable, so the adjoint never aliases another one).
+
+    In the top-level block that is the first mention overall.  In a loop or
+    branch body it applies to adjoints mentioned only in that block, whose
+    single reset ``x_bar = 0.0`` at the block's end then becomes dead (the
+    next pass through the block starts by assigning) and is removed.
+    Returns the adjoint names that then need no initialisation."""
     scalars = {
         bar
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) == "scalar"
     }
-    seen: set[str] = set()
+    where: dict[str, set[int]] = {}
+
+    def index(block: list[gast.stmt]) -> None:
+        for stmt in block:
+            for node in _own_nodes(stmt):
+                if isinstance(node, gast.Name) and node.id in scalars:
+                    where.setdefault(node.id, set()).add(id(block))
+            for fld in ("body", "orelse"):
+                sub = getattr(stmt, fld, None)
+                if isinstance(sub, list):
+                    index(sub)
+
+    index(rev)
     done: set[str] = set()
-    for stmt in rev:
-        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
-        value = stmt.value if isinstance(stmt, gast.Assign) else None
-        if (
-            isinstance(target, gast.Name)
-            and target.id in scalars
-            and target.id not in seen
-            and isinstance(value, gast.BinOp)
-            and isinstance(value.op, gast.Add)
-            and isinstance(value.left, gast.Name)
-            and value.left.id == target.id
-            and target.id not in A.names_loaded(value.right)
-        ):
-            stmt.value = value.right
-            done.add(target.id)
-        seen |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+
+    def visit(block: list[gast.stmt], top: bool) -> None:
+        if top:
+            local = set(scalars)
+        else:
+            # Adjoints living only in this block, reset by its last mention of
+            # them: they are zero at the start of every pass through it.
+            local = {
+                n
+                for n in scalars
+                if where.get(n) == {id(block)}
+                and not _mentioned_in_sub_blocks(block, n)
+                and _last_mention_is_reset(block, n)
+            }
+        seen: set[str] = set()
+        converted: set[str] = set()
+        for stmt in block:
+            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+            value = stmt.value if isinstance(stmt, gast.Assign) else None
+            if (
+                isinstance(target, gast.Name)
+                and target.id in local
+                and target.id not in seen
+                and isinstance(value, gast.BinOp)
+                and isinstance(value.op, gast.Add)
+                and isinstance(value.left, gast.Name)
+                and value.left.id == target.id
+                and target.id not in A.names_loaded(value.right)
+            ):
+                stmt.value = value.right
+                converted.add(target.id)
+            seen |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+        if not top:
+            # The final reset is dead: the next pass starts by assigning.
+            for name in converted:
+                last = max(
+                    k
+                    for k, st in enumerate(block)
+                    if any(
+                        isinstance(n, gast.Name) and n.id == name for n in gast.walk(st)
+                    )
+                )
+                del block[last]
+        done.update(converted)
+        for stmt in block:
+            for fld in ("body", "orelse"):
+                sub = getattr(stmt, fld, None)
+                if isinstance(sub, list):
+                    visit(sub, False)
+
+    visit(rev, True)
     return done
+
+
+def _mentioned_in_sub_blocks(block: list[gast.stmt], name: str) -> bool:
+    for stmt in block:
+        for fld in ("body", "orelse"):
+            sub = getattr(stmt, fld, None)
+            if isinstance(sub, list) and any(
+                isinstance(n, gast.Name) and n.id == name
+                for st in sub
+                for n in gast.walk(st)
+            ):
+                return True
+    return False
+
+
+def _own_nodes(stmt: gast.stmt):
+    """The nodes of a statement outside its nested blocks."""
+    todo: list[gast.AST] = [stmt]
+    while todo:
+        node = todo.pop()
+        yield node
+        for fld, value in gast.iter_fields(node):
+            if fld in ("body", "orelse") and isinstance(value, list):
+                continue
+            if isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, gast.AST))
+            elif isinstance(value, gast.AST):
+                todo.append(value)
+
+
+def _last_mention_is_reset(block: list[gast.stmt], name: str) -> bool:
+    mentions = [
+        st
+        for st in block
+        if any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(st))
+    ]
+    last = mentions[-1] if mentions else None
+    return (
+        isinstance(last, gast.Assign)
+        and isinstance(last.targets[0], gast.Name)
+        and last.targets[0].id == name
+        and isinstance(last.value, gast.Constant)
+    )
