@@ -509,6 +509,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 )
                 del block[last]
         done.update(converted)
+        _fuse_reset_then_add(block, scalars)
         for stmt in block:
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
@@ -560,3 +561,46 @@ def _last_mention_is_reset(block: list[gast.stmt], name: str) -> bool:
         and last.targets[0].id == name
         and isinstance(last.value, gast.Constant)
     )
+
+
+def _is_reset(stmt: gast.stmt, name: str) -> bool:
+    return (
+        isinstance(stmt, gast.Assign)
+        and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id == name
+        and isinstance(stmt.value, gast.Constant)
+    )
+
+
+def _fuse_reset_then_add(block: list[gast.stmt], scalars: set[str]) -> None:
+    """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
+    between, in the same block) becomes ``... x_bar = g``."""
+    k = 0
+    while k < len(block):
+        stmt = block[k]
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+        name = target.id if isinstance(target, gast.Name) else None
+        if name in scalars and _is_reset(stmt, name):
+            for j in range(k + 1, len(block)):
+                later = block[j]
+                mentions = any(
+                    isinstance(n, gast.Name) and n.id == name for n in gast.walk(later)
+                )
+                if not mentions:
+                    continue
+                value = later.value if isinstance(later, gast.Assign) else None
+                if (
+                    isinstance(later, gast.Assign)
+                    and isinstance(later.targets[0], gast.Name)
+                    and later.targets[0].id == name
+                    and isinstance(value, gast.BinOp)
+                    and isinstance(value.op, gast.Add)
+                    and isinstance(value.left, gast.Name)
+                    and value.left.id == name
+                    and name not in A.names_loaded(value.right)
+                ):
+                    later.value = value.right
+                    del block[k]
+                    k -= 1
+                break
+        k += 1
