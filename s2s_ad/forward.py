@@ -254,7 +254,8 @@ class ForwardBuilder:
         )
         target = A.tuple_([A.store(name), A.store(self.dot(name))], gast.Store())
         # The primal call is replaced: the jvp function returns both values.
-        return [_Replace(A.assign(target, jvp_call))]
+        replace = _Replace(targets=[target], value=jvp_call, type_comment=None)
+        return [A.copy_lineno(replace, stmt)]
 
     def assign_slot(self, stmt: gast.Assign, target: gast.Subscript) -> Stmts:
         base = target.value

@@ -370,16 +370,16 @@ class Program:
         body: list[gast.stmt] = list(prologue)
         needed = (pushed | set(locals_read)) - set(params)
         body += self._inits(needed, unit, None)
+        body.append(A.assign(trace, gast.List(elts=[], ctx=gast.Load())))
         body += fwd
         if locals_read:
             saved = A.tuple_([A.load(n) for n in locals_read])
             body.append(builder.push(saved))
-        body.append(gast.Return(value=copy_module.deepcopy(result)))
+        returned = A.tuple_([copy_module.deepcopy(result), A.load(trace)])
+        body.append(gast.Return(value=returned))
         kwonly = tuple(a.id for a in unit.src.node.args.kwonlyargs)
         positional = [p for p in params if p not in kwonly]
-        fwd_def = make_function_def(
-            unit.names["fwd"], [trace] + positional, body, kwonly
-        )
+        fwd_def = make_function_def(unit.names["fwd"], positional, body, kwonly)
 
         result_bar = (
             builder.adj(result.id)

@@ -114,6 +114,7 @@ class ReverseBuilder:
         self.global_name = global_name
         self.callee_names = callee_names
         self.adjoints: dict[str, str] = {}
+        self.tapes: dict[str, str] = {}
         self.pairs: list[Pair] = []
         self.trace = namer.exact_or_fresh("trace")
         self.uses_trace = False
@@ -216,7 +217,9 @@ class ReverseBuilder:
         if name in self.act.active:
             if op.kind == "user":
                 fwd_value, adjoint = self.user_call(stmt, op, name)
-                fwd_stmt = A.assign(A.store(name), fwd_value, stmt)
+                tape = self.tapes[name]
+                both = A.tuple_([A.store(name), A.store(tape)], gast.Store())
+                fwd_stmt = A.assign(both, fwd_value, stmt)
             else:
                 adjoint = self.adjoint_of(stmt, op, name)
             if adjoint:
@@ -226,7 +229,12 @@ class ReverseBuilder:
         else:
             self.check_flow(stmt, op)
         fwd = [_marker(PUSH, A.load(name)), fwd_stmt]
-        return fwd, rev + [_marker(RESTORE, A.load(name))]
+        restore = [_marker(RESTORE, A.load(name))]
+        if name in self.tapes and fwd_stmt is not stmt:
+            tape = self.tapes[name]
+            fwd.insert(0, _marker(PUSH, A.load(tape)))
+            restore.append(_marker(RESTORE, A.load(tape)))
+        return fwd, rev + restore
 
     def assign_pop(
         self, stmt: gast.Assign, name: str, owner: str
@@ -356,17 +364,18 @@ class ReverseBuilder:
                 TransformError, f"bad call to {op.label}: {exc}", stmt
             ) from None
         call = stmt.value
-        self.uses_trace = True
-        fwd_value = A.call(
-            A.load(fwd_name),
-            [A.load(self.trace)] + list(call.args),
-            list(call.keywords),
-        )
+        # The callee keeps its own trace and hands it back: no function
+        # mutates a list it was given, so generated code transforms again.
+        tape = self.namer.fresh(f"{name}_trace")
+        self.nf.locals.add(tape)
+        self.act.assign_counts[tape] = self.act.assign_counts.get(name, 1)
+        self.tapes[name] = tape
+        fwd_value = A.call(A.load(fwd_name), list(call.args), list(call.keywords))
         parts = self.namer.fresh(f"{getattr(op.callee, '__name__', 'call')}_bars")
         rev: Stmts = [
             A.assign(
                 parts,
-                A.call(A.load(rev_name), [A.load(self.trace), A.load(self.adj(name))]),
+                A.call(A.load(rev_name), [A.load(tape), A.load(self.adj(name))]),
             )
         ]
         for param, atom in bound.arguments.items():
@@ -529,7 +538,11 @@ def reverse_reads(rev: Stmts) -> set[str]:
     todo: list[gast.AST] = list(rev)
     while todo:
         node = todo.pop()
-        if isinstance(node, gast.stmt) and marker_kind(node):
+        kind = marker_kind(node) if isinstance(node, gast.stmt) else None
+        if kind == UNPOP:
+            # Putting the element back reads its (popped) value.
+            found.add(node.value.args[1].id)
+        if kind:
             continue
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             found.add(node.id)
