@@ -1,0 +1,41 @@
+"""The benchmark workloads.
+
+Each module defines the function as a user would write it (module-level,
+plain NumPy/Python), a hand-written NumPy ``value_and_grad`` for it (the
+reference, returning ``(value, (gradients in wrt order))``), a maker for its
+arguments and the parameters to differentiate, and lists them in
+``WORKLOADS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    function: Callable[..., Any]
+    hand: Callable[..., Any]
+    make_args: Callable[[], tuple[Any, ...]]
+    wrt: tuple[str, ...]
+    description: str
+    #: Peers not timed by ``--quick``, with the reason (e.g. long compilation).
+    quick_skip: dict[str, str] = field(default_factory=dict)
+
+
+def all_workloads() -> list[Workload]:
+    from benchmarks.workloads import (
+        logistic,
+        mlp,
+        rnn,
+        rosenbrock,
+        scalar_loop,
+        seed,
+    )
+
+    found: list[Workload] = []
+    for module in (seed, rosenbrock, mlp, rnn, scalar_loop, logistic):
+        found.extend(module.WORKLOADS)
+    return found
