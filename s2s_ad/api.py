@@ -223,6 +223,8 @@ class _GradientFunction:
         self._versions: dict[Any, tuple[Artifact, list[Guard], Callable[..., Any]]] = {}
         self._last: Any = None
         self._signature = inspect.signature(self.func)
+        self._params = list(self._signature.parameters)
+        self._wrt_positions = [(self._params.index(n), n) for n in self.wrt]
         # Not functools.update_wrapper: __wrapped__ would make grad(grad(f))
         # differentiate f instead of this gradient.
         for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
@@ -253,21 +255,34 @@ class _GradientFunction:
         kind = "value_and_grad" if self.with_value else "grad"
         return wrapper_function(self.func, generated, kind, self.single, self.seed)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{self.func.__name__}(): {exc}") from None
-        bound.apply_defaults()
-        values = dict(bound.arguments)
-        for name in self.wrt:
-            value = values[name]
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """All arguments in parameter order, wrt ones checked (ints as floats)."""
+        if kwargs or len(args) != len(self._params):
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{self.func.__name__}(): {exc}") from None
+            bound.apply_defaults()
+            ordered = [bound.arguments[p] for p in self._params]
+        else:
+            ordered = list(args)
+        for position, name in self._wrt_positions:
+            value = ordered[position]
+            kind = type(value)
+            if kind is float:
+                continue
             rt.check_wrt_arg(value, name)
-            if type(value) is int:
-                values[name] = float(value)
-        ordered = [values[p] for p in self._signature.parameters]
-        kinds = tuple(kind_of(v) for v in ordered)
-        generated = self._version(kinds)[2]
+            if kind is int:
+                ordered[position] = float(value)
+        return ordered
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        ordered = self._arguments(args, kwargs)
+        kinds = tuple(map(kind_of, ordered))
+        version = self._versions.get(kinds)
+        if version is None or (version[1] and not guards_hold(version[1])):
+            version = self._version(kinds)
+        generated = version[2]
         self._last = kinds
         value, grads = generated(*ordered, self.seed)
         result = grads[0] if self.single else grads

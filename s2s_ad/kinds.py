@@ -55,6 +55,8 @@ _NUMERIC_METHODS = {
 
 def of_value(value: object) -> str:
     """The kind of a run-time argument."""
+    if type(value) is float:
+        return SCALAR
     if isinstance(value, np.ndarray):
         return ARRAY if value.dtype.kind in "fc" else UNKNOWN
     if isinstance(value, (float, np.floating)) or (

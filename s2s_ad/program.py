@@ -19,6 +19,7 @@ to bind the code to a function object again without transforming.
 from __future__ import annotations
 
 import copy as copy_module
+import gc
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -124,10 +125,18 @@ class Program:
         self.units: list[Unit] = []
         self.index: dict[tuple[int, str], int] = {}
         self._todo: list[int] = []
-        top = self._new_unit(func, "top", src)
-        self._transform(top)
-        while self._todo:
-            self._transform(self.units[self._todo.pop(0)])
+        # The transformation allocates many small, short-lived AST nodes; the
+        # cyclic garbage collector would rescan them all, over and over.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            top = self._new_unit(func, "top", src)
+            self._transform(top)
+            while self._todo:
+                self._transform(self.units[self._todo.pop(0)])
+        finally:
+            if collecting:
+                gc.enable()
 
     def _new_unit(
         self, func: Callable[..., Any], role: str, src: FunctionSource | None = None
@@ -449,7 +458,14 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     scalars = {
         bar
         for name, bar in builder.adjoints.items()
-        if builder.act.kinds.get(name) == "scalar"
+        if builder.act.kinds.get(name) in ("scalar", "array", "numeric")
+    }
+    # An array adjoint may only start as a freshly computed array: starting
+    # it as another adjoint would let one be updated in place through both.
+    arrays = {
+        bar
+        for name, bar in builder.adjoints.items()
+        if builder.act.kinds.get(name) in ("array", "numeric")
     }
     where: dict[str, set[int]] = {}
 
@@ -493,6 +509,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
                 and target.id not in A.names_loaded(value.right)
+                and (target.id not in arrays or _fresh(value.right))
             ):
                 stmt.value = value.right
                 converted.add(target.id)
@@ -509,7 +526,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 )
                 del block[last]
         done.update(converted)
-        _fuse_reset_then_add(block, scalars)
+        _fuse_reset_then_add(block, scalars, arrays)
         for stmt in block:
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
@@ -572,7 +589,14 @@ def _is_reset(stmt: gast.stmt, name: str) -> bool:
     )
 
 
-def _fuse_reset_then_add(block: list[gast.stmt], scalars: set[str]) -> None:
+def _fresh(value: gast.expr) -> bool:
+    """An expression whose value is a new object (arithmetic on arrays)."""
+    return isinstance(value, (gast.BinOp, gast.UnaryOp))
+
+
+def _fuse_reset_then_add(
+    block: list[gast.stmt], scalars: set[str], arrays: set[str]
+) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
     between, in the same block) becomes ``... x_bar = g``."""
     k = 0
@@ -598,6 +622,7 @@ def _fuse_reset_then_add(block: list[gast.stmt], scalars: set[str]) -> None:
                     and isinstance(value.left, gast.Name)
                     and value.left.id == name
                     and name not in A.names_loaded(value.right)
+                    and (name not in arrays or _fresh(value.right))
                 ):
                     later.value = value.right
                     del block[k]
