@@ -4,6 +4,8 @@
 generate a new Python function (a forward sweep that records what the
 reverse sweep needs, then the reversed adjoint statements) and run it;
 ``jvp`` generates forward-mode code (tangents beside each statement).
+``trace`` shows every intermediate value and adjoint of one run; generated
+code is cached in memory and on disk (``cache_info``, ``set_cache_dir``).
 """
 
 __version__ = "0.1.0"
@@ -22,7 +24,9 @@ from s2s_ad.api import (
     vjp,
 )
 from s2s_ad.cache import cache_info
+from s2s_ad.diskcache import set_cache_dir
 from s2s_ad.errors import S2SError
+from s2s_ad.tracing import trace
 
 __all__ = [
     "Differentiable",
@@ -36,6 +40,8 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "set_cache_dir",
+    "trace",
     "value_and_grad",
     "vjp",
 ]

@@ -13,12 +13,24 @@ or positions.  Without it, a function decorated with ``@differentiate`` keeps
 the options of its decorator, and a plain function is differentiated with
 respect to its first parameter.
 
+See the numbers, the stages, the cache, and write code ahead of time::
+
+    python -m s2s_ad --trace examples/seed.py:f 2 0.5
+    python -m s2s_ad --show-source examples/seed.py:f --stages
+    python -m s2s_ad cache info            # or: cache clear
+    python -m s2s_ad codegen examples/seed.py -o seed_grad.py [--check]
+
+``--trace`` arguments are Python literals (lists become float arrays) or
+expressions evaluated in FILE's namespace.  ``--cache-dir DIR`` (``off`` to
+disable) chooses the on-disk cache for one run.
+
 :func:`main` returns the exit status: 0 on success, 1 when the work fails
 (missing file or function, or an s2s_ad error such as unsupported syntax,
 reported on stderr without a traceback), 2 for a malformed command line.
-Further actions (subcommands such as ``cache`` or ``codegen``) are added
-as entries of :data:`ACTIONS` (options) or :func:`_add_commands` (subcommands)
-without touching :func:`main`.
+Further actions are added as entries of :data:`ACTIONS` (options) or of
+:data:`COMMANDS` (subcommands: :func:`main` hands the rest of the command
+line to the subcommand's own parser, since argparse subparsers cannot follow
+the optional ``ARG`` list of the top-level parser).
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from typing import Any, Callable, Union
 import numpy as np
 
 import s2s_ad
+from s2s_ad import codegen, diskcache, tracing
 from s2s_ad.api import Differentiable, differentiate
 from s2s_ad.errors import S2SError
 
@@ -199,7 +212,9 @@ def show_source(args: argparse.Namespace) -> int:
     func = find_function(load_file(path), name, path)
     mode = getattr(args, "mode", "reverse")
     examples = [parse_value(v) for v in getattr(args, "args", None) or []]
-    if examples and mode == "reverse":
+    if getattr(args, "stages", False):
+        text = tracing.stages(func, args.wrt, mode, tuple(examples) or None)
+    elif examples and mode == "reverse":
         target = func.__wrapped__ if isinstance(func, Differentiable) else func
         wrt = args.wrt
         if wrt is None:
@@ -213,10 +228,96 @@ def show_source(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trace_value(text: str, module: ModuleType) -> Any:
+    """A ``--trace`` argument: a literal, else an expression in the module."""
+    try:
+        return parse_value(text)
+    except CLIError:
+        pass
+    try:
+        return eval(text, dict(vars(module)))  # the user's own input
+    except Exception as exc:  # noqa: BLE001 - reported as a CLI error
+        raise CLIError(f"cannot evaluate argument {text!r}: {exc}") from None
+
+
+def trace(args: argparse.Namespace) -> int:
+    path, name = split_target(args.trace)
+    module = load_file(path)
+    func = find_function(module, name, path)
+    values = [_trace_value(v, module) for v in getattr(args, "args", None) or []]
+    report = tracing.trace(func, *values, wrt=args.wrt)
+    sys.stdout.write(str(report))
+    return 0
+
+
 #: Top-level actions: (option dest, handler).  Exactly one runs per call.
 ACTIONS: list[tuple[str, Callable[[argparse.Namespace], int]]] = [
     ("show_source", show_source),
+    ("trace", trace),
 ]
+
+
+def cache_command(args: argparse.Namespace) -> int:
+    """``s2s-ad cache info`` and ``s2s-ad cache clear``."""
+    if args.what == "clear":
+        where = diskcache.configured_dir()[0]
+        removed = diskcache.clear()
+        sys.stdout.write(f"removed {removed} entries from {where}\n")
+        return 0
+    info = diskcache.info()
+    if info["directory"] is None:
+        status = f"disabled ({info['configured_by']})"
+    elif info["enabled"]:
+        status = "in use"
+    else:
+        status = f"not used: {info['reason']}"
+    sys.stdout.write(
+        f"directory: {info['directory']} (from {info['configured_by']})\n"
+        f"status:    {status}\n"
+        f"entries:   {info['entries']} ({info['bytes']} bytes)\n"
+    )
+    return 0
+
+
+def _cache_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="on-disk cache directory for this run ('off' disables it; default "
+        "$S2S_AD_CACHE_DIR, else the user cache directory)",
+    )
+
+
+def _cache_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} cache",
+        description="Show or clear the on-disk cache of generated derivatives.",
+    )
+    parser.add_argument("what", choices=("info", "clear"))
+    _cache_dir_option(parser)
+    parser.set_defaults(func=cache_command)
+    return parser
+
+
+def _codegen_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{prog} codegen",
+        description="Write the derivatives of a module's @differentiate "
+        "functions (and of --function ones) to a standalone module that does "
+        "not import s2s_ad.",
+    )
+    codegen.add_arguments(parser)
+    _cache_dir_option(parser)
+    parser.set_defaults(func=codegen.run)
+    return parser
+
+
+#: Subcommands: name -> parser maker (given the program name); the parser
+#: sets ``func``, the handler.
+COMMANDS: dict[str, Callable[[str], argparse.ArgumentParser]] = {
+    "cache": _cache_parser,
+    "codegen": _codegen_parser,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -245,6 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE:FUNC",
         help="print the generated gradient source of FUNC defined in FILE",
     )
+    action.add_argument(
+        "--trace",
+        metavar="FILE:FUNC",
+        help="run FUNC at the ARGs and print every intermediate value, then "
+        "every adjoint, in the order the sweeps compute them",
+    )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="with --show-source: print the source after every pipeline stage",
+    )
+    _cache_dir_option(parser)
     parser.add_argument(
         "--wrt",
         type=parse_wrt,
@@ -257,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="ARG",
         help="with --show-source: example arguments (Python literals); the "
-        "source shown is then the code specialised to their kinds",
+        "source shown is then the code specialised to their kinds. With "
+        "--trace: the arguments (literals or expressions in FILE)",
     )
     parser.add_argument(
         "--mode",
@@ -271,17 +385,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_commands(parser: argparse.ArgumentParser) -> None:
-    """Register subcommands (``s2s-ad NAME ...``); each sets ``func``.
-
-    None yet.  A subcommand is added as::
-
-        commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-        sub = commands.add_parser("cache", help="...")
-        sub.set_defaults(func=handler)   # handler(args) -> int
-    """
+    """List the subcommands of :data:`COMMANDS` in the help text."""
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "examples:\n"
+        "  %(prog)s --show-source examples/seed.py:f --wrt x1,x2\n"
+        "  %(prog)s --trace examples/seed.py:f 2 0.5\n\n"
+        "commands (see %(prog)s COMMAND --help):\n"
+        "  cache {info,clear}           the on-disk cache of generated code\n"
+        "  codegen MODULE -o OUT.py     write derivatives to a module that "
+        "does not need s2s_ad"
+    )
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if getattr(args, "cache_dir", None) is not None:
+        diskcache.set_cache_dir(args.cache_dir)
     handler = getattr(args, "func", None)
     if handler is not None:
         return handler(args)
@@ -296,6 +415,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); the exit status."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        parser = COMMANDS[argv[0]](parser.prog)
+        argv = argv[1:]
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors

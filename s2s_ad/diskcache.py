@@ -567,8 +567,9 @@ class Request:
         try:
             artifact = _decode(entry, key, self.func, self.src, self.deps)
         except Exception:
-            log.warning("s2s_ad: ignoring an invalid disk cache entry %s", key)
-            log.debug("decoding failed", exc_info=True)
+            # The content passed its hash check: an entry of an incompatible
+            # layout or a reference that no longer imports, not corruption.
+            log.debug("cannot use disk cache entry %s", key, exc_info=True)
             return None
         if artifact is not None:
             log.debug("disk cache hit %s for %s", key, self.src.name)
@@ -649,5 +650,6 @@ def clear() -> int:
             file.unlink()
         except OSError:
             continue
-        removed += file in entries
+        if file in entries:
+            removed += 1
     return removed

@@ -23,6 +23,7 @@ import numpy as np
 from s2s_ad import astutil as A
 from s2s_ad import ops
 from s2s_ad.normalize import NormalizedFunction
+from s2s_ad.ops import _CONTAINER_RESULTS
 from s2s_ad.source import _MISSING, FunctionSource
 
 SCALAR, ARRAY, NUMERIC, CONTAINER, UNKNOWN = (
@@ -34,19 +35,6 @@ SCALAR, ARRAY, NUMERIC, CONTAINER, UNKNOWN = (
 )
 NUMBERS = (SCALAR, ARRAY, NUMERIC)
 
-_CONTAINER_RESULTS = {
-    "split",
-    "array_split",
-    "hsplit",
-    "vsplit",
-    "dsplit",
-    "meshgrid",
-    "broadcast_arrays",
-    "eigh",
-    "svd",
-    "qr",
-    "slogdet",
-}
 _NUMERIC_METHODS = {
     "sum", "mean", "max", "min", "prod", "dot", "reshape", "ravel", "flatten",
     "transpose", "std", "var", "clip", "squeeze", "astype", "cumsum", "cumprod", "copy",

@@ -395,6 +395,16 @@ class Normalizer:
         if isinstance(node.value, gast.Constant):
             return []
         pre, value = self.expr(node.value)
+        if (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "pop"
+            and not value.args
+            and not value.keywords
+        ):
+            # A discarded pop still moves a value (and its derivative) off
+            # the list: make it an assignment the transformers understand.
+            return pre + [A.assign(self.temp(), value, node)]
         if isinstance(value, gast.Call):
             return pre + [A.expr_stmt(value, node)]
         return pre

@@ -36,14 +36,10 @@ UNARYOPS = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 # NumPy functions returning lists/tuples: their adjoints are containers.
 _CONTAINER_RESULTS = {
-    "split",
-    "array_split",
-    "hsplit",
-    "vsplit",
-    "dsplit",
-    "meshgrid",
-    "broadcast_arrays",
-}
+    "split", "array_split", "hsplit", "vsplit", "dsplit", "meshgrid",
+    "broadcast_arrays", "eigh", "svd", "qr", "slogdet", "linspace",
+    "atleast_1d", "atleast_2d", "atleast_3d", "unstack",
+}  # fmt: skip
 _NUMERIC_METHODS = {
     "sum",
     "mean",

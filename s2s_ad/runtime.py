@@ -2369,6 +2369,22 @@ def take_adjoint(
     return _as_adjoint_of(out, a)
 
 
+def _along_axis_index(
+    indices: Any, ans_shape: tuple[int, ...], shape: tuple[int, ...], axis: Any
+) -> tuple[Any, ...]:
+    """The index of ``arr`` (of ``shape``) that
+    ``np.take_along_axis(arr, indices, axis)`` gathers, for :func:`add_at`."""
+    if axis is None:
+        return np.unravel_index(np.asarray(indices) % int(np.prod(shape)), shape)
+    ax = int(axis) % len(shape)
+    fancy: list[Any] = list(np.indices(ans_shape, sparse=True))
+    for dim, n in enumerate(shape):
+        if n == 1 and dim != ax:
+            fancy[dim] = 0  # arr was broadcast along this dimension
+    fancy[ax] = np.broadcast_to(indices, ans_shape) % shape[ax]
+    return tuple(fancy)
+
+
 def _sort_order(a: Any, axis: Any) -> tuple[np.ndarray, Any]:
     arr = np.asarray(a)
     if axis is None:
@@ -3121,10 +3137,10 @@ def pop_tangent(lst_dot: Any) -> tuple[Any, Any]:
 # return ``0.0`` for a zero ``v``; a 0-d ``v`` may stand for a constant array;
 # when the helper's ``g`` is a symbolic zero its shape is unknown, so the
 # transpose returns the natural shape (that of ``g`` in the generated code);
-# nothing here mutates its arguments.  Only the helpers marked "second
-# derivative only" (``prod_adjoint_hvp``, ``norm_adjoint_partial``,
-# ``std_adjoint_partial``) have no rules of their own: third derivatives
-# through products, norms and standard deviations are refused.
+# nothing here mutates its arguments.  The helpers whose docstrings begin
+# "Second derivative only" (``prod_adjoint_hvp``, ``norm_adjoint_partial``,
+# ``std_adjoint_partial``, the einsum/solve/slogdet partials...) have no rules
+# of their own: a third derivative through them is refused by name.
 
 
 def dense(w: Any, like: Any) -> Any:
@@ -4540,3 +4556,32 @@ def vecdot_adjoint_g(g: Any, x1: Any, x2: Any, axis: int = -1) -> Any:
     if is_zero(x1) or is_zero(x2):
         return 0.0
     return _fit(np.sum(np.asarray(x1) * np.asarray(x2), axis=axis), g)
+
+
+def broadcast_tangent_t(v: Any, t: Any, x: Any, ans: Any, factor: Any = None) -> Any:
+    """Transpose of ``t -> broadcast_tangent(t, x, ans, factor)``: ``v`` times
+    the factor, summed back to the operand's shape (a list operand gets a
+    list).  With :func:`broadcast_tangent_factor`, the partial derivatives of
+    ``<v, broadcast_tangent(t, x, ans, factor)>``."""
+    if is_zero(v) or (factor is not None and is_zero(factor)):
+        return 0.0
+    w = np.asarray(_full(v, np.shape(ans)))
+    if factor is not None:
+        w = w * factor
+    if isinstance(x, (list, tuple)):
+        part = array_adjoint(_sum_to(w, np.shape(np.asarray(x, dtype=float))), x)
+    else:
+        part = unbroadcast(w, x)
+    return dense_tangent_transpose(part, t, x)
+
+
+def broadcast_tangent_factor(
+    v: Any, t: Any, x: Any, ans: Any, factor: Any = None
+) -> Any:
+    """Transpose of ``factor -> broadcast_tangent(t, x, ans, factor)``."""
+    if is_zero(v) or is_zero(t) or factor is None:
+        return 0.0
+    tt = t
+    if isinstance(x, (list, tuple)):
+        tt = np.asarray(dense_tangent(t, x), dtype=np.float64)
+    return _fit(np.asarray(_full(v, np.shape(ans))) * tt, factor)

@@ -56,8 +56,12 @@ class Namespace(dict):
                 return self.cells[name].cell_contents
             except ValueError:
                 return _MISSING
-        if name in self.user_globals:
-            return self.user_globals[name]
+        scope = self.user_globals
+        if name in scope:
+            return scope[name]
+        if isinstance(scope, Namespace):
+            # Generated code differentiated again: its globals chain on.
+            return scope.lookup(name)
         return getattr(builtins, name, _MISSING)
 
 

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import numpy as np
 import pytest
+
+_CACHE_DIR: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the suite away from the user's on-disk cache: every test, and
+    every subprocess a test starts (they inherit the environment), uses a
+    private temporary cache directory, set before collection."""
+    path = tempfile.mkdtemp(prefix="s2s_ad_test_cache_")
+    _CACHE_DIR.append(path)
+    os.environ["S2S_AD_CACHE_DIR"] = path
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for path in _CACHE_DIR:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -945,3 +945,345 @@ def test_helpers_accept_lists_where_numpy_does():
     assert rt.unbroadcast(np.ones((2, 2)), [1.0, 2.0]).shape == (2,)
     np.testing.assert_array_equal(rt.maximum_weight(np.ones(2), [0.0, 1.0]), [1.0, 0.5])
     assert rt.zeros_like([1.0, np.ones(2)])[1].shape == (2,)
+
+
+# -- tangents and the adjoints of the broadened NumPy rules ---------------------
+
+SYM = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 1.0]])
+SQ = rand(3, 3) + 3.0 * np.eye(3)
+
+TANGENT_ZERO_CALLS = [
+    ("dense_tangent list", lambda t: rt.linear_map(np.sum, t, [1.0, 2.0])),
+    ("select_tangent", lambda t: rt.select_tangent(t, True, np.ones(2))),
+    ("add_tangent", lambda t: rt.add_tangent((t, t), ([1.0], [2.0]), [1.0, 2.0])),
+    ("mul_tangent", lambda t: rt.mul_tangent(t, 2, [1.0, 1.0])),
+    ("extreme_tangent", lambda t: rt.extreme_tangent((t, t), 2.0, (1.0, 2.0))),
+    ("sum_tangent", lambda t: rt.sum_tangent(t, [1.0, 2.0], 3.0)),
+    ("hypot_tangent", lambda t: rt.hypot_tangent((t, t), (3.0, 4.0), 5.0)),
+    ("max_tangent", lambda t: rt.max_tangent(t, np.ones(3), 1.0)),
+    ("prod_tangent", lambda t: rt.prod_tangent(t, np.ones(3))),
+    ("var_tangent", lambda t: rt.var_tangent(t, np.ones(3))),
+    ("std_tangent", lambda t: rt.std_tangent(t, np.ones(3), 0.0)),
+    ("cumprod_tangent", lambda t: rt.cumprod_tangent(t, np.ones(3), np.ones(3))),
+    ("norm_tangent", lambda t: rt.norm_tangent(t, np.ones(3), 3.0**0.5)),
+    ("einsum_tangent", lambda t: rt.einsum_tangent("i,i", (np.ones(2),) * 2, (t, t))),
+    ("inv_tangent", lambda t: rt.inv_tangent(t, SQ)),
+    ("det_tangent", lambda t: rt.det_tangent(t, SQ, 1.0)),
+    ("slogdet_tangent", lambda t: rt.slogdet_tangent(t, SQ, (1.0, 0.0))),
+    ("solve_tangent", lambda t: rt.solve_tangent(t, SQ, np.ones(3), np.ones(3), 0)),
+    ("cholesky_tangent", lambda t: rt.cholesky_tangent(t, np.eye(3))),
+    ("eigh_tangent", lambda t: rt.eigh_tangent(t, np.linalg.eigh(SYM))),
+    ("eigvalsh_tangent", lambda t: rt.eigvalsh_tangent(t, SYM)),
+    ("svd_tangent", lambda t: rt.svd_tangent(t, SQ, np.linalg.svd(SQ))),
+    ("pinv_tangent", lambda t: rt.pinv_tangent(t, SQ, np.linalg.inv(SQ))),
+    ("qr_tangent", lambda t: rt.qr_tangent(t, SQ, np.linalg.qr(SQ))),
+    ("sort_tangent", lambda t: rt.sort_tangent(t, np.ones(3))),
+    ("pad_tangent", lambda t: rt.pad_tangent(t, np.ones(3), 1)),
+    ("pad_constant_tangent", lambda t: rt.pad_constant_tangent(t, np.ones(3), 1, 0)),
+    ("atleast_tangent", lambda t: rt.atleast_tangent(np.atleast_2d, (t,), (1.0,), 0)),
+    ("broadcast_arrays", lambda t: rt.broadcast_arrays_tangent((t,), (1.0,), (1.0,))),
+    ("meshgrid_tangent", lambda t: rt.meshgrid_tangent((t,), (np.ones(2),), None)),
+    ("full_tangent", lambda t: rt.full_tangent(t, np.ones(2))),
+    ("linspace_tangent", lambda t: rt.linspace_tangent((t, t), np.ones(2), (0, 1))),
+    ("arange_tangent", lambda t: rt.arange_tangent((t, t), (0.0, 1.0), np.ones(1))),
+    ("array_tangent", lambda t: rt.array_tangent(t, [1.0], np.ones(1))),
+    ("cast_tangent", lambda t: rt.cast_tangent(t, np.ones(1))),
+    ("softmax_tangent", lambda t: rt.softmax_tangent(t, np.ones(2) / 2)),
+    ("logsumexp_tangent", lambda t: rt.logsumexp_tangent(t, np.ones(2), 1.0)),
+]
+ADJOINT_ZERO_CALLS = [
+    ("cumprod_adjoint", lambda g: rt.cumprod_adjoint(g, np.ones(3), np.ones(3))),
+    ("inner_adjoint", lambda g: rt.inner_adjoint(g, np.ones(2), np.ones(2), 0)),
+    ("vdot_adjoint", lambda g: rt.vdot_adjoint(g, np.ones(2), np.ones(2), 1)),
+    ("tensordot_adjoint", lambda g: rt.tensordot_adjoint(g, SQ, SQ, 1, 0)),
+    ("kron_adjoint", lambda g: rt.kron_adjoint(g, np.ones(2), np.ones(2), 0)),
+    ("diagonal_adjoint", lambda g: rt.diagonal_adjoint(g, SQ)),
+    ("diag_adjoint", lambda g: rt.diag_adjoint(g, np.ones(2))),
+    ("inv_adjoint", lambda g: rt.inv_adjoint(g, SQ)),
+    ("det_adjoint", lambda g: rt.det_adjoint(g, SQ, 1.0)),
+    ("slogdet_adjoint", lambda g: rt.slogdet_adjoint(g, SQ)),
+    ("solve_adjoint", lambda g: rt.solve_adjoint(g, SQ, np.ones(3), np.ones(3), 1)),
+    ("cholesky_adjoint", lambda g: rt.cholesky_adjoint(g, np.eye(3))),
+    ("eigh_adjoint", lambda g: rt.eigh_adjoint(g, np.linalg.eigh(SYM))),
+    ("eigh_adjoint pair", lambda g: rt.eigh_adjoint((g, g), np.linalg.eigh(SYM))),
+    ("eigvalsh_adjoint", lambda g: rt.eigvalsh_adjoint(g, SYM)),
+    ("svd_adjoint", lambda g: rt.svd_adjoint(g, SQ, np.linalg.svd(SQ))),
+    ("pinv_adjoint", lambda g: rt.pinv_adjoint(g, SQ, np.linalg.inv(SQ))),
+    ("qr_adjoint", lambda g: rt.qr_adjoint(g, SQ, np.linalg.qr(SQ))),
+    ("apply_adjoint", lambda g: rt.apply_adjoint(np.flip, g, np.ones(2))),
+    ("broadcast_to_adjoint", lambda g: rt.broadcast_to_adjoint(g, 1.0, np.ones(2))),
+    ("tri_adjoint", lambda g: rt.tri_adjoint(g, SQ, SQ)),
+    ("tile_adjoint", lambda g: rt.tile_adjoint(g, np.ones(2), 2, np.ones(4))),
+    ("repeat_adjoint", lambda g: rt.repeat_adjoint(g, np.ones(2), 2, np.ones(4))),
+    ("take_adjoint", lambda g: rt.take_adjoint(g, np.ones(2), [0], np.ones(1))),
+    ("sort_adjoint", lambda g: rt.sort_adjoint(g, np.ones(2), np.ones(2))),
+    ("pad_adjoint", lambda g: rt.pad_adjoint(g, np.ones(2), 1)),
+    ("pad_constant_adjoint", lambda g: rt.pad_constant_adjoint(g, np.ones(2), 1, 0.0)),
+    ("split_adjoint", lambda g: rt.split_adjoint(g, [np.ones(1)] * 2)),
+    ("stacked_adjoint", lambda g: rt.stacked_adjoint(g, [1.0], np.ones(1), "hstack")),
+    ("item_adjoint", lambda g: rt.item_adjoint(g, np.ones(2), ())),
+    ("softmax_adjoint", lambda g: rt.softmax_adjoint(g, np.ones(2) / 2)),
+    ("logsumexp_adjoint", lambda g: rt.logsumexp_adjoint(g, np.ones(2), 1.0)),
+]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [c for _, c in TANGENT_ZERO_CALLS + ADJOINT_ZERO_CALLS],
+    ids=[n for n, _ in TANGENT_ZERO_CALLS + ADJOINT_ZERO_CALLS],
+)
+def test_zero_tangent_or_adjoint_gives_zero(call):
+    out = call(0.0)
+    if isinstance(out, tuple):
+        assert all(rt.is_zero(v) for v in out)
+    else:
+        assert rt.is_zero(out)
+
+
+def test_dense_tangent_fills_symbolic_zeros():
+    t = rt.dense_tangent([np.ones(2), 0.0], [np.ones(2), np.ones(2)])
+    assert isinstance(t, list) and t[1].shape == (2,) and not np.any(t[1])
+    assert rt.dense_tangent(0.0, (1.0, np.ones(3)))[1].shape == (3,)
+    out = rt.linear_map(np.stack, [np.ones(2), 0.0], [np.zeros(2), np.zeros(2)])
+    np.testing.assert_array_equal(out, [[1.0, 1.0], [0.0, 0.0]])
+
+
+def test_add_tangent_concatenates_sequences():
+    a, b = (1.0, 2.0), (3.0,)
+    assert rt.add_tangent(((0.1, 0.0), 0.0), (a, b), a + b) == (0.1, 0.0, 0.0)
+    assert rt.add_tangent((0.0, [0.5]), ([1.0], [2.0]), [1.0, 2.0]) == [0.0, 0.5]
+    out = rt.add_tangent((np.ones(3), 2.0), (np.ones(3), 1.0), np.ones(3))
+    np.testing.assert_array_equal(out, [3.0, 3.0, 3.0])
+
+
+def test_mul_tangent_repeats_sequences():
+    assert rt.mul_tangent([0.1, 0.2], 2, [1.0, 2.0] * 2) == [0.1, 0.2, 0.1, 0.2]
+    assert rt.is_zero(rt.mul_tangent(1.0, [1.0], [1.0]))  # the count of a repeat
+    assert rt.mul_tangent((0.1,), 0, ()) == ()
+    out = rt.mul_tangent(2.0, np.ones(3), np.ones(3))
+    np.testing.assert_array_equal(out, [2.0, 2.0, 2.0])
+
+
+def test_extreme_tangent_shares_ties_and_follows_key():
+    assert rt.extreme_tangent((1.0, 3.0), 2.0, (2.0, 2.0)) == 2.0
+    assert rt.extreme_tangent(([1.0, 5.0, 3.0],), 2.0, ([2.0, 1.0, 2.0],)) == 2.0
+    # with key=, the first of equals wins alone
+    assert rt.extreme_tangent((1.0, 3.0), 2.0, (2.0, 2.0), abs) == 1.0
+
+
+def tangent_vs_adjoint(tangent, adjoint, x, t, g):
+    """<g, tangent(t)> == <adjoint(g), t>, leaf by leaf for containers."""
+
+    def inner(a, b):
+        if isinstance(a, (tuple, list)):
+            return sum(inner(p, q) for p, q in zip(a, b))
+        if rt.is_zero(a) or rt.is_zero(b):
+            return 0.0
+        return float(np.sum(np.asarray(a) * np.asarray(b)))
+
+    lhs = inner(g, tangent(t))
+    rhs = inner(adjoint(g), t)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-12)
+
+
+def _like(value):
+    if isinstance(value, (tuple, list)):
+        return tuple(_like(v) for v in value)
+    return rand(*np.shape(value))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3), (2, 4, 3)])
+def test_svd_tangent_and_adjoint_are_transposes(shape):
+    a = rand(*shape)
+    ans = np.linalg.svd(a, full_matrices=False)
+    tangent_vs_adjoint(
+        lambda t: rt.svd_tangent(t, a, ans, False),
+        lambda g: rt.svd_adjoint(g, a, ans, False),
+        a,
+        rand(*shape),
+        _like(tuple(ans)),
+    )
+    s = np.linalg.svd(a, compute_uv=False)
+    tangent_vs_adjoint(
+        lambda t: rt.svd_tangent(t, a, s, True, False),
+        lambda g: rt.svd_adjoint(g, a, s, True, False),
+        a,
+        rand(*shape),
+        rand(*s.shape),
+    )
+
+
+@pytest.mark.parametrize("uplo", ["L", "U"])
+def test_eigh_tangent_and_adjoint_are_transposes(uplo):
+    ans = np.linalg.eigh(SYM, uplo)
+    tangent_vs_adjoint(
+        lambda t: rt.eigh_tangent(t, ans, uplo),
+        lambda g: rt.eigh_adjoint(g, ans, uplo),
+        SYM,
+        rand(3, 3),
+        _like(tuple(ans)),
+    )
+    # eigenvalues read only the triangle UPLO names
+    t = np.triu(rand(3, 3), 1) if uplo == "L" else np.tril(rand(3, 3), -1)
+    assert not np.any(rt.eigh_tangent(t, ans, uplo)[0])
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_tangent_and_adjoint_are_transposes(upper):
+    a = SYM @ SYM.T
+    L = np.linalg.cholesky(a)
+    ans = L.T if upper else L
+    tangent_vs_adjoint(
+        lambda t: rt.cholesky_tangent(t, ans, upper),
+        lambda g: rt.cholesky_adjoint(g, ans, upper),
+        a,
+        rand(3, 3),
+        rand(3, 3),
+    )
+
+
+@pytest.mark.parametrize(
+    "shape, mode", [((4, 3), "reduced"), ((3, 3), "complete"), ((4, 3), "r")]
+)
+def test_qr_tangent_and_adjoint_are_transposes(shape, mode):
+    a = rand(*shape)
+    ans = np.linalg.qr(a, mode)
+    g = rand(*ans.shape) if mode == "r" else _like(tuple(ans))
+    tangent_vs_adjoint(
+        lambda t: rt.qr_tangent(t, a, ans, mode),
+        lambda g: rt.qr_adjoint(g, a, ans, mode),
+        a,
+        rand(*shape),
+        g,
+    )
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3)])
+def test_pinv_tangent_and_adjoint_are_transposes(shape):
+    a = rand(*shape)
+    ans = np.linalg.pinv(a)
+    tangent_vs_adjoint(
+        lambda t: rt.pinv_tangent(t, a, ans),
+        lambda g: rt.pinv_adjoint(g, a, ans),
+        a,
+        rand(*shape),
+        rand(*ans.shape),
+    )
+
+
+def test_factorizations_refuse_non_unique_factors():
+    wide = rand(2, 3)
+    with pytest.raises(ArgumentError, match="full_matrices=False"):
+        rt.svd_tangent(rand(2, 3), wide, np.linalg.svd(wide))
+    with pytest.raises(ArgumentError, match="m >= n"):
+        rt.qr_adjoint(rand(2, 2), wide, np.linalg.qr(wide))
+    tall = rand(4, 3)
+    with pytest.raises(ArgumentError, match="mode 'complete'"):
+        rt.qr_tangent(rand(4, 3), tall, np.linalg.qr(tall, "complete"), "complete")
+
+
+@pytest.mark.parametrize(
+    "subscripts, shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("ii->i", [(3, 3)]),
+        ("ij->", [(2, 3)]),
+        ("Ba", [(2, 3)]),
+        ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 4)]),
+        ("i...,i...->...", [(3, 2), (3, 1)]),
+        ("iij,j->i", [(3, 3, 2), (2,)]),
+    ],
+)
+def test_einsum_tangent_and_adjoint_are_transposes(subscripts, shapes):
+    ops = [rand(*s) for s in shapes]
+    ans = np.einsum(subscripts, *ops)
+    for i in range(len(ops)):
+
+        def tangent(t, i=i):
+            ts = [0.0] * len(ops)
+            ts[i] = t
+            return rt.einsum_tangent(subscripts, ops, ts)
+
+        tangent_vs_adjoint(
+            tangent,
+            lambda g, i=i: rt.einsum_adjoint(g, ans, subscripts, ops)[i],
+            ops[i],
+            rand(*shapes[i]),
+            rand(*np.shape(ans)),
+        )
+
+
+def test_einsum_refuses_the_sublist_form():
+    with pytest.raises(ArgumentError, match="subscripts string"):
+        rt.einsum_adjoint(1.0, 1.0, np.ones(2), [np.ones(2), [0]])
+
+
+@pytest.mark.parametrize(
+    "width, mode",
+    [(1, "constant"), ((1, 2), "edge"), (2, "wrap"), (2, "reflect"), (3, "symmetric")],
+)
+def test_pad_tangent_and_adjoint_are_transposes(width, mode):
+    x = rand(2, 3)
+    ans = np.pad(x, width, mode)
+    tangent_vs_adjoint(
+        lambda t: rt.pad_tangent(t, x, width, mode),
+        lambda g: rt.pad_adjoint(g, x, width, mode),
+        x,
+        rand(2, 3),
+        rand(*ans.shape),
+    )
+    t = rand(2, 3)
+    np.testing.assert_allclose(
+        rt.pad_tangent(t, x, width, mode), np.pad(t, width, mode)
+    )
+
+
+def test_pad_refuses_modes_it_cannot_differentiate():
+    with pytest.raises(ArgumentError, match="mode='mean'"):
+        rt.pad_adjoint(np.ones(4), np.ones(2), 1, "mean")
+    with pytest.raises(ArgumentError, match="reflect_type='odd'"):
+        rt.pad_tangent(np.ones(2), np.ones(2), 1, "reflect", "odd")
+    with pytest.raises(ArgumentError, match="single scalar"):
+        rt.pad_constant_adjoint(np.ones(4), np.ones(2), 1, (0.0, 1.0))
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_cumprod_tangent_and_adjoint_are_transposes(zeros, axis):
+    a = rand(3, 4)
+    if zeros:
+        a[1, 2] = a[0, 0] = 0.0
+    ans = np.cumprod(a, axis)
+    tangent_vs_adjoint(
+        lambda t: rt.cumprod_tangent(t, a, ans, axis),
+        lambda g: rt.cumprod_adjoint(g, a, ans, axis),
+        a,
+        rand(3, 4),
+        rand(*ans.shape),
+    )
+
+
+def test_cumprod_with_zeros_is_exact():
+    a = np.array([2.0, 0.0, 3.0])
+    # d cumprod / d a1 at a1 = 0: [0, a0, a0 * a2]
+    np.testing.assert_array_equal(
+        rt.cumprod_tangent(np.array([0.0, 1.0, 0.0]), a, np.cumprod(a)), [0.0, 2.0, 6.0]
+    )
+
+
+def test_take_adjoint_accumulates_repeated_indices_and_modes():
+    x = np.zeros(4)
+    out = rt.take_adjoint(np.ones(3), x, [1, 1, -1], np.ones(3))
+    np.testing.assert_array_equal(out, [0.0, 2.0, 0.0, 1.0])
+    out = rt.take_adjoint(np.ones(2), x, [5, -7], np.ones(2), mode="clip")
+    np.testing.assert_array_equal(out, [1.0, 0.0, 0.0, 1.0])
+    out = rt.take_adjoint(np.ones(1), x, [6], np.ones(1), mode="wrap")
+    np.testing.assert_array_equal(out, [0.0, 0.0, 1.0, 0.0])
+
+
+def test_item_adjoint_places_g_at_the_entry():
+    x = np.zeros((2, 3))
+    assert rt.item_adjoint(2.0, x, (4,))[1, 1] == 2.0
+    assert rt.item_adjoint(2.0, x, ((0, 2),))[0, 2] == 2.0
+    assert rt.item_adjoint(2.0, x, (1, 0))[1, 0] == 2.0
+    assert rt.item_adjoint(2.0, np.zeros(1), ())[0] == 2.0

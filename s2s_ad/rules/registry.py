@@ -361,6 +361,7 @@ def _load_tables() -> None:
         math_rules,
         numpy_rules,
         operator_rules,
+        runtime_rules,
     )
 
 
