@@ -216,6 +216,13 @@ class ForwardBuilder:
         tangent = self.tangent_of(linear_arg)
         if tangent is None:
             return A.const(0.0)
+        guard = copy.deepcopy(tangent)
+        # Inside a list argument a tangent may hold symbolic zeros: NumPy
+        # needs them as arrays of the right shape.
+        tangent = A.call(self.rt("dense_tangent"), [tangent, copy.deepcopy(linear_arg)])
+        if isinstance(call, gast.Call):
+            # out= would write the tangent into the primal's buffer.
+            call.keywords = [kw for kw in call.keywords if kw.arg != "out"]
         if isinstance(call, gast.Attribute):
             call.value = tangent
         elif op.receiver is not None:
@@ -229,7 +236,7 @@ class ForwardBuilder:
         # A symbolic zero tangent (0.0) may not fit the primitive (axis=1 of
         # a scalar), and its image is zero anyway.
         return gast.IfExp(
-            test=A.call(self.rt("is_zero"), [copy.deepcopy(tangent)]),
+            test=A.call(self.rt("is_zero"), [guard]),
             body=A.const(0.0),
             orelse=call,
         )
