@@ -26,13 +26,26 @@ from s2s_ad.api import (
 from s2s_ad.cache import cache_info
 from s2s_ad.diskcache import set_cache_dir
 from s2s_ad.errors import S2SError
+from s2s_ad.rules.builtin_rules import stop_gradient
+from s2s_ad.rules.registry import (
+    d,
+    elementwise,
+    forward_rule,
+    linear,
+    nondifferentiable,
+    reverse_rule,
+    t,
+)
 from s2s_ad.tracing import trace
 
 __all__ = [
     "Differentiable",
     "S2SError",
     "cache_info",
+    "d",
     "differentiate",
+    "elementwise",
+    "forward_rule",
     "forward_source",
     "grad",
     "gradient_source",
@@ -40,7 +53,12 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "linear",
+    "nondifferentiable",
+    "reverse_rule",
     "set_cache_dir",
+    "stop_gradient",
+    "t",
     "trace",
     "value_and_grad",
     "vjp",

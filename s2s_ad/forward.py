@@ -144,7 +144,8 @@ class ForwardBuilder:
         return self.src.error(
             MissingRuleError,
             f"no forward-mode derivative rule for {label} (its arguments carry "
-            "tangents). Register one with s2s_ad.rules.registry.forward_rule",
+            "tangents). Register one with @s2s_ad.forward_rule(...), s2s_ad.linear "
+            "or s2s_ad.elementwise",
             stmt,
         )
 

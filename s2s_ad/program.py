@@ -144,7 +144,7 @@ class Program:
         src = src or load(func)
         fence.check(src)
         namer = Namer(A.all_names(src.node))
-        name = src.name
+        name = src.node.name  # "lambda_" for a lambda
         if self.mode == "forward":
             names = {"entry": namer.exact_or_fresh(f"jvp_{name}")}
         elif role == "top":

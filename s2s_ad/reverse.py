@@ -266,7 +266,8 @@ class ReverseBuilder:
             MissingRuleError,
             f"no derivative rule for {op.label} (its arguments carry gradient, and it "
             "has no Python source to differentiate). Register one with "
-            "s2s_ad.rules.registry.reverse_rule, or mark it non-differentiable",
+            "@s2s_ad.reverse_rule(...) (or s2s_ad.elementwise for an elementwise "
+            "function), or declare it s2s_ad.nondifferentiable(...)",
             stmt,
         )
 

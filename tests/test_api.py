@@ -357,3 +357,10 @@ def test_original_function_is_not_modified():
     grad(seed_f, wrt=(0, 1))(2.0, 0.5)
     assert seed_f.__code__ is code
     assert seed_f(2.0, 0.5) == pytest.approx(SEED_VALUE, abs=1e-6)
+
+
+def test_lambda_as_the_differentiated_function():
+    square_sum = lambda x: np.sum(x**2)
+    g = grad(square_sum)(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g, [2.0, 4.0])
+    assert "def grad_lambda_(" in s2s_ad.gradient_source(square_sum)

@@ -202,3 +202,18 @@ nondifferentiable(
     builtins.isinstance,
     builtins.print,
 )
+
+
+# -- stop_gradient ----------------------------------------------------------------
+
+
+def stop_gradient(x):
+    """``x`` itself, as a value through which no derivative flows.
+
+    Inside a differentiated function, ``stop_gradient(y)`` treats ``y`` as a
+    constant: its value is used, the gradient does not propagate into it.
+    """
+    return x
+
+
+nondifferentiable(stop_gradient)
