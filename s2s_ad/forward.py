@@ -26,12 +26,13 @@ from s2s_ad.errors import MissingRuleError, TransformError
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
+from s2s_ad.sweep import SweepBuilder
 from s2s_ad.templates import BindError, bind, instantiate_forward
 
 Stmts = list[gast.stmt]
 
 
-class ForwardBuilder:
+class ForwardBuilder(SweepBuilder):
     """Builds the tangent-carrying version of one function."""
 
     def __init__(
@@ -44,12 +45,7 @@ class ForwardBuilder:
         global_name: Callable[[str, Any], str],
         callee_name: Callable[[Any], tuple[str, list[str]]],
     ) -> None:
-        self.src = src
-        self.nf = nf
-        self.act = activity
-        self.namer = namer
-        self.comments = comments
-        self.global_name = global_name
+        super().__init__(src, nf, activity, namer, comments, global_name)
         self.callee_name = callee_name
         self.tangents: dict[str, str] = {}
 
@@ -66,11 +62,6 @@ class ForwardBuilder:
 
     def tangent_or_zero(self, node: gast.expr) -> gast.expr:
         return self.tangent_of(node) or A.const(0.0)
-
-    def rt(self, helper: str) -> gast.expr:
-        from s2s_ad import runtime
-
-        return A.attr(A.load(self.global_name("rt", runtime)), helper)
 
     # -- blocks ----------------------------------------------------------
 

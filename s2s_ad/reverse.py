@@ -35,6 +35,7 @@ from s2s_ad.errors import MissingRuleError, TransformError, UnsupportedSyntaxErr
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
+from s2s_ad.sweep import SweepBuilder
 from s2s_ad.templates import BindError, bind, instantiate
 
 Stmts = list[gast.stmt]
@@ -93,7 +94,7 @@ class Pair:
     extras: list[gast.stmt] = field(default_factory=list)
 
 
-class ReverseBuilder:
+class ReverseBuilder(SweepBuilder):
     """Builds forward and reverse sweeps for one function."""
 
     def __init__(
@@ -106,12 +107,7 @@ class ReverseBuilder:
         global_name: Callable[[str, Any], str],
         callee_names: Callable[[Any], tuple[str, str, list[str]]],
     ) -> None:
-        self.src = src
-        self.nf = nf
-        self.act = activity
-        self.namer = namer
-        self.comments = comments
-        self.global_name = global_name
+        super().__init__(src, nf, activity, namer, comments, global_name)
         self.callee_names = callee_names
         self.adjoints: dict[str, str] = {}
         self.tapes: dict[str, str] = {}
@@ -125,11 +121,6 @@ class ReverseBuilder:
         if name not in self.adjoints:
             self.adjoints[name] = self.namer.exact_or_fresh(f"{name}_bar")
         return self.adjoints[name]
-
-    def rt(self, helper: str) -> gast.expr:
-        from s2s_ad import runtime
-
-        return A.attr(A.load(self.global_name("rt", runtime)), helper)
 
     def push(self, value: gast.expr) -> gast.Expr:
         self.uses_trace = True
