@@ -20,6 +20,7 @@ from s2s_ad.api import (
     hvp,
     jacobian,
     jvp,
+    jvp_function,
     value_and_grad,
     vjp,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "jvp_function",
     "linear",
     "nondifferentiable",
     "reverse_rule",

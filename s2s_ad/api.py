@@ -39,6 +39,7 @@ __all__ = [
     "hvp",
     "jacobian",
     "jvp",
+    "jvp_function",
     "value_and_grad",
     "vjp",
 ]
@@ -250,10 +251,17 @@ class _GradientFunction:
         return self._version(None)[2]
 
     def __s2s_function__(self) -> Callable[..., Any]:
-        """A plain function with source computing what this object computes."""
+        """A plain function with source computing what this object computes
+        (one per generated version, so repeated requests agree)."""
         generated = self._ensure()
-        kind = "value_and_grad" if self.with_value else "grad"
-        return wrapper_function(self.func, generated, kind, self.single, self.seed)
+        cached = getattr(self, "_wrapper", None)
+        if cached is None or cached[0] is not generated:
+            kind = "value_and_grad" if self.with_value else "grad"
+            wrapper = wrapper_function(
+                self.func, generated, kind, self.single, self.seed
+            )
+            self._wrapper = cached = (generated, wrapper)
+        return cached[1]
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """All arguments in parameter order, wrt ones checked (ints as floats)."""
@@ -576,3 +584,62 @@ def hvp(
     wrt = positions[0] if len(positions) == 1 else positions
     _, result = jvp(grad(func, wrt=wrt), primals, tangents)
     return result
+
+
+class _JvpFunction:
+    """What :func:`jvp_function` returns: ``df(*primals, *tangents)``."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = unwrap(func)
+        self._params = _parameters(self.func)
+        for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
+            setattr(self, attr, getattr(self.func, attr, None))
+        self._wrapper: tuple[Any, Callable[..., Any]] | None = None
+
+    def _generated(self) -> Callable[..., Any]:
+        artifact, _ = build_artifact(self.func, tuple(self._params), "forward")
+        return bind(artifact, self.func)
+
+    def __call__(self, *args: Any) -> tuple[Any, Any]:
+        n = len(self._params)
+        if len(args) != 2 * n:
+            raise TypeError(
+                f"{self.__name__} forward derivative takes {n} primals then "
+                f"{n} tangents, got {len(args)} arguments"
+            )
+        return jvp(self.func, args[:n], args[n:])
+
+    def __s2s_function__(self) -> Callable[..., Any]:
+        """A plain function with source (generated code can be differentiated)."""
+        if self._wrapper is None:
+            generated = self._generated()
+            self._wrapper = (
+                generated,
+                _jvp_wrapper(self.func, generated, self._params),
+            )
+        return self._wrapper[1]
+
+
+def _jvp_wrapper(
+    func: Callable[..., Any], generated: Callable[..., Any], params: list[str]
+) -> Callable[..., Any]:
+    dots = [f"{p}_tangent" for p in params]
+    names = params + dots
+    text = (
+        f"def jvp_of_{func.__name__}({', '.join(names)}):\n"
+        f"    return {generated.__name__}({', '.join(names)})\n"
+    )
+    digest = hashlib.sha256(text.encode() + repr(id(generated)).encode()).hexdigest()
+    filename = f"<s2s_ad: jvp of {func.__qualname__} {digest[:12]}>"
+    namespace = Namespace(func.__globals__, {})
+    namespace[generated.__name__] = generated
+    emit.run_code(emit.compile_text(text, filename), namespace)
+    return namespace[f"jvp_of_{func.__name__}"]
+
+
+def jvp_function(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Forward mode as a function: ``df(*primals, *tangents)`` returns
+    ``(value, J·tangents)``.  Unlike :func:`jvp` it can be called from a
+    function that is itself differentiated (reverse over forward, forward
+    over forward)."""
+    return _JvpFunction(func)

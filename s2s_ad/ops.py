@@ -194,6 +194,9 @@ def _classify_call(src: FunctionSource, call: gast.Call, local_names) -> Op:
             op.label = f"method .{func.attr}()"
         return op
     obj = resolve(src, func, local_names)
+    if hasattr(obj, "__s2s_function__") and not isinstance(obj, type):
+        # grad(...) and jvp_function(...) objects stand for generated code.
+        obj = obj.__s2s_function__()
     label = A.dotted_name(func) or "this call"
     if obj is _MISSING:
         return Op("unknown", label=label, args=list(call.args), keywords=keywords)

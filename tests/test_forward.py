@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import s2s_ad
 from s2s_ad import differentiate, forward_source, grad, hessian, hvp, jacobian, jvp
 from tests.fd import copy_tree
 from tests.programs import PROGRAMS, Program
@@ -175,3 +176,39 @@ def wave(x):
 def test_third_derivative_by_reverse_over_reverse_over_reverse(func, third):
     d3 = grad(grad(grad(func)))
     assert d3(0.7) == pytest.approx(third(0.7), rel=1e-10)
+
+
+def cube(x):
+    return x**3
+
+
+d_cube = s2s_ad.jvp_function(cube)
+
+
+def cube_slope(x):
+    return d_cube(x, 1.0)[1]
+
+
+d_cube_slope = s2s_ad.jvp_function(cube_slope)
+
+
+def cube_curvature(x):
+    return d_cube_slope(x, 1.0)[1]
+
+
+def test_reverse_over_forward_and_forward_over_forward():
+    assert cube_slope(2.0) == pytest.approx(12.0)
+    assert grad(cube_slope)(2.0) == pytest.approx(12.0)  # reverse over forward
+    assert jvp(cube_slope, (2.0,), (1.0,))[1] == pytest.approx(12.0)  # fwd/fwd
+    assert grad(cube_curvature)(2.0) == pytest.approx(6.0)  # third order
+
+
+grad_cube = grad(cube)
+
+
+def calls_a_gradient(x):
+    return grad_cube(x) * x
+
+
+def test_gradient_objects_called_inside_a_differentiated_function():
+    assert grad(calls_a_gradient)(2.0) == pytest.approx(9.0 * 2.0**2)
