@@ -29,7 +29,7 @@ This module imports only :mod:`math`, :mod:`numpy` and
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -3269,6 +3269,19 @@ def unreduce_transpose(
     return _unkeep(np.asarray(part), g, shape, axis, keepdims)
 
 
+def _weighted_unreduce_transpose(
+    v: Any, g: Any, x: Any, axis: Axis, keepdims: bool, weights: Callable[[], Any]
+) -> Any:
+    """Transpose of ``g -> weights * unreduce(g, ...)`` for reductions whose
+    adjoint spreads ``g`` with fixed per-element weights (mean, max, prod)."""
+    if is_zero(v):
+        return 0.0
+    if _is_py_scalar(x):
+        return _fit(v, g)
+    scaled = _full(v, np.shape(x)) * weights()
+    return unreduce_transpose(scaled, g, x, axis, keepdims, True)
+
+
 def unreduce_mean_transpose(
     v: Any,
     g: Any,
@@ -3278,13 +3291,9 @@ def unreduce_mean_transpose(
     where: Any = True,
 ) -> Any:
     """Transpose of ``g -> unreduce_mean(g, x, axis, keepdims, where)``."""
-    if is_zero(v):
-        return 0.0
-    if _is_py_scalar(x):
-        return _fit(v, g)
-    weights = unreduce_mean(1.0, x, axis, keepdims, where)
-    scaled = _full(v, np.shape(x)) * weights
-    return unreduce_transpose(scaled, g, x, axis, keepdims, True)
+    return _weighted_unreduce_transpose(
+        v, g, x, axis, keepdims, lambda: unreduce_mean(1.0, x, axis, keepdims, where)
+    )
 
 
 def unreduce_max_transpose(
@@ -3298,13 +3307,14 @@ def unreduce_max_transpose(
 ) -> Any:
     """Transpose of ``g -> unreduce_max(g, x, ans, axis, keepdims, where)``
     (ties keep their equal shares)."""
-    if is_zero(v):
-        return 0.0
-    if _is_py_scalar(x):
-        return _fit(v, g)
-    weights = unreduce_max(1.0, x, ans, axis, keepdims, where)
-    scaled = _full(v, np.shape(x)) * weights
-    return unreduce_transpose(scaled, g, x, axis, keepdims, True)
+    return _weighted_unreduce_transpose(
+        v,
+        g,
+        x,
+        axis,
+        keepdims,
+        lambda: unreduce_max(1.0, x, ans, axis, keepdims, where),
+    )
 
 
 def prod_adjoint_transpose(
@@ -3316,13 +3326,9 @@ def prod_adjoint_transpose(
     where: Any = True,
 ) -> Any:
     """Transpose of ``g -> prod_adjoint(g, a, axis, keepdims, where)``."""
-    if is_zero(v):
-        return 0.0
-    if _is_py_scalar(a):
-        return _fit(v, g)
-    weights = prod_adjoint(1.0, a, axis, keepdims, where)
-    scaled = _full(v, np.shape(a)) * weights
-    return unreduce_transpose(scaled, g, a, axis, keepdims, True)
+    return _weighted_unreduce_transpose(
+        v, g, a, axis, keepdims, lambda: prod_adjoint(1.0, a, axis, keepdims, where)
+    )
 
 
 def prod_adjoint_hvp(

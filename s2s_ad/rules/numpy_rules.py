@@ -775,8 +775,8 @@ def pad_tangent(
     t[ans] += rt.pad_constant_tangent(t[constant_values], array, pad_width, ans)
 
 
-@reverse_rule(np.atleast_1d)
-def atleast_1d(ans, *arys):
+@reverse_rule(np.atleast_1d, np.atleast_2d, np.atleast_3d)
+def atleast(ans, *arys):
     d[arys] += rt.atleast_adjoint(d[ans], arys)
 
 
@@ -785,19 +785,9 @@ def atleast_1d_tangent(ans, *arys):
     t[ans] += rt.atleast_tangent(np.atleast_1d, t[arys], arys, ans)
 
 
-@reverse_rule(np.atleast_2d)
-def atleast_2d(ans, *arys):
-    d[arys] += rt.atleast_adjoint(d[ans], arys)
-
-
 @forward_rule(np.atleast_2d)
 def atleast_2d_tangent(ans, *arys):
     t[ans] += rt.atleast_tangent(np.atleast_2d, t[arys], arys, ans)
-
-
-@reverse_rule(np.atleast_3d)
-def atleast_3d(ans, *arys):
-    d[arys] += rt.atleast_adjoint(d[ans], arys)
 
 
 @forward_rule(np.atleast_3d)
