@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import types
 from collections.abc import Sequence
+from types import CellType
 from typing import Any, Callable, Union
 
 import gast
@@ -25,7 +26,7 @@ from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.kinds import of_value as kind_of
 from s2s_ad.program import Artifact, Program, bind
 from s2s_ad.rules import registry
-from s2s_ad.source import _MISSING, FunctionSource, Namespace, load, unwrap
+from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
 
 Wrt = Union[int, str, Sequence[Union[int, str]], None]
 
@@ -223,6 +224,10 @@ class _GradientFunction:
         # Generated code per argument kinds: (artifact, guards, function).
         self._versions: dict[Any, tuple[Artifact, list[Guard], Callable[..., Any]]] = {}
         self._last: Any = None
+        # (argument types, generated function, kinds) of the last call whose
+        # kinds follow from the types alone, so a repeat call skips binding,
+        # kind inference, version lookup and guards.
+        self._fast: tuple[tuple[type, ...], Callable[..., Any], Any] | None = None
         self._signature = inspect.signature(self.func)
         self._params = list(self._signature.parameters)
         self._wrt_positions = [(self._params.index(n), n) for n in self.wrt]
@@ -284,15 +289,33 @@ class _GradientFunction:
                 ordered[position] = float(value)
         return ordered
 
+    def _fast_types_ok(self, args: tuple[Any, ...]) -> bool:
+        """Whether calls with exactly these argument types may skip checks:
+        all parameters given positionally, every kind fixed by the type alone
+        (floats, ints), and wrt arguments already floats (an int there is
+        converted, which the fast path does not do)."""
+        if len(args) != len(self._params):
+            return False
+        if any(type(a) not in (float, int) for a in args):
+            return False
+        return all(type(args[i]) is float for i, _ in self._wrt_positions)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        ordered = self._arguments(args, kwargs)
-        kinds = tuple(map(kind_of, ordered))
-        version = self._versions.get(kinds)
-        if version is None or (version[1] and not guards_hold(version[1])):
-            version = self._version(kinds)
-        generated = version[2]
-        self._last = kinds
-        value, grads = generated(*ordered, self.seed)
+        fast = self._fast
+        if fast is not None and not kwargs and tuple(map(type, args)) == fast[0]:
+            self._last = fast[2]
+            value, grads = fast[1](*args, self.seed)
+        else:
+            ordered = self._arguments(args, kwargs)
+            kinds = tuple(map(kind_of, ordered))
+            version = self._versions.get(kinds)
+            if version is None or (version[1] and not guards_hold(version[1])):
+                version = self._version(kinds)
+            generated = version[2]
+            self._last = kinds
+            if not kwargs and not version[1] and self._fast_types_ok(args):
+                self._fast = (tuple(map(type, args)), generated, kinds)
+            value, grads = generated(*ordered, self.seed)
         result = grads[0] if self.single else grads
         return (value, result) if self.with_value else result
 
@@ -483,13 +506,11 @@ def wrapper_function(
     text = f"def {name}({', '.join(params)}):\n{body}"
     digest = hashlib.sha256(text.encode() + repr(id(generated)).encode()).hexdigest()
     filename = f"<s2s_ad: {kind} of {func.__qualname__} {digest[:12]}>"
-    namespace = Namespace(func.__globals__, {})
-    namespace[gen_name] = generated
+    cells = {gen_name: CellType(generated)}
     if seed is not None:
-        namespace["seed_value"] = seed
-    code = emit.compile_text(text, filename)
-    emit.run_code(code, namespace)
-    wrapper = namespace[name]
+        cells["seed_value"] = CellType(seed)
+    code = emit.compile_text(text, filename, cells)
+    wrapper = emit.define(code, func.__globals__, cells)[name]
     wrapper.__defaults__ = func.__defaults__
     wrapper.__kwdefaults__ = func.__kwdefaults__
     return wrapper
@@ -631,10 +652,9 @@ def _jvp_wrapper(
     )
     digest = hashlib.sha256(text.encode() + repr(id(generated)).encode()).hexdigest()
     filename = f"<s2s_ad: jvp of {func.__qualname__} {digest[:12]}>"
-    namespace = Namespace(func.__globals__, {})
-    namespace[generated.__name__] = generated
-    emit.run_code(emit.compile_text(text, filename), namespace)
-    return namespace[f"jvp_of_{func.__name__}"]
+    cells = {generated.__name__: CellType(generated)}
+    code = emit.compile_text(text, filename, cells)
+    return emit.define(code, func.__globals__, cells)[f"jvp_of_{func.__name__}"]
 
 
 def jvp_function(func: Callable[..., Any]) -> Callable[..., Any]:

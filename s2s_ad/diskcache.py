@@ -68,7 +68,7 @@ import s2s_ad
 from s2s_ad import astutil as A
 from s2s_ad import emit, ops
 from s2s_ad.naming import Namer
-from s2s_ad.program import Artifact, Unit, code_filename
+from s2s_ad.program import Artifact, Unit, cellnames, code_filename
 from s2s_ad.rules import registry
 from s2s_ad.source import _MISSING, FunctionSource
 
@@ -478,7 +478,7 @@ def _decode(
             local_names=A.names_stored(dep.node),
             text=str(data["text"]),
         )
-        unit.code = emit.compile_text(unit.text, code_filename(dep, i))
+        unit.code = emit.compile_text(unit.text, code_filename(dep, i), cellnames(unit))
         units.append(unit)
     if not units:
         return None

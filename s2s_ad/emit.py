@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import linecache
 import re
+from collections.abc import Iterable
+from types import CellType, CodeType, FunctionType
 from typing import Any
 
 import astor
@@ -48,14 +50,54 @@ def function_text(fdef: gast.FunctionDef, comments: list[str]) -> str:
     return _COMMENT.sub(put, text)
 
 
-def compile_text(text: str, filename: str) -> Any:
-    """Compile generated text and make its lines visible to tracebacks."""
-    code = compile(text, filename, "exec")
+_SCOPE = "__s2s_scope__"
+
+
+def compile_text(text: str, filename: str, cellnames: Iterable[str] = ()) -> Any:
+    """Compile generated text and make its lines visible to tracebacks.
+
+    The text's functions are compiled nested in a scope whose parameters are
+    ``cellnames``, so those names become closure variables of the generated
+    functions (fast to read, and the user's own closure cells can be shared)
+    while every other free name is an ordinary global of the user's module.
+    Line numbers are those of ``text``, which is what linecache holds."""
+    names = sorted(set(cellnames))
+    tree = ast.parse(text, filename)
+    scope = ast.parse(f"def {_SCOPE}({', '.join(names)}):\n    pass").body[0]
+    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    listing = ", ".join(f"{d!r}: {d}" for d in defined)
+    scope.body = [*tree.body, ast.parse(f"return {{{listing}}}").body[0]]
+    ast.fix_missing_locations(scope)
+    code = compile(ast.Module(body=[scope], type_ignores=[]), filename, "exec")
     lines = text.splitlines(keepends=True)
     linecache.cache[filename] = (len(text), None, lines, filename)
     return code
 
 
-def run_code(code: Any, namespace: dict[str, Any]) -> None:
-    # Running generated code is this module's purpose.
-    exec(code, namespace)  # noqa: S102
+def define(
+    code: Any, module_globals: dict[str, Any], cells: dict[str, CellType]
+) -> dict[str, FunctionType]:
+    """The functions of code made by :func:`compile_text`, with
+    ``module_globals`` as globals and their closure variables read from
+    ``cells`` (which must hold every name given as ``cellnames``).  Cells for
+    the functions' own names are added to ``cells`` and filled, so they can
+    call each other; a cell may be filled later (mutual references)."""
+    scope_code = next(
+        c for c in code.co_consts if isinstance(c, CodeType) and c.co_name == _SCOPE
+    )
+    params = scope_code.co_varnames[: scope_code.co_argcount]
+    # Run once with placeholders only to evaluate each def (its defaults);
+    # the functions are then rebuilt on the shared cells.
+    made = FunctionType(scope_code, module_globals)(*(None for _ in params))
+    out: dict[str, FunctionType] = {}
+    for name in made:
+        cells.setdefault(name, CellType())
+    for name, func in made.items():
+        closure = tuple(cells[v] for v in func.__code__.co_freevars)
+        rebuilt = FunctionType(
+            func.__code__, module_globals, name, func.__defaults__, closure
+        )
+        rebuilt.__kwdefaults__ = func.__kwdefaults__
+        cells[name].cell_contents = rebuilt
+        out[name] = rebuilt
+    return out

@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy as copy_module
 import gc
 from dataclasses import dataclass, field
+from types import CellType
 from typing import Any, Callable
 
 import gast
@@ -41,7 +42,6 @@ from s2s_ad.reverse import (
 from s2s_ad.source import (
     _MISSING,
     FunctionSource,
-    Namespace,
     _cells,
     load,
     make_function_def,
@@ -414,7 +414,9 @@ class Program:
     def artifact(self) -> Artifact:
         texts = []
         for i, unit in enumerate(self.units):
-            unit.code = emit.compile_text(unit.text, code_filename(unit.src, i))
+            unit.code = emit.compile_text(
+                unit.text, code_filename(unit.src, i), cellnames(unit)
+            )
             texts.append(unit.text)
         return Artifact(self.units, "\n\n".join(texts), self.wrt, self.mode)
 
@@ -427,22 +429,40 @@ def code_filename(src: FunctionSource, index: int) -> str:
 
 
 def bind(artifact: Artifact, top: Callable[..., Any]) -> Callable[..., Any]:
-    """Live generated functions, with the top one bound to ``top``'s globals."""
-    spaces: list[Namespace] = []
+    """Live generated functions, with the top one bound to ``top``'s globals.
+
+    Injected names (the runtime, other units' functions) and the user
+    function's closure variables are closure cells of the generated code --
+    the user's own cells, so later changes are seen -- and its globals are the
+    user's module globals themselves: every name is read as fast as in the
+    user's function."""
+    made: list[dict[str, Any]] = []
+    all_cells: list[dict[str, CellType]] = []
     for i, unit in enumerate(artifact.units):
         func = top if i == 0 else unit.func
-        ns = Namespace(func.__globals__, _cells(func))
-        ns.update(unit.injections)
-        emit.run_code(unit.code, ns)
+        cells = _cells(func)
+        for name, value in unit.injections.items():
+            cells[name] = CellType(value)
+        for name in unit.refs:
+            cells[name] = CellType()
+        funcs = emit.define(unit.code, func.__globals__, cells)
         if unit.role == "callee":
-            fwd = ns[unit.names["fwd" if "fwd" in unit.names else "entry"]]
+            fwd = funcs[unit.names["fwd" if "fwd" in unit.names else "entry"]]
             fwd.__defaults__ = func.__defaults__
             fwd.__kwdefaults__ = func.__kwdefaults__
-        spaces.append(ns)
-    for unit, ns in zip(artifact.units, spaces):
+        made.append(funcs)
+        all_cells.append(cells)
+    for unit, cells in zip(artifact.units, all_cells):
         for name, (target, which) in unit.refs.items():
-            ns[name] = spaces[target][artifact.units[target].names[which]]
-    return spaces[0][artifact.units[0].names["entry"]]
+            cells[name].cell_contents = made[target][
+                artifact.units[target].names[which]
+            ]
+    return made[0][artifact.units[0].names["entry"]]
+
+
+def cellnames(unit: Unit) -> list[str]:
+    """The names generated code of ``unit`` reads from closure cells."""
+    return [*unit.func.__code__.co_freevars, *unit.injections, *unit.refs]
 
 
 def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[str]:

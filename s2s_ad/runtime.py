@@ -445,6 +445,11 @@ def zeros_like(x: Any) -> Any:
     return 0.0
 
 
+# A set, not a tuple display: the hot paths of seed/finalize test membership
+# without rebuilding the tuple (and looking up np.float64) at every call.
+_FLOAT_TYPES = frozenset((float, np.float64))
+
+
 def finalize(x: Any, g: Any) -> Any:
     """The user-facing gradient of argument ``x`` from its adjoint ``g``.
 
@@ -454,7 +459,7 @@ def finalize(x: Any, g: Any) -> Any:
     keep their type; containers are mapped recursively, with zeros for
     missing dict keys and zero entries.
     """
-    if type(x) is float and type(g) in (float, np.float64):
+    if type(x) is float and type(g) in _FLOAT_TYPES:
         return float(g)  # the common case, first
     if is_zero(g):
         return zeros_like(x)
@@ -591,7 +596,7 @@ def seed(value: Any, s: Any = None) -> Any:
     so the caller's seed is never touched.  ``0.0`` or ``None`` inside a
     container seeds that part with zero.
     """
-    if s is None and type(value) in (float, np.float64):
+    if s is None and type(value) in _FLOAT_TYPES:
         return 1.0  # the common case, first
     if s is None:
         if _is_scalar_result(value):

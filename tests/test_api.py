@@ -364,3 +364,25 @@ def test_lambda_as_the_differentiated_function():
     g = grad(square_sum)(np.array([1.0, 2.0]))
     np.testing.assert_allclose(g, [2.0, 4.0])
     assert "def grad_lambda_(" in s2s_ad.gradient_source(square_sum)
+
+
+def test_repeat_calls_with_the_same_argument_types():
+    # The per-call fast path must agree with the general one whatever the
+    # order of calls: floats, an int for a wrt argument, arrays, keywords.
+    def f(x, y, n):
+        return x * y**n
+
+    vg = value_and_grad(f, wrt=(0, 1))
+    expected = (12.0, (4.0, 12.0))
+    for _ in range(2):
+        assert vg(3.0, 2.0, 2) == expected
+    value, (gx, gy) = vg(3, 2.0, 2)
+    assert (value, gx, gy) == expected[:1] + expected[1]
+    assert type(gx) is float
+    assert vg(3.0, y=2.0, n=2) == expected
+    value, (gx, gy) = vg(np.float32(3.0), 2.0, 2)
+    assert type(gx) is np.float32 and gx == 4.0 and gy == 12.0
+    assert vg(3.0, 2.0, 2) == expected
+    assert vg(3.0, 2.0, 3) == (24.0, (8.0, 36.0))
+    with pytest.raises(TypeError, match="n"):
+        vg(3.0, 2.0)

@@ -6,6 +6,7 @@ import importlib
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 import s2s_ad
@@ -107,3 +108,27 @@ def test_module_globals_are_read_at_call_time(module_dir):
 def test_cache_info_keys():
     info = s2s_ad.cache_info()
     assert {"hits", "misses", "memory_hits"} <= set(info)
+
+
+def test_closure_cells_are_read_at_call_time():
+    scale = 2.0
+
+    def f(x):
+        return scale * x * x
+
+    g = grad(f)
+    assert g(1.0) == pytest.approx(4.0)
+    scale = 3.0  # the generated code shares f's cell, not a copy of it
+    assert g(1.0) == pytest.approx(6.0)
+
+
+def test_generated_code_uses_the_module_dict_as_globals():
+    # Reading globals through a plain dict keeps LOAD_GLOBAL on its fast path.
+    def f(x):
+        return np.sin(x) * x
+
+    g = grad(f)
+    g(1.0)
+    generated = g.__s2s_function__()
+    assert type(generated.__globals__) is dict
+    assert generated.__globals__ is f.__globals__
