@@ -12,6 +12,7 @@ adjoint code; a call whose arguments are all inactive needs no rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import gast
@@ -110,39 +111,35 @@ def analyze(
             numeric_votes[stmt.target.id] = False
 
     _refuse_aliased_writes(src, nf, mutated)
-    varied = set(wrt)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in edges.items():
-            if target not in varied and sources & varied:
-                varied.add(target)
-                changed = True
-    useful: set[str] = set()
-    if isinstance(nf.result, gast.Name):
-        useful.add(nf.result.id)
-    changed = True
-    while changed:
-        changed = False
-        for target, sources in edges.items():
-            if target in useful:
-                new = sources - useful
-                if new:
-                    useful |= new
-                    changed = True
+    # Both are reachability along the edges (forwards from wrt, backwards
+    # from the result), found by a search: re-sweeping every edge until
+    # nothing changes takes one sweep per link of the longest chain.
+    readers: dict[str, list[str]] = {}
+    for target, sources in edges.items():
+        for source in sources:
+            readers.setdefault(source, []).append(target)
+    varied = _reachable(set(wrt), readers)
+    useful = _reachable(
+        {nf.result.id} if isinstance(nf.result, gast.Name) else set(), edges
+    )
     containers = _containers(nf)
-    numeric = {n for n, v in numeric_votes.items() if v and n not in containers}
+    # A parameter's incoming value is not among the votes: only its kind
+    # (below) can make it numeric.
+    numeric = {
+        n
+        for n, v in numeric_votes.items()
+        if v and n not in containers and n not in nf.params
+    }
 
     # A copy of a number is a number: names assigned only numbers or copies
     # of numeric names are numeric too.
     copies: dict[str, set[str]] = {}
+    values: dict[str, list[gast.expr]] = {}  # every value assigned to a name
     for stmt, _ in _walk(nf.body, False):
-        if (
-            isinstance(stmt, gast.Assign)
-            and isinstance(stmt.targets[0], gast.Name)
-            and isinstance(stmt.value, gast.Name)
-        ):
-            copies.setdefault(stmt.targets[0].id, set()).add(stmt.value.id)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            values.setdefault(stmt.targets[0].id, []).append(stmt.value)
+            if isinstance(stmt.value, gast.Name):
+                copies.setdefault(stmt.targets[0].id, set()).add(stmt.value.id)
     changed = True
     while changed:
         changed = False
@@ -151,7 +148,7 @@ def analyze(
                 continue
             others = [
                 v
-                for v in numeric_votes_of(nf, name)
+                for v in values[name]
                 if not (isinstance(v, gast.Name) and v.id in sources)
             ]
             if sources <= numeric and all(_is_number(v, src, nf) for v in others):
@@ -169,6 +166,18 @@ def analyze(
         mutated,
         kinds,
     )
+
+
+def _reachable(start: set[str], links: Mapping[str, Iterable[str]]) -> set[str]:
+    """``start`` and every name reachable from it through ``links``."""
+    found = set(start)
+    todo = list(start)
+    while todo:
+        for name in links.get(todo.pop(), ()):
+            if name not in found:
+                found.add(name)
+                todo.append(name)
+    return found
 
 
 # Methods whose result may share memory with the receiver.
@@ -254,17 +263,6 @@ def _containers(nf: NormalizedFunction) -> set[str]:
     return found
 
 
-def numeric_votes_of(nf: NormalizedFunction, name: str) -> list[gast.expr]:
-    """Every value assigned to ``name``."""
-    return [
-        stmt.value
-        for stmt, _ in _walk(nf.body, False)
-        if isinstance(stmt, gast.Assign)
-        and isinstance(stmt.targets[0], gast.Name)
-        and stmt.targets[0].id == name
-    ]
-
-
 def _is_number(value: gast.expr, src: FunctionSource, nf: NormalizedFunction) -> bool:
     if isinstance(value, gast.Constant):
         return isinstance(value.value, (int, float)) and not isinstance(
@@ -277,3 +275,56 @@ def _pops(value: gast.expr, local_names: set[str]) -> bool:
     from s2s_ad.reverse import _popped_list
 
     return _popped_list(value, local_names) is not None
+
+
+def _writes_in_place(stmt: gast.stmt) -> set[str]:
+    """Names whose value ``stmt`` itself updates in place."""
+    if isinstance(stmt, gast.Assign):
+        target = stmt.targets[0]
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            return {target.value.id}
+        value = stmt.value
+        if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute):
+            owner = value.func.value
+            if value.func.attr == "pop" and isinstance(owner, gast.Name):
+                return {owner.id}
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        func = stmt.value.func
+        if (
+            isinstance(func, gast.Attribute)
+            and isinstance(func.value, gast.Name)
+            and func.attr in ("append", "pop")
+        ):
+            return {func.value.id}
+    return set()
+
+
+def refuse_parameter_writes(src: FunctionSource, nf: NormalizedFunction) -> None:
+    """Refuse a called function that updates an argument in place.
+
+    Its caller sees the change (the argument is the caller's object), but
+    generated code gives each function its own copy of what it writes, so
+    the caller would compute with the old value: a wrong number.  A
+    parameter rebound first (``v = v.copy()``) is the function's own."""
+    from s2s_ad.errors import UnsupportedSyntaxError
+
+    if src.filename.startswith("<s2s_ad generated"):
+        # Generated reverse functions pop the trace their caller hands over
+        # and never reads again: by design, not an aliasing bug.
+        return
+    watched = set(nf.params)
+    for top in nf.body:
+        for stmt, _ in _walk([top], False):
+            written = _writes_in_place(stmt) & watched
+            if written:
+                name = min(written)
+                raise src.error(
+                    UnsupportedSyntaxError,
+                    f"{src.name}() updates its argument {name!r} in place, which "
+                    "changes the caller's value too; s2s_ad cannot follow that. "
+                    f"Copy it first ({name} = {name}.copy()) or return the new "
+                    "value",
+                    stmt,
+                )
+        if isinstance(top, gast.Assign) and isinstance(top.targets[0], gast.Name):
+            watched.discard(top.targets[0].id)

@@ -302,7 +302,12 @@ class _GradientFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fast = self._fast
-        if fast is not None and not kwargs and tuple(map(type, args)) == fast[0]:
+        if (
+            fast is not None
+            and not kwargs
+            and fast[1] is not None
+            and tuple(map(type, args)) == fast[0]
+        ):
             self._last = fast[2]
             value, grads = fast[1](*args, self.seed)
         else:
@@ -313,8 +318,11 @@ class _GradientFunction:
                 version = self._version(kinds)
             generated = version[2]
             self._last = kinds
-            if not kwargs and not version[1] and self._fast_types_ok(args):
-                self._fast = (tuple(map(type, args)), generated, kinds)
+            types = tuple(map(type, args))
+            if fast is None or fast[0] != types or fast[1] is not None:
+                ok = not kwargs and not version[1] and self._fast_types_ok(args)
+                # Remember a refusal too, so it is not re-examined every call.
+                self._fast = (types, generated if ok else None, kinds)
             value, grads = generated(*ordered, self.seed)
         result = grads[0] if self.single else grads
         return (value, result) if self.with_value else result

@@ -10,6 +10,7 @@ makes generated code valid input for another transformation).
 from __future__ import annotations
 
 import ast
+import gc
 import linecache
 import re
 from collections.abc import Iterable
@@ -27,22 +28,246 @@ def _one_line(source: list[str]) -> str:
     return "".join(source)
 
 
+# gast classes converted by gast's own translator: those whose fields are
+# not plain ast fields (names as Name nodes where ast has strings or args).
+_BY_GAST = {"ExceptHandler", "arguments", "arg", "TypeVar", "ParamSpec", "TypeVarTuple"}
+# gast class -> (ast class, fields both have), or None for _BY_GAST classes.
+_PLANS: dict[type, tuple[type, tuple[str, ...]] | None] = {}
+# gast class -> one ast node for all its nodes: contexts and operators, which
+# have neither fields nor locations, and of which astor reads only the type.
+_SHARED: dict[type, ast.AST] = {}
+
+
+def _plan(cls: type) -> tuple[type, tuple[str, ...]] | None:
+    target = getattr(ast, cls.__name__, None)
+    if target is None or cls.__name__ in _BY_GAST:
+        plan = None
+    else:
+        # gast only adds fields (Name.annotation, Assign.type_comment, ...)
+        # or has some a given Python lacks (type_params); its translator
+        # drops the extra ones, as this does.
+        plan = (target, tuple(f for f in cls._fields if f in target._fields))
+        if not cls._fields and not cls._attributes:
+            _SHARED[cls] = target()
+    _PLANS[cls] = plan
+    return plan
+
+
 def _to_ast(node: gast.AST) -> ast.AST:
-    tree = gast.gast_to_ast(node)
-    ast.fix_missing_locations(tree)
-    return tree
+    """The ast tree astor prints as ``gast.gast_to_ast(node)``.
+
+    Several times faster than gast's translator (a generic NodeTransformer),
+    which matters because every generated line is converted.  Source
+    locations are not copied: astor does not read them."""
+    cls = node.__class__
+    shared = _SHARED.get(cls)
+    if shared is not None:
+        return shared
+    plan = _PLANS[cls] if cls in _PLANS else _plan(cls)
+    if plan is None:
+        return gast.gast_to_ast(node)
+    target, names = plan
+    fields = node.__dict__
+    values = {}
+    for name in names:
+        if name in fields:
+            value = fields[name]
+            if isinstance(value, gast.AST):
+                value = _to_ast(value)
+            elif value.__class__ is list:
+                value = [_to_ast(v) if isinstance(v, gast.AST) else v for v in value]
+            values[name] = value
+    return target(**values)
+
+
+# -- a fast path for astor ----------------------------------------------------
+#
+# Generated code is mostly three-address arithmetic and calls, printed at
+# several lines per source line, so astor (a generic visitor that also needs
+# the tree converted to ast first) dominated the time to emit it.  _expr and
+# _lines print that common subset themselves, following astor's rules exactly
+# (its own precedence and symbol tables; parentheses exactly where astor's
+# Delimit keeps them), and give up on anything else, which then goes to astor
+# whole.
+
+_PREC = {
+    getattr(gast, cls.__name__): prec
+    for cls, prec in astor.op_util.precedence_data.items()
+    if cls is not None and hasattr(gast, cls.__name__)
+}
+_SYMBOL = {
+    getattr(gast, cls.__name__): symbol
+    for cls, symbol in astor.op_util.symbol_data.items()
+    if cls is not None and hasattr(gast, cls.__name__) and symbol
+}
+_P = astor.op_util.Precedence
+# astor's precedence of a child its parent says nothing about.
+_UNSET = _P.highest
+
+
+class _Unsupported(Exception):
+    """A node the fast path does not print (astor prints the whole text)."""
+
+
+def _expr(node: gast.expr, pp: int) -> str:
+    """``node`` as astor writes it where its parent set precedence ``pp``."""
+    cls = node.__class__
+    if cls is gast.Name:
+        return node.id
+    if cls is gast.Constant:
+        value = node.value
+        if value is None:
+            return "None"  # astor writes it with no delimiters
+        kind = value.__class__
+        # Numbers are delimited; negative, infinite and NaN ones are written
+        # specially, strings depend on the column: all left to astor.
+        if kind is bool or (
+            (kind is int or kind is float) and value >= 0 and str(value)[0] != "-"
+        ):
+            text = repr(value)
+            if kind is float and text in ("inf", "nan"):
+                raise _Unsupported
+            return f"({text})" if _P.Constant < pp else text
+        raise _Unsupported
+    if cls is gast.BinOp:
+        op = node.op.__class__
+        p = _PREC[op]
+        if op is gast.Pow:
+            left, right = _expr(node.left, _P.Pow + 1), _expr(node.right, _P.PowRHS)
+        else:
+            left, right = _expr(node.left, p), _expr(node.right, p + 1)
+        text = f"{left} {_SYMBOL[op]} {right}"
+        return f"({text})" if p < pp else text
+    if cls is gast.Call:
+        args, keywords = node.args, node.keywords
+        inner = _P.Comma if len(args) + len(keywords) > 1 else _P.call_one_arg
+        parts = []
+        for arg in args:
+            if arg.__class__ is gast.Starred:
+                parts.append("*" + _expr(arg.value, _UNSET))
+            else:
+                parts.append(_expr(arg, inner))
+        for keyword in keywords:
+            value = _expr(keyword.value, _P.Comma)
+            parts.append(f"{keyword.arg}={value}" if keyword.arg else "**" + value)
+        return f"{_expr(node.func, _UNSET)}({', '.join(parts)})"
+    if cls is gast.Attribute:
+        return f"{_expr(node.value, _UNSET)}.{node.attr}"
+    if cls is gast.Subscript:
+        index = _expr(node.slice, _P.Subscript)
+        return f"{_expr(node.value, _UNSET)}[{index}]"
+    if cls is gast.UnaryOp:
+        op = node.op.__class__
+        p = _PREC[op]
+        symbol = _SYMBOL[op]
+        text = symbol + (" " if symbol.isalpha() else "") + _expr(node.operand, p)
+        return f"({text})" if p < pp else text
+    if cls is gast.Tuple:
+        text = ", ".join([_expr(e, _P.Comma) for e in node.elts])
+        if len(node.elts) == 1:
+            text += ","
+        return text if _P.Tuple >= pp and node.elts else f"({text})"
+    if cls is gast.List:
+        return "[" + ", ".join([_expr(e, _P.Comma) for e in node.elts]) + "]"
+    if cls is gast.Compare:
+        p = _PREC[node.ops[0].__class__]
+        text = _expr(node.left, p + 1)
+        for op, right in zip(node.ops, node.comparators):
+            text += f" {_SYMBOL[op.__class__]} {_expr(right, p + 1)}"
+        return f"({text})" if p < pp else text
+    if cls is gast.BoolOp:
+        op = node.op.__class__
+        p = _PREC[op]
+        text = f" {_SYMBOL[op]} ".join([_expr(v, p + 1) for v in node.values])
+        return f"({text})" if p < pp else text
+    if cls is gast.Slice:
+        if node.step is not None:
+            raise _Unsupported
+        lower = "" if node.lower is None else _expr(node.lower, _P.Slice)
+        upper = "" if node.upper is None else _expr(node.upper, _P.Slice)
+        return f"{lower}:{upper}"
+    raise _Unsupported
+
+
+def _lines(stmts: list[gast.stmt], indent: str, out: list[str]) -> None:
+    """Append the statements' lines as astor writes them at ``indent``."""
+    for stmt in stmts:
+        cls = stmt.__class__
+        if cls is gast.Assign:
+            targets = "".join([_expr(t, _P.Assign) + " = " for t in stmt.targets])
+            out.append(indent + targets + _expr(stmt.value, _P.Assign))
+        elif cls is gast.Expr:
+            out.append(indent + _expr(stmt.value, _P.Expr))
+        elif cls is gast.AugAssign:
+            target = _expr(stmt.target, _P.AugAssign)
+            value = _expr(stmt.value, _P.AugAssign)
+            out.append(f"{indent}{target} {_SYMBOL[stmt.op.__class__]}= {value}")
+        elif cls is gast.Return:
+            if stmt.value is None:
+                out.append(indent + "return")
+            else:
+                out.append(indent + "return " + _expr(stmt.value, _P.Return))
+        elif cls is gast.If:
+            out.append(f"{indent}if {_expr(stmt.test, _P.If)}:")
+            _lines(stmt.body, indent + "    ", out)
+            orelse = stmt.orelse
+            while len(orelse) == 1 and orelse[0].__class__ is gast.If:
+                out.append(f"{indent}elif {_expr(orelse[0].test, _P.If)}:")
+                _lines(orelse[0].body, indent + "    ", out)
+                orelse = orelse[0].orelse
+            _else(orelse, indent, out)
+        elif cls is gast.For:
+            target = _expr(stmt.target, _P.For)
+            out.append(f"{indent}for {target} in {_expr(stmt.iter, _UNSET)}:")
+            _lines(stmt.body, indent + "    ", out)
+            _else(stmt.orelse, indent, out)
+        elif cls is gast.While:
+            out.append(f"{indent}while {_expr(stmt.test, _P.While)}:")
+            _lines(stmt.body, indent + "    ", out)
+            _else(stmt.orelse, indent, out)
+        elif cls is gast.Pass:
+            out.append(indent + "pass")
+        elif cls is gast.Break:
+            out.append(indent + "break")
+        elif cls is gast.Continue:
+            out.append(indent + "continue")
+        else:
+            raise _Unsupported
+
+
+def _else(orelse: list[gast.stmt], indent: str, out: list[str]) -> None:
+    if orelse:
+        out.append(indent + "else:")
+        _lines(orelse, indent + "    ", out)
+
+
+def _astor_text(node: gast.AST) -> str:
+    module = gast.Module(body=[node], type_ignores=[])
+    return astor.to_source(_to_ast(module), pretty_source=_one_line)
 
 
 def statement_text(stmt: gast.stmt) -> str:
     """One statement as a single line of source (for comments)."""
-    module = gast.Module(body=[stmt], type_ignores=[])
-    text = astor.to_source(_to_ast(module), pretty_source=_one_line).strip()
-    return " ".join(line.strip() for line in text.splitlines())
+    lines: list[str] = []
+    try:
+        _lines([stmt], "", lines)
+    except _Unsupported:
+        lines = _astor_text(stmt).strip().splitlines()
+    return " ".join(line.strip() for line in lines)
 
 
 def function_text(fdef: gast.FunctionDef, comments: list[str]) -> str:
-    module = gast.Module(body=[fdef], type_ignores=[])
-    text = astor.to_source(_to_ast(module), pretty_source=_one_line)
+    lines: list[str] = []
+    try:
+        _lines(fdef.body, "    ", lines)
+        if fdef.decorator_list or not lines:
+            raise _Unsupported
+    except _Unsupported:
+        text = _astor_text(fdef)
+    else:
+        # astor writes the def line, whatever the body, as with a pass body.
+        header = gast.FunctionDef(**{**fdef.__dict__, "body": [gast.Pass()]})
+        text = _astor_text(header).splitlines()[0] + "\n" + "\n".join(lines) + "\n"
 
     def put(match: re.Match[str]) -> str:
         return f"{match.group(1)}# {comments[int(match.group(2))]}"
@@ -62,13 +287,21 @@ def compile_text(text: str, filename: str, cellnames: Iterable[str] = ()) -> Any
     while every other free name is an ordinary global of the user's module.
     Line numbers are those of ``text``, which is what linecache holds."""
     names = sorted(set(cellnames))
-    tree = ast.parse(text, filename)
-    scope = ast.parse(f"def {_SCOPE}({', '.join(names)}):\n    pass").body[0]
-    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    listing = ", ".join(f"{d!r}: {d}" for d in defined)
-    scope.body = [*tree.body, ast.parse(f"return {{{listing}}}").body[0]]
-    ast.fix_missing_locations(scope)
-    code = compile(ast.Module(body=[scope], type_ignores=[]), filename, "exec")
+    # Parsing allocates a node per token of a long text, none in a cycle: the
+    # cyclic garbage collector would only rescan them, over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        tree = ast.parse(text, filename)
+        scope = ast.parse(f"def {_SCOPE}({', '.join(names)}):\n    pass").body[0]
+        defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        listing = ", ".join(f"{d!r}: {d}" for d in defined)
+        # Every node comes from ast.parse, so all have locations already.
+        scope.body = [*tree.body, ast.parse(f"return {{{listing}}}").body[0]]
+        code = compile(ast.Module(body=[scope], type_ignores=[]), filename, "exec")
+    finally:
+        if collecting:
+            gc.enable()
     lines = text.splitlines(keepends=True)
     linecache.cache[filename] = (len(text), None, lines, filename)
     return code

@@ -23,6 +23,7 @@ from s2s_ad import astutil as A
 from s2s_ad import ops as O
 from s2s_ad.analysis import Activity
 from s2s_ad.errors import MissingRuleError, TransformError
+from s2s_ad.kinds import NUMBERS
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
@@ -173,7 +174,12 @@ class ForwardBuilder(SweepBuilder):
             try:
                 bound = bind(template, op.args, op.keywords, op.receiver)
                 expr = instantiate_forward(
-                    template, bound, A.load(name), self.tangent_of, self.global_name
+                    template,
+                    bound,
+                    A.load(name),
+                    self.tangent_of,
+                    self.global_name,
+                    self.tangent_sum(name),
                 )
             except BindError as exc:
                 raise self.src.error(
@@ -186,25 +192,30 @@ class ForwardBuilder(SweepBuilder):
             return self.linear_tangent(stmt, op)
         raise self.missing(stmt, op.label)
 
+    def tangent_sum(self, name: str) -> Callable[[gast.expr, gast.expr], gast.expr]:
+        """How the tangent terms of a rule for ``name`` are added: ``+`` when
+        ``name`` is proved a number, else ``rt.acc`` (``+`` would concatenate
+        the tangents of a list or tuple result instead of adding them)."""
+        if self.act.kinds.get(name) in NUMBERS:
+            return _plus
+        return lambda left, right: A.call(self.rt("acc"), [left, right])
+
     def linear_tangent(self, stmt: gast.Assign, op: O.Op) -> gast.expr:
         """The primitive applied to the tangent of its linear argument."""
         argnum, argname = op.rule.linear
         call = copy.deepcopy(stmt.value)
-        others: list[gast.expr] = []
         if op.receiver is not None:
             linear_arg = op.receiver
-            others = list(op.args) + list(op.keywords.values())
         elif argname in op.keywords:
             linear_arg = op.keywords[argname]
-            others = list(op.args) + [v for k, v in op.keywords.items() if k != argname]
         elif argnum < len(op.args):
             linear_arg = op.args[argnum]
-            others = [a for i, a in enumerate(op.args) if i != argnum]
-            others += list(op.keywords.values())
         else:
             return A.const(0.0)
-        if any(self.act.is_active(o) for o in others):
-            raise self.missing(stmt, op.label)
+        # The other arguments of a linear primitive are structure (axes,
+        # shapes, indices, counts): they carry no derivative, as in its
+        # reverse rule, even when activity analysis cannot prove them
+        # constant (a callee's ``axis`` parameter is active like the rest).
         tangent = self.tangent_of(linear_arg)
         if tangent is None:
             return A.const(0.0)
@@ -284,6 +295,10 @@ class ForwardBuilder(SweepBuilder):
             )
             return [A.assign(self.dot(owner), new)]
         return []
+
+
+def _plus(left: gast.expr, right: gast.expr) -> gast.expr:
+    return gast.BinOp(left=left, op=gast.Add(), right=right)
 
 
 class _Replace(gast.Assign):

@@ -93,6 +93,11 @@ def infer(
     global_kinds: dict[str, str] = {}
 
     def kind(node: gast.expr) -> str | None:
+        # Not recursive on purpose: a nested function calling itself is a
+        # reference cycle, keeping ``nf`` (the whole function) alive until
+        # the next garbage collection, which then has to traverse all of it.
+        if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
+            node = node.operand  # -c has the kind of c
         if isinstance(node, gast.Constant):
             v = node.value
             return (
@@ -100,8 +105,6 @@ def infer(
                 if isinstance(v, (int, float)) and not isinstance(v, bool)
                 else UNKNOWN
             )
-        if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
-            return kind(node.operand)
         if isinstance(node, gast.Name):
             if node.id in nf.locals:
                 return kinds.get(node.id)
@@ -134,6 +137,8 @@ def infer(
             return CONTAINER
         if isinstance(value, gast.Subscript):
             base = kind(value.value)
+            if base == ARRAY and isinstance(value.slice, gast.Slice):
+                return ARRAY  # slicing an array never gives a number
             return NUMERIC if base in (ARRAY, NUMERIC) else UNKNOWN
         if isinstance(value, gast.Attribute):
             if value.attr == "T":

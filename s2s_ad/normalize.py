@@ -80,7 +80,7 @@ def _scope_names(body: Stmts) -> set[str]:
             node.ctx, (gast.Store, gast.Param)
         ):
             found.add(node.id)
-        todo.extend(gast.iter_child_nodes(node))
+        todo.extend(A.children(node))
     return found
 
 
@@ -101,7 +101,7 @@ class _Renamer(gast.NodeTransformer):
 
 
 def _rename(nodes: gast.AST | Stmts, mapping: dict[str, str]) -> gast.AST | Stmts:
-    nodes = copy.deepcopy(nodes)
+    nodes = A.clone(nodes)
     renamer = _Renamer(mapping)
     if isinstance(nodes, list):
         return [renamer.visit(n) for n in nodes]
@@ -441,7 +441,7 @@ class Normalizer:
             # The test is re-evaluated at the end of every iteration.
             cond = self.fresh_local("cond")
             pre = pre + [A.assign(cond, test, node)]
-            again, test2 = self.expr(copy.deepcopy(node.test))
+            again, test2 = self.expr(A.clone(node.test))
             body = body + again + [A.assign(cond, test2, node)]
             test = A.load(cond)
         new = gast.While(test=test, body=body or [gast.Pass()], orelse=[])
@@ -506,7 +506,7 @@ class Normalizer:
                     right=idx,
                 ),
             )
-            count = copy.deepcopy(n)
+            count = A.clone(n)
         elif (
             isinstance(it, gast.Call)
             and isinstance(it.func, gast.Attribute)
@@ -518,7 +518,7 @@ class Normalizer:
             keys = self.temp()
             pre.append(A.assign(keys, A.call(A.load("list"), [mapping])))
             key = A.subscript(A.load(keys), idx)
-            value = A.subscript(mapping, copy.deepcopy(key))
+            value = A.subscript(mapping, A.clone(key))
             elem = {"items": A.tuple_([key, value]), "keys": key, "values": value}[
                 it.func.attr
             ]
@@ -530,7 +530,7 @@ class Normalizer:
             count = A.call(A.load("len"), [seq])
         p, count_atom = self.atom(count)
         pre += p
-        prefix = [A.assign(copy.deepcopy(target), elem, node)]
+        prefix = [A.assign(A.clone(target), elem, node)]
         for t in gast.walk(prefix[0].targets[0]):
             if isinstance(t, gast.Name):
                 t.ctx = gast.Store()
@@ -850,14 +850,17 @@ def _is_docstring(stmt: gast.stmt) -> bool:
 
 
 def _walk_scope(body: Stmts):
-    """Walk statements without entering nested functions or lambdas."""
+    """Walk statements without entering nested functions or lambdas, nor
+    yielding leaves (contexts, operators, constants: no caller wants them)."""
     todo: list[gast.AST] = list(reversed(body))
     while todo:
         node = todo.pop()
         yield node
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             continue
-        todo.extend(reversed(list(gast.iter_child_nodes(node))))
+        todo.extend(
+            reversed([c for c in A.children(node) if c.__class__ not in A.LEAVES])
+        )
 
 
 def _captured_names(body: Stmts) -> set[str]:

@@ -28,15 +28,16 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
-from s2s_ad.analysis import analyze
+from s2s_ad.analysis import analyze, refuse_parameter_writes
+from s2s_ad.copyprop import optimize_functions
 from s2s_ad.forward import ForwardBuilder, apply_replacements
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import normalize
+from s2s_ad.remat import rematerialize
 from s2s_ad.reverse import (
     ReverseBuilder,
     drop_empty_pairs,
     resolve_markers,
-    reverse_reads,
     tidy_comments,
 )
 from s2s_ad.source import (
@@ -196,6 +197,8 @@ class Program:
             self.hook("normalized", unit, nf=nf)
         wrt = set(self.wrt) if unit.role == "top" else set(unit.params)
         kinds = self.kinds if unit.role == "top" else None
+        if unit.role == "callee":
+            refuse_parameter_writes(src, nf)
         activity = analyze(src, nf, wrt, kinds)
         if self.mode == "forward":
             self._transform_forward(unit, nf, activity, wrt)
@@ -214,7 +217,7 @@ class Program:
         if self.hook is not None:
             self.hook("transformed", unit, nf=nf, builder=builder, fwd=fwd, rev=rev)
         result = nf.result
-        reads = reverse_reads(rev)
+        reads = rematerialize(builder, fwd, rev)  # what reverse_reads(rev) finds
         if unit.role == "top":
             reads |= wrt
         pushed = resolve_markers(builder, fwd, rev, reads)
@@ -255,6 +258,7 @@ class Program:
                 locals_read,
                 comments,
             )
+        optimize_functions(defs, builder, fwd)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:
@@ -480,13 +484,21 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) in ("scalar", "array", "numeric")
     }
-    # An array adjoint may only start as a freshly computed array: starting
-    # it as another adjoint would let one be updated in place through both.
+    # An array adjoint that is updated in place (or whose value flows into
+    # one that is) may only start as a freshly computed array: starting it
+    # as another adjoint would let one be updated in place through both.
     arrays = {
         bar
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) in ("array", "numeric")
     }
+    mutated = _mutated_adjoints(rev)
+
+    def may_start(name: str, value: gast.expr) -> bool:
+        if name not in arrays or _fresh(value):
+            return True
+        return name not in mutated and not (A.names_loaded(value) & mutated)
+
     where: dict[str, set[int]] = {}
 
     def index(block: list[gast.stmt]) -> None:
@@ -500,24 +512,34 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                     index(sub)
 
     index(rev)
+    only_in: dict[int, list[str]] = {}  # block -> the adjoints only it mentions
+    for n, blocks in where.items():
+        if len(blocks) == 1:
+            only_in.setdefault(next(iter(blocks)), []).append(n)
     done: set[str] = set()
 
     def visit(block: list[gast.stmt], top: bool) -> None:
+        # The names each statement mentions, found once: looking them up per
+        # adjoint and statement made this pass quadratic in the block length.
+        mentions = [A.names(st) for st in block]
+        last: dict[str, int] = {}  # name -> its last mentioning statement
+        for k, names in enumerate(mentions):
+            for n in names:
+                last[n] = k
         if top:
             local = set(scalars)
         else:
             # Adjoints living only in this block, reset by its last mention of
             # them: they are zero at the start of every pass through it.
+            in_sub_blocks = _names_in_sub_blocks(block)
             local = {
                 n
-                for n in scalars
-                if where.get(n) == {id(block)}
-                and not _mentioned_in_sub_blocks(block, n)
-                and _last_mention_is_reset(block, n)
+                for n in only_in.get(id(block), ())
+                if n not in in_sub_blocks and n in last and _is_reset(block[last[n]], n)
             }
         seen: set[str] = set()
         converted: set[str] = set()
-        for stmt in block:
+        for k, stmt in enumerate(block):
             target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
             value = stmt.value if isinstance(stmt, gast.Assign) else None
             if (
@@ -529,24 +551,20 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
                 and target.id not in A.names_loaded(value.right)
-                and (target.id not in arrays or _fresh(value.right))
+                and may_start(target.id, value.right)
             ):
                 stmt.value = value.right
                 converted.add(target.id)
-            seen |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+            seen |= mentions[k]  # the rewrite above mentions the same names
         if not top:
-            # The final reset is dead: the next pass starts by assigning.
-            for name in converted:
-                last = max(
-                    k
-                    for k, st in enumerate(block)
-                    if any(
-                        isinstance(n, gast.Name) and n.id == name for n in gast.walk(st)
-                    )
-                )
-                del block[last]
+            # The final reset is dead: the next pass starts by assigning.  (It
+            # mentions only its own adjoint, so deleting one moves no other
+            # adjoint's last mention.)
+            dead = {last[name] for name in converted}
+            block[:] = [st for k, st in enumerate(block) if k not in dead]
+            mentions = [m for k, m in enumerate(mentions) if k not in dead]
         done.update(converted)
-        _fuse_reset_then_add(block, scalars, arrays)
+        _fuse_reset_then_add(block, scalars, may_start, mentions)
         for stmt in block:
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
@@ -557,17 +575,15 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     return done
 
 
-def _mentioned_in_sub_blocks(block: list[gast.stmt], name: str) -> bool:
+def _names_in_sub_blocks(block: list[gast.stmt]) -> set[str]:
+    found: set[str] = set()
     for stmt in block:
         for fld in ("body", "orelse"):
             sub = getattr(stmt, fld, None)
-            if isinstance(sub, list) and any(
-                isinstance(n, gast.Name) and n.id == name
-                for st in sub
-                for n in gast.walk(st)
-            ):
-                return True
-    return False
+            if isinstance(sub, list):
+                for st in sub:
+                    found |= A.names(st)
+    return found
 
 
 def _own_nodes(stmt: gast.stmt):
@@ -576,28 +592,15 @@ def _own_nodes(stmt: gast.stmt):
     while todo:
         node = todo.pop()
         yield node
-        for fld, value in gast.iter_fields(node):
+        fields = node.__dict__  # faster than gast.iter_fields, same order
+        for fld in node._fields:
+            value = fields.get(fld)
             if fld in ("body", "orelse") and isinstance(value, list):
                 continue
             if isinstance(value, list):
                 todo.extend(v for v in value if isinstance(v, gast.AST))
             elif isinstance(value, gast.AST):
                 todo.append(value)
-
-
-def _last_mention_is_reset(block: list[gast.stmt], name: str) -> bool:
-    mentions = [
-        st
-        for st in block
-        if any(isinstance(n, gast.Name) and n.id == name for n in gast.walk(st))
-    ]
-    last = mentions[-1] if mentions else None
-    return (
-        isinstance(last, gast.Assign)
-        and isinstance(last.targets[0], gast.Name)
-        and last.targets[0].id == name
-        and isinstance(last.value, gast.Constant)
-    )
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
@@ -609,43 +612,84 @@ def _is_reset(stmt: gast.stmt, name: str) -> bool:
     )
 
 
+# Run-time helpers that update their first argument (an adjoint) in place.
+_IN_PLACE = frozenset({"add_at", "zero_at"})
+
+
+def _mutated_adjoints(rev: list[gast.stmt]) -> set[str]:
+    """Names that may be updated in place: first arguments of the in-place
+    run-time helpers, and every argument of a call that is not a run-time
+    or NumPy function (a callee's reverse function may update the adjoint
+    it is given)."""
+    out: set[str] = set()
+    for stmt in rev:
+        for node in A.walk(stmt):
+            if not isinstance(node, gast.Call):
+                continue
+            func = node.func
+            module = (
+                func.value.id
+                if (
+                    isinstance(func, gast.Attribute)
+                    and isinstance(func.value, gast.Name)
+                )
+                else None
+            )
+            if module in ("rt", "np") and func.attr not in _IN_PLACE:
+                continue
+            if module == "rt":
+                args = node.args[:1]
+            else:
+                args = [*node.args, *(k.value for k in node.keywords)]
+            out |= {a.id for a in args if isinstance(a, gast.Name)}
+    return out
+
+
 def _fresh(value: gast.expr) -> bool:
     """An expression whose value is a new object (arithmetic on arrays)."""
     return isinstance(value, (gast.BinOp, gast.UnaryOp))
 
 
 def _fuse_reset_then_add(
-    block: list[gast.stmt], scalars: set[str], arrays: set[str]
+    block: list[gast.stmt],
+    scalars: set[str],
+    may_start: Callable[[str, gast.expr], bool],
+    mentions: list[set[str]],
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
-    between, in the same block) becomes ``... x_bar = g``."""
-    k = 0
-    while k < len(block):
+    between, in the same block) becomes ``... x_bar = g``.  ``mentions``
+    holds the names each statement of the block mentions."""
+    # The next statement mentioning each reset adjoint, found in one backward
+    # sweep (scanning forward from every reset was quadratic).  Rewrites keep
+    # the names a statement mentions, and a deleted reset is never the next
+    # mention of a reset still to come, so the sweep stays valid throughout.
+    following: dict[str, int] = {}
+    next_mention: dict[int, int] = {}
+    for k in range(len(block) - 1, -1, -1):
         stmt = block[k]
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
         name = target.id if isinstance(target, gast.Name) else None
-        if name in scalars and _is_reset(stmt, name):
-            for j in range(k + 1, len(block)):
-                later = block[j]
-                mentions = any(
-                    isinstance(n, gast.Name) and n.id == name for n in gast.walk(later)
-                )
-                if not mentions:
-                    continue
-                value = later.value if isinstance(later, gast.Assign) else None
-                if (
-                    isinstance(later, gast.Assign)
-                    and isinstance(later.targets[0], gast.Name)
-                    and later.targets[0].id == name
-                    and isinstance(value, gast.BinOp)
-                    and isinstance(value.op, gast.Add)
-                    and isinstance(value.left, gast.Name)
-                    and value.left.id == name
-                    and name not in A.names_loaded(value.right)
-                    and (name not in arrays or _fresh(value.right))
-                ):
-                    later.value = value.right
-                    del block[k]
-                    k -= 1
-                break
-        k += 1
+        if name in scalars and _is_reset(stmt, name) and name in following:
+            next_mention[k] = following[name]
+        for n in mentions[k]:
+            following[n] = k
+    dead: set[int] = set()
+    for k, j in sorted(next_mention.items()):
+        name = block[k].targets[0].id
+        later = block[j]
+        value = later.value if isinstance(later, gast.Assign) else None
+        if (
+            isinstance(later, gast.Assign)
+            and isinstance(later.targets[0], gast.Name)
+            and later.targets[0].id == name
+            and isinstance(value, gast.BinOp)
+            and isinstance(value.op, gast.Add)
+            and isinstance(value.left, gast.Name)
+            and value.left.id == name
+            and name not in A.names_loaded(value.right)
+            and may_start(name, value.right)
+        ):
+            later.value = value.right
+            dead.add(k)
+    if dead:
+        block[:] = [st for k, st in enumerate(block) if k not in dead]

@@ -114,6 +114,9 @@ class ReverseBuilder(SweepBuilder):
         self.pairs: list[Pair] = []
         self.trace = namer.exact_or_fresh("trace")
         self.uses_trace = False
+        # Each block's (statement, forward code, reverse code), for later
+        # passes that reason about the reverse code of a statement.
+        self.blocks: list[list[tuple[gast.stmt, Stmts, Stmts]]] = []
 
     # -- names -----------------------------------------------------------
 
@@ -150,16 +153,17 @@ class ReverseBuilder(SweepBuilder):
 
     def block(self, stmts: Stmts) -> tuple[Stmts, Stmts]:
         fwd: Stmts = []
-        parts: list[tuple[gast.stmt, Stmts]] = []
+        parts: list[tuple[gast.stmt, Stmts, Stmts]] = []
         for stmt in stmts:
             f, r = self.stmt(stmt)
             for node in f + r:
                 A.copy_lineno(node, stmt)
             fwd += f
-            parts.append((stmt, r))
+            parts.append((stmt, f, r))
+        self.blocks.append(parts)
         rev: Stmts = []
         last_line = None
-        for stmt, r in reversed(parts):
+        for stmt, _, r in reversed(parts):
             if not r:
                 continue
             line = getattr(stmt, "lineno", None)
@@ -332,18 +336,23 @@ class ReverseBuilder(SweepBuilder):
         operands = list(op.args) if op.receiver is None else []
         kinds = [self.kind(a) for a in operands]
         all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
+        all_array = bool(kinds) and all(k == "array" for k in kinds)
 
         def same_shape(node: gast.expr) -> bool:
             if not operands or len(operands) > 2:
                 return False
-            text = gast.dump(node)
-            others = [k for a, k in zip(operands, kinds) if gast.dump(a) != text]
+            text = A.structure(node)  # as gast.dump, but faster
+            others = [k for a, k in zip(operands, kinds) if A.structure(a) != text]
             mine = self.kind(node)
             if len(others) == len(operands):
                 return False  # not one of the operands
-            return mine in ("scalar", "array") and all(k == "scalar" for k in others)
+            return mine in ("scalar", "array", "numeric") and all(
+                k == "scalar" for k in others
+            )
 
-        return peephole(stmts, self.global_name("rt", runtime), same_shape, all_scalar)
+        return peephole(
+            stmts, self.global_name("rt", runtime), same_shape, all_scalar, all_array
+        )
 
     def user_call(
         self, stmt: gast.Assign, op: O.Op, name: str
@@ -595,6 +604,10 @@ def resolve_markers(
 
     fwd[:] = rewrite(fwd)
     rev[:] = rewrite(rev)
+    # rewrite refers to itself, a reference cycle that would keep builder
+    # (and so every tree of the transformation) alive until the next garbage
+    # collection, which would then have to traverse them all.
+    rewrite = None
     return pushed
 
 

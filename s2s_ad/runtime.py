@@ -103,6 +103,14 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g
 
 
+def _spread(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A read-only view of 0-d ``g`` with ``shape`` (every stride 0): what
+    ``np.broadcast_to`` makes, without its Python overhead."""
+    out = np.ndarray(shape, g.dtype, g, 0, (0,) * len(shape))
+    out.flags.writeable = False
+    return out
+
+
 def _expand(g: Any, ndim: int, axis: Axis, keepdims: bool) -> Any:
     """Re-insert the dimensions a reduction over ``axis`` removed from ``g``."""
     if keepdims or axis is None or np.ndim(g) == 0:
@@ -141,6 +149,9 @@ def unbroadcast(g: Any, x: Any) -> Any:
     ``x`` is a Python scalar, and a 0-d ``g`` unchanged (it stands for a
     constant adjoint, broadcast where it is used).
     """
+    if type(g) is np.ndarray and type(x) is np.ndarray:  # the common case, first
+        shape = x.shape
+        return g if g.shape == shape or not g.ndim else _sum_to(g, shape)
     if is_zero(g):
         return 0.0
     if _is_py_scalar(x):
@@ -156,9 +167,10 @@ def unreduce(
 ) -> Any:
     """The adjoint of ``np.sum(x, axis, keepdims=keepdims, where=where)``.
 
-    ``g`` is broadcast back to ``x``'s shape as a new, writable array
-    (entries excluded by ``where`` get zero).  A Python scalar ``x`` gets
-    ``g`` back.
+    ``g`` is broadcast back to ``x``'s shape (entries excluded by ``where``
+    get zero).  Without ``where`` the result is a read-only broadcast view:
+    no memory is written, and whatever updates an adjoint in place copies a
+    read-only one first.  A Python scalar ``x`` gets ``g`` back.
     """
     if is_zero(g):
         return 0.0
@@ -166,11 +178,12 @@ def unreduce(
         return g
     shape = np.shape(x)
     g = _expand(g, len(shape), axis, keepdims)
-    if _is_py_scalar(g):
+    if _is_py_scalar(g) or np.ndim(g) == 0:
         # Keep float32 inputs in float32 rather than promoting through g.
-        out = np.full(shape, g, dtype=_float_dtype(x))
+        dtype = _float_dtype(x) if _is_py_scalar(g) else None
+        out = _spread(np.asarray(g, dtype=dtype), shape)
     else:
-        out = np.array(np.broadcast_to(g, shape))
+        out = np.broadcast_to(g, shape)
     if where is not True:
         out = np.where(where, out, 0)
     return out
@@ -185,12 +198,13 @@ def unreduce_mean(
     if _is_py_scalar(x):
         return g
     shape = np.shape(x)
-    out = unreduce(g, x, axis, keepdims, where)
     if where is True:
         count = 1
         for a in _axes(axis, len(shape)):
             count *= shape[a]
-        return out / count if count else out
+        # Divide the reduced adjoint, not its broadcast: far fewer entries.
+        return unreduce(g / count if count else g, x, axis, keepdims)
+    out = unreduce(g, x, axis, keepdims, where)
     count = np.sum(np.broadcast_to(where, shape), axis=axis, keepdims=True)
     return np.divide(out, count, out=np.zeros_like(out), where=count > 0)
 
@@ -340,7 +354,8 @@ def _writable_for(bar: Any, x: Any) -> np.ndarray:
         and bar.dtype.kind in "fc"
     ):
         return bar
-    out = np.zeros(shape, dtype=_float_dtype(x))
+    dtype = x.dtype if type(x) is np.ndarray and x.dtype.kind == "f" else None
+    out = np.zeros(shape, dtype=dtype or _float_dtype(x))
     if not is_zero(bar):
         out += bar
     return out
@@ -354,7 +369,15 @@ def add_at(x_bar: Any, x: Any, idx: Any, g: Any) -> Any:
     keeps the container type) or a dict (key).  An ndarray ``x_bar`` is
     updated in place and returned; a zero ``x_bar`` is replaced by zeros.
     """
+    if type(x) is np.ndarray and type(idx) is slice and type(g) is np.ndarray:
+        bar = _writable_for(x_bar, x)
+        bar[idx] += g
+        return bar
     if is_zero(g):
+        if is_zero(x_bar) and isinstance(x, (list, tuple)):
+            # A list's adjoint keeps its length (see push_adj): g may be a
+            # Python float that happens to be 0 rather than a symbolic zero.
+            return _rebuild(x, [0.0] * len(x))
         return x_bar
     if isinstance(x, dict):
         out = dict(x_bar) if isinstance(x_bar, dict) else {}
@@ -461,6 +484,8 @@ def finalize(x: Any, g: Any) -> Any:
     """
     if type(x) is float and type(g) in _FLOAT_TYPES:
         return float(g)  # the common case, first
+    if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape:
+        return g.astype(x.dtype if x.dtype.kind == "f" else np.float64)
     if is_zero(g):
         return zeros_like(x)
     if isinstance(x, dict):
@@ -994,7 +1019,7 @@ def mul_adjoint(g: Any, x: Any, other: Any) -> Any:
     """
     if is_zero(g):
         return 0.0
-    if isinstance(x, (list, tuple)) and isinstance(other, (int, np.integer)):
+    if isinstance(x, (list, tuple)) and isinstance(other, int):
         n = len(x)
         items = [0.0] * n
         for copy_index in range(max(int(other), 0)):
@@ -1002,7 +1027,11 @@ def mul_adjoint(g: Any, x: Any, other: Any) -> Any:
                 items[i] = acc(items[i], _item(g, copy_index * n + i))
         return _rebuild(x, items)
     if isinstance(other, (list, tuple)):
-        return 0.0
+        if isinstance(x, int):
+            return 0.0  # the count of a repetition
+        # An array (or NumPy scalar) times a sequence: NumPy multiplies
+        # elementwise.
+        other = np.asarray(other)
     return unbroadcast(g * other, x)
 
 
@@ -1070,8 +1099,23 @@ def _matmul_frames(g: Any, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return A2, B2, G
 
 
+def _plain_matrices(g: Any, a: Any, b: Any) -> bool:
+    """Whether ``g`` is the full adjoint of ``a @ b`` for 2-d arrays ``a``,
+    ``b``: then the adjoints are one matrix product each."""
+    return (
+        type(g) is np.ndarray
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.ndim == 2
+        and b.ndim == 2
+        and g.shape == (a.shape[0], b.shape[1])
+    )
+
+
 def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
+    if _plain_matrices(g, a, b):  # the common case, first
+        return g @ b.T
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)
@@ -1081,6 +1125,8 @@ def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_adjoint_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
+    if _plain_matrices(g, a, b):  # the common case, first
+        return a.T @ g
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)
@@ -1364,8 +1410,12 @@ def mul_tangent(t: Any, other: Any, ans: Any) -> Any:
     list or tuple (``[a, b] * 3``) repeats the tangent; the integer count of a
     repetition has no tangent.
     """
-    if is_zero(t) or isinstance(other, (list, tuple)):
+    if is_zero(t):
         return 0.0
+    if isinstance(other, (list, tuple)):
+        if isinstance(ans, (list, tuple)):
+            return 0.0  # t is the tangent of a repetition's count
+        other = np.asarray(other)  # an array times a sequence: elementwise
     if isinstance(ans, (list, tuple)):
         count = max(int(other), 0)
         if count == 0:
@@ -3052,12 +3102,19 @@ def broadcast_like(t: Any, ans: Any) -> Any:
     shape = np.shape(ans)
     if np.shape(t) == shape:
         return t
+    if is_zero(ans) and np.ndim(t):
+        # ans is an adjoint that a Python-float zero collapsed to the
+        # symbolic zero (forward over reverse at a point where it vanishes):
+        # its tangent keeps its own, real shape.
+        return t
     return np.broadcast_to(t, shape).copy()
 
 
 def setitem_tangent(x_dot: Any, x: Any, idx: Any, v_dot: Any) -> Any:
-    """Tangent of ``x`` after ``x[idx] = v``: a new structure, never in place."""
-    if is_zero(x_dot) and is_zero(v_dot):
+    """Tangent of ``x`` after ``x[idx] = v``: a new structure, never in place.
+
+    The tangent of a list stays a list, even of zeros (see push_adj)."""
+    if is_zero(x_dot) and is_zero(v_dot) and not isinstance(x, (list, tuple)):
         return 0.0
     new = zeros_like(x) if is_zero(x_dot) else _copy_container(x_dot)
     if isinstance(new, tuple):
@@ -3077,9 +3134,10 @@ def _copy_container(v: Any) -> Any:
 
 
 def append_tangent(lst_dot: Any, lst: Any, v_dot: Any) -> Any:
-    """Tangent of ``lst`` after ``lst.append(v)`` (``lst`` already appended)."""
-    if is_zero(lst_dot) and is_zero(v_dot):
-        return 0.0
+    """Tangent of ``lst`` after ``lst.append(v)`` (``lst`` already appended).
+
+    Always a list, even of zeros, for the reason given in :func:`push_adj`.
+    """
     before = [0.0] * (len(lst) - 1) if is_zero(lst_dot) else list(lst_dot)
     return before + [v_dot]
 
@@ -3108,9 +3166,11 @@ def check_not_aliased(
 
 def push_adj(lst_bar: Any, lst: Any, g: Any) -> Any:
     """Adjoint of ``x = lst.pop()`` run backwards: the list's adjoint gets the
-    element's adjoint back at its end (``lst`` is the list without it)."""
-    if is_zero(lst_bar) and is_zero(g):
-        return 0.0
+    element's adjoint back at its end (``lst`` is the list without it).
+
+    Always a list, even of zeros: a zero ``g`` may be a Python float that
+    happens to be 0, and the list's length is what ``pop_adj_transpose``
+    needs when this adjoint is differentiated again."""
     before = [0.0] * len(lst) if is_zero(lst_bar) else list(lst_bar)
     return before + [g]
 
@@ -3159,6 +3219,10 @@ def dense(w: Any, like: Any) -> Any:
     shape = np.shape(like)
     if is_zero(w):
         return np.zeros(shape, dtype=_float_dtype(like))
+    if isinstance(w, (list, tuple)):
+        # The adjoint or tangent of a list may hold symbolic zeros, which
+        # NumPy cannot stack with the arrays beside them.
+        w = np.asarray(dense_tangent(w, like))
     if np.shape(w) == shape:
         return w
     return np.array(np.broadcast_to(w, shape))
@@ -4031,15 +4095,15 @@ def mul_adjoint_g(v: Any, g: Any, x: Any, other: Any) -> Any:
     ``v`` spread over the product's shape, times ``other``, summed to g's."""
     if is_zero(v) or is_zero(other):
         return 0.0
-    if isinstance(x, (list, tuple)):
-        if not isinstance(other, (int, np.integer)):
-            return 0.0
+    if isinstance(x, (list, tuple)) and isinstance(other, int):
         items = _as_items(v, len(x)) * max(int(other), 0)
         if isinstance(g, np.ndarray) and g.ndim:
             return np.stack([dense(p, g[i]) for i, p in enumerate(items)])
         return _rebuild(g if isinstance(g, (list, tuple)) else x, items)
     if isinstance(other, (list, tuple)):
-        return 0.0
+        if isinstance(x, int):
+            return 0.0  # the count of a repetition
+        other = np.asarray(other)  # elementwise, as in mul_adjoint
     shape = _product_shape(g, other, x)
     return _fit(np.broadcast_to(v, shape) * other, g)
 
@@ -4048,7 +4112,9 @@ def mul_adjoint_other(v: Any, g: Any, x: Any, other: Any) -> Any:
     """Transpose of ``other -> mul_adjoint(g, x, other)`` (bilinear in v, g)."""
     if is_zero(v) or is_zero(g):
         return 0.0
-    if isinstance(x, (list, tuple)) or isinstance(other, (list, tuple)):
+    if (isinstance(x, (list, tuple)) and isinstance(other, int)) or (
+        isinstance(other, (list, tuple)) and isinstance(x, int)
+    ):
         return 0.0  # sequence repetition: the count carries no gradient
     shape = _product_shape(g, other, x)
     return _fit(np.broadcast_to(v, shape) * g, other)

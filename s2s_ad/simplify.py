@@ -4,7 +4,9 @@ Guarantees: every rewrite preserves values for the kinds it is applied
 under: ``rt.unbroadcast(e, x)`` becomes ``e`` only where ``e`` already has
 ``x``'s shape, ``rt.broadcast_like(e, ans)`` becomes ``e`` only where every
 operand is a number (so ``e`` is one too), and ``rt.pow_base_partial(a, c)``
-with a literal exponent becomes ``c * a ** (c - 1)`` (exact for c ≠ 0).
+with a literal exponent becomes ``c * a ** (c - 1)`` (exact for c ≠ 0), and
+``e * rt.div(1.0, d)`` becomes ``e / d`` where every operand is an array (so
+``d`` is one too, and NumPy division never raises).
 """
 
 from __future__ import annotations
@@ -16,13 +18,48 @@ import gast
 from s2s_ad import astutil as A
 
 
-class _Peephole(gast.NodeTransformer):
+class _Peephole:
+    """Rewrites bottom-up: children first, then the node itself.
+
+    A hand-written traversal rather than ``gast.NodeTransformer``: it runs
+    on every instantiated template, and the generic one (``iter_fields``,
+    dispatch by method name) dominated its cost."""
+
     def __init__(
-        self, rt: str, same_shape: Callable[[gast.expr], bool], all_scalar: bool
+        self,
+        rt: str,
+        same_shape: Callable[[gast.expr], bool],
+        all_scalar: bool,
+        all_array: bool = False,
     ) -> None:
         self.rt = rt
         self.same_shape = same_shape
         self.all_scalar = all_scalar
+        self.all_array = all_array
+
+    def visit(self, node: gast.AST) -> gast.AST:
+        fields = node.__dict__
+        for name in node._fields:
+            value = fields.get(name)
+            if isinstance(value, gast.AST):
+                if value.__class__ in A.LEAVES:
+                    continue  # nothing to rewrite in or under it
+                new = self.visit(value)
+                if new is not value:
+                    fields[name] = new
+            elif isinstance(value, list):
+                value[:] = [
+                    self.visit(v)
+                    if isinstance(v, gast.AST) and v.__class__ not in A.LEAVES
+                    else v
+                    for v in value
+                ]
+        cls = node.__class__
+        if cls is gast.Call:
+            return self.visit_Call(node)
+        if cls is gast.BinOp:
+            return self.visit_BinOp(node)
+        return node
 
     def _helper(self, node: gast.Call) -> str | None:
         func = node.func
@@ -35,7 +72,6 @@ class _Peephole(gast.NodeTransformer):
         return None
 
     def visit_Call(self, node: gast.Call) -> gast.expr:
-        self.generic_visit(node)
         helper = self._helper(node)
         if (
             helper == "unbroadcast"
@@ -64,7 +100,20 @@ class _Peephole(gast.NodeTransformer):
         return node
 
     def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
-        self.generic_visit(node)
+        # e * rt.div(1.0, d) is e / d when d is an array: NumPy never raises
+        # ZeroDivisionError (what rt.div is for), and one pass is saved.
+        right = node.right
+        if (
+            self.all_array
+            and isinstance(node.op, gast.Mult)
+            and isinstance(right, gast.Call)
+            and self._helper(right) == "div"
+            and len(right.args) == 2
+            and not right.keywords
+            and isinstance(right.args[0], gast.Constant)
+            and right.args[0].value == 1.0
+        ):
+            return gast.BinOp(left=node.left, op=gast.Div(), right=right.args[1])
         # e * 1.0 and 1.0 * e, left by the folds above.
         if isinstance(node.op, gast.Mult):
             for keep, one in ((node.left, node.right), (node.right, node.left)):
@@ -82,7 +131,8 @@ def peephole(
     rt: str,
     same_shape: Callable[[gast.expr], bool],
     all_scalar: bool,
+    all_array: bool = False,
 ) -> list[gast.stmt]:
     """Simplify instantiated template statements in place; see module doc."""
-    pass_ = _Peephole(rt, same_shape, all_scalar)
+    pass_ = _Peephole(rt, same_shape, all_scalar, all_array)
     return [pass_.visit(stmt) for stmt in stmts]

@@ -9,7 +9,7 @@ carries no gradient; if nothing is accumulated, nothing is emitted.
 
 from __future__ import annotations
 
-import copy
+import weakref
 from typing import Any, Callable, Union
 
 import gast
@@ -78,6 +78,12 @@ class _Globals(gast.NodeTransformer):
 
 
 class _Substitute(gast.NodeTransformer):
+    """Copies template code with the call's pieces substituted.
+
+    ``visit`` never changes the template: it returns a new tree, built in
+    one pass (copying first and then transforming the copy costs twice as
+    much, and templates are instantiated once per differentiated call)."""
+
     def __init__(
         self,
         template: Template,
@@ -94,6 +100,30 @@ class _Substitute(gast.NodeTransformer):
         self.temps = temps
         self.global_name = global_name
 
+    def visit(self, node: gast.AST) -> gast.AST:
+        cls = node.__class__
+        if cls in A.LEAVES:
+            return A.clone(node)
+        if cls is gast.Name:
+            return self.visit_Name(A.clone(node))
+        if cls is gast.Subscript:
+            return self.visit_Subscript(node)
+        return self.generic_visit(node)
+
+    def generic_visit(self, node: gast.AST) -> gast.AST:
+        """A copy of ``node`` whose child nodes are visited."""
+        cls = node.__class__
+        new = cls.__new__(cls)
+        fields = new.__dict__
+        for key, value in node.__dict__.items():
+            kind = value.__class__
+            if kind is list:
+                value = [self.visit(v) if isinstance(v, gast.AST) else v for v in value]
+            elif kind not in A.IMMUTABLE and isinstance(value, gast.AST):
+                value = self.visit(value)
+            fields[key] = value
+        return new
+
     def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
         if isinstance(node.value, gast.Name) and node.value.id == "d":
             key = node.slice
@@ -108,18 +138,32 @@ class _Substitute(gast.NodeTransformer):
             node.id = self.temps[name]
             return node
         if name == self.t.result:
-            return copy.deepcopy(self.result)
+            return A.clone(self.result)
         if name in self.bound:
             value = self.bound[name]
             if isinstance(value, list):
-                return A.tuple_([copy.deepcopy(v) for v in value])
+                return A.tuple_([A.clone(v) for v in value])
             if value is self.t.defaults.get(name):
                 # A default is template code: its names are template globals.
-                return _Globals(self.t, self.global_name).visit(copy.deepcopy(value))
-            return copy.deepcopy(value)
+                return _Globals(self.t, self.global_name).visit(A.clone(value))
+            return A.clone(value)
         if name in self.t.globals:
             node.id = self.global_name(name, self.t.globals[name])
         return node
+
+
+# id(template) -> (a weak reference to it, the names its statements store in
+# order); a template is instantiated at every call of its function.
+_STORED: dict[int, tuple[weakref.ref[Template], list[str]]] = {}
+
+
+def _stored_names(template: Template) -> list[str]:
+    """The names each statement stores, sorted per statement."""
+    entry = _STORED.get(id(template))
+    if entry is None or entry[0]() is not template:
+        names = [n for stmt in template.body for n in sorted(A.names_stored(stmt))]
+        entry = _STORED[id(template)] = (weakref.ref(template), names)
+    return entry[1]
 
 
 def instantiate(
@@ -133,10 +177,9 @@ def instantiate(
 ) -> list[gast.stmt]:
     """Adjoint statements for one call; see the module docstring."""
     temps: dict[str, str] = {}
-    for stmt in template.body:
-        for name in sorted(A.names_stored(stmt)):
-            if name not in temps:
-                temps[name] = namer.fresh(name)
+    for name in _stored_names(template):
+        if name not in temps:
+            temps[name] = namer.fresh(name)
     sub = _Substitute(template, bound, result, result_adj, temps, global_name)
     out: list[gast.stmt] = []
     accumulated = False
@@ -152,7 +195,7 @@ def instantiate(
                 raise BindError(
                     f"template {template.origin}: d[...] of a non-parameter"
                 )
-            value = sub.visit(copy.deepcopy(stmt.value))
+            value = sub.visit(stmt.value)
             target = bound[key.id]
             if isinstance(target, list):
                 names = [t for t in target]
@@ -173,7 +216,7 @@ def instantiate(
             continue
         if isinstance(stmt, gast.Pass):
             continue
-        out.append(sub.visit(copy.deepcopy(stmt)))
+        out.append(sub.visit(stmt))
     return out if accumulated else []
 
 
@@ -213,11 +256,14 @@ def instantiate_forward(
     result: gast.expr,
     tangents: Callable[[gast.expr], gast.expr | None],
     global_name: Callable[[str, Any], str],
+    combine: Callable[[gast.expr, gast.expr], gast.expr] | None = None,
 ) -> gast.expr | None:
     """The tangent of a call's result as one expression, or None if zero.
 
     Each ``t[ans] += expr`` statement contributes ``expr`` unless a tangent it
-    reads is absent (its argument carries none).
+    reads is absent (its argument carries none).  The terms are joined with
+    ``combine(left, right)``, by default ``left + right`` (right for numbers;
+    the caller passes a structure-aware sum when the result may be a list).
     """
     terms: list[gast.expr] = []
     for stmt in template.body:
@@ -233,12 +279,15 @@ def instantiate_forward(
                 f"forward template {template.origin}: only t[ans] += ... allowed"
             )
         sub = _SubstituteForward(template, bound, result, tangents, global_name)
-        value = sub.visit(copy.deepcopy(stmt.value))
+        value = sub.visit(stmt.value)
         if not sub.missing:
             terms.append(value)
     if not terms:
         return None
     total = terms[0]
     for term in terms[1:]:
-        total = gast.BinOp(left=total, op=gast.Add(), right=term)
+        if combine is None:
+            total = gast.BinOp(left=total, op=gast.Add(), right=term)
+        else:
+            total = combine(total, term)
     return total

@@ -319,6 +319,14 @@ check(
     wrt=(0, 1),
 )
 
+
+def b_slice(x):
+    part = slice(1, len(x))
+    return np.sum(x[part] ** 2) * x[0]
+
+
+check("slice", slice, b_slice, normal(4))
+
 # == math ========================================================================
 
 

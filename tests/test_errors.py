@@ -106,6 +106,17 @@ def uses_nested_subscript_store(x):
     return grid[0][1]
 
 
+def _scale_in_place(v):
+    v[0] = v[0] * 2.0
+    return v[0] + v[1]
+
+
+def uses_callee_writing_its_argument(x):
+    buf = np.array([x, x * x])
+    s = _scale_in_place(buf)  # changes buf, which is read below
+    return s + buf[0]
+
+
 REFUSED = [
     (uses_try, "try/except"),
     (uses_with, "with statements"),
@@ -119,6 +130,7 @@ REFUSED = [
     (uses_for_else, "else clauses"),
     (uses_starred_call, "starred"),
     (uses_nested_subscript_store, "x[i, j] rather than x[i][j]"),
+    (uses_callee_writing_its_argument, "updates its argument 'v' in place"),
 ]
 
 
@@ -143,6 +155,8 @@ NEEDLES = {
     uses_for_else: "for i in range(3)",
     uses_starred_call: "np.power(*args)",
     uses_nested_subscript_store: "grid[0][1] = x",
+    # The line named is the callee's (a tuple: the function holding it first).
+    uses_callee_writing_its_argument: (_scale_in_place, "v[0] = v[0] * 2.0"),
 }
 
 
@@ -151,11 +165,27 @@ def test_refused_construct_names_line(func, what):
     with pytest.raises(UnsupportedSyntaxError) as info:
         grad(func)(1.5)
     message = str(info.value)
-    lineno, text = _line_of(func, NEEDLES[func])
+    needle = NEEDLES[func]
+    where, needle = needle if isinstance(needle, tuple) else (func, needle)
+    lineno, text = _line_of(where, needle)
     assert what in message
     assert __file__ in message or __file__.replace(".pyc", ".py") in message
     assert f"line {lineno}" in message
     assert text in message
+
+
+def _scale_a_copy(v):
+    v = v.copy()
+    v[0] = v[0] * 2.0
+    return v[0] + v[1]
+
+
+def test_callee_writing_a_copy_of_its_argument_is_differentiated():
+    def f(x):
+        buf = np.array([x, x * x])
+        return _scale_a_copy(buf) + buf[0]
+
+    assert grad(f)(1.5) == pytest.approx(2.0 + 2 * 1.5 + 1.0)
 
 
 def test_async_function_refused():

@@ -146,14 +146,22 @@ def test_unreduce_where_masks_and_mean_counts():
     )
 
 
-def test_unreduce_result_is_new_and_writable():
+def test_unreduce_result_is_a_read_only_view_that_in_place_helpers_copy():
     x = rand(3, 4)
     out = rt.unreduce(1.0, x)
-    assert out.shape == (3, 4) and out.flags.writeable
+    assert out.shape == (3, 4) and not out.flags.writeable
     g = np.ones(4)
     out = rt.unreduce(g, x, 0)
-    out += 1.0  # must not write through to g
+    assert not out.flags.writeable
+    # The helpers that update adjoints in place must copy it, never write
+    # through to g.
+    bar = rt.add_at(out, x, (0, 1), 5.0)
+    assert bar[0, 1] == 6.0
+    bar = rt.zero_at(rt.unreduce(g, x, 0), (1, 2))
+    assert bar[1, 2] == 0.0 and bar[0, 2] == 1.0
     np.testing.assert_array_equal(g, np.ones(4))
+    grads = rt.finalize(x, rt.unreduce(g, x, 0))
+    assert grads.flags.writeable and grads.flags.owndata
 
 
 def test_unreduce_scalar_x_and_zero():

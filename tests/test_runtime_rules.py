@@ -16,7 +16,14 @@ and a forward rule.  This file checks them:
   ``test_every_runtime_rule_is_checked`` when a rule has no check here;
 * end to end, second derivatives of small programs (``grad(grad(f))``,
   reverse over reverse with a seed, forward over reverse) match finite
-  differences of the gradient.
+  differences of the gradient;
+* the helpers differentiated from source (factorizations, cumprod, average,
+  trapezoid, polyval; see ``s2s_ad/rules/runtime_sources.py``) compute what
+  their definitions compute, and every rule-table case through them has
+  Hessian-vector products (both ways) and, for one case per helper, third
+  derivatives matching central differences;
+* list adjoints keep their length, third derivatives through traces, an
+  array times a list, and a list-valued forward rule with several terms.
 """
 
 from __future__ import annotations
@@ -34,9 +41,11 @@ import numpy as np
 import pytest
 
 import s2s_ad
-from s2s_ad import grad, jvp
+from s2s_ad import grad, jvp, ops
 from s2s_ad import runtime as rt
 from s2s_ad.rules import registry
+from s2s_ad.rules.registry import d
+from tests import rule_cases
 from tests.fd import (
     assert_grad_close,
     assert_same_structure,
@@ -4112,18 +4121,14 @@ SECOND_DERIVATIVE_ONLY = {
 }
 
 
-# No rule yet: second derivatives through matrix decompositions, cumprod,
-# weighted averages, polyval and trapezoid (their adjoints are nonlinear in
-# several arguments at once).
-# Transforming generated code that calls them raises a MissingRuleError
-# naming the helper, rather than differentiating it wrongly.
-NOT_YET_DIFFERENTIABLE = {
+# Differentiated from source: their adjoints and tangents are nonlinear in
+# several arguments at once, so the compiler transforms a plain-NumPy
+# restatement of each (s2s_ad/rules/runtime_sources.py) instead of a rule.
+FROM_SOURCE = {
     f"{name}_{kind}"
     for name in ("cholesky", "eigh", "eigvalsh", "svd", "pinv", "qr", "cumprod")
     for kind in ("tangent", "adjoint")
 } | {
-    # np.average with weights, np.polyval and np.trapezoid: nonlinear in
-    # several arguments at once.
     "average_adjoint",
     "average_tangent",
     "polyval_adjoint",
@@ -4131,7 +4136,7 @@ NOT_YET_DIFFERENTIABLE = {
     "trapezoid_adjoint",
     "trapezoid_tangent",
 }
-WITHOUT_RULES = SECOND_DERIVATIVE_ONLY | NOT_YET_DIFFERENTIABLE
+WITHOUT_RULES = SECOND_DERIVATIVE_ONLY | FROM_SOURCE
 
 
 def _public_helpers() -> dict[str, Any]:
@@ -4193,6 +4198,32 @@ def test_helpers_without_rules_are_refused():
     the list."""
     for name in WITHOUT_RULES:
         assert registry.lookup(getattr(rt, name)) is None, name
+    for name in SECOND_DERIVATIVE_ONLY:
+        assert not hasattr(getattr(rt, name), "__s2s_function__"), name
+
+
+def test_helpers_from_source_are_the_listed_ones():
+    found = {
+        name
+        for name, fn in _public_helpers().items()
+        if hasattr(fn, "__s2s_function__")
+    }
+    assert found == FROM_SOURCE
+
+
+def _signature(fn: Callable[..., Any]) -> list[tuple[str, Any, Any]]:
+    return [
+        (p.name, p.default, p.kind) for p in inspect.signature(fn).parameters.values()
+    ]
+
+
+def test_definitions_take_their_helpers_arguments():
+    for name in sorted(FROM_SOURCE):
+        helper = getattr(rt, name)
+        definition = helper.__s2s_function__()
+        assert definition is not helper
+        assert ops.is_user_function(definition), name
+        assert _signature(definition) == _signature(helper), name
 
 
 def refuse_third_order(x):
@@ -4543,48 +4574,6 @@ def test_transposes_do_not_write_to_their_arguments():
 # == end to end: second derivatives of programs =======================================
 
 
-def _known_compiler_bug(exc: BaseException) -> str | None:
-    """The reason, if ``exc`` is one of the compiler bugs reported with this
-    file (see the module docstring of runtime_rules); else None."""
-    text = str(exc)
-    if isinstance(exc, AttributeError) and "'_Replace'" in text:
-        return (
-            "compiler bug: jvp of a function calling another Python function "
-            "fails (forward.py builds _Replace(A.assign(...)) without fields)"
-        )
-    if isinstance(exc, s2s_ad.errors.MissingRuleError) and re.search(
-        r"rule for np\.", text
-    ):
-        return (
-            "compiler bug: source.Namespace.lookup does not see through the "
-            "Namespace globals of generated code, so `np` is unresolved there"
-        )
-    if isinstance(exc, s2s_ad.errors.UnsupportedSyntaxError) and ".pop()" in text:
-        return "compiler bug: the bare lst.pop() of generated reverse code is refused"
-    if isinstance(exc, NameError) and "s2s_ad generated" in "".join(
-        str(getattr(tb, "tb_frame", "")) for tb in _tracebacks(exc)
-    ):
-        return "compiler bug: a popped value is not saved for a callee's reverse sweep"
-    return None
-
-
-def _tracebacks(exc: BaseException):
-    tb = exc.__traceback__
-    while tb is not None:
-        yield tb
-        tb = tb.tb_next
-
-
-def _second_order(compute: Callable[[], Any]) -> Any:
-    try:
-        return compute()
-    except Exception as exc:
-        reason = _known_compiler_bug(exc)
-        if reason is None:
-            raise
-        pytest.xfail(reason)
-
-
 def cube(x):
     return x**3
 
@@ -4619,7 +4608,7 @@ def test_grad_of_grad_of_cube():
 @pytest.mark.parametrize("f", [cube, scalar_program, scalar_loop])
 @pytest.mark.parametrize("x", [0.7, -1.3])
 def test_grad_of_grad_matches_finite_differences(f, x):
-    actual = _second_order(lambda: grad(grad(f))(x))
+    actual = grad(grad(f))(x)
     expected = numerical_grad(grad(f), [x])
     assert actual == pytest.approx(expected, rel=1e-5, abs=1e-7)
 
@@ -4706,12 +4695,445 @@ def _hessian_by_differences(f: Callable[..., Any], x: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("f", PROGRAMS, ids=[f.__name__ for f in PROGRAMS])
 def test_reverse_over_reverse_hessian(f):
     expected = _hessian_by_differences(f, XP)
-    rows = [_second_order(lambda e=e: grad(grad(f), seed=e)(XP)) for e in np.eye(3)]
+    rows = [grad(grad(f), seed=e)(XP) for e in np.eye(3)]
     np.testing.assert_allclose(np.stack(rows), expected, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("f", PROGRAMS, ids=[f.__name__ for f in PROGRAMS])
 def test_forward_over_reverse_hessian(f):
     expected = _hessian_by_differences(f, XP)
-    actual = _second_order(lambda: s2s_ad.hessian(f)(XP))
+    actual = s2s_ad.hessian(f)(XP)
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-7)
+
+
+# == derivatives from source: factorizations, cumprod, average, trapezoid, polyval ==
+#
+# The helpers in FROM_SOURCE are differentiated by transforming the plain-NumPy
+# definitions of s2s_ad/rules/runtime_sources.py.  Every case of the rule table
+# that goes through one of them is checked here at second order, both ways
+# (reverse over reverse and forward over reverse), against central differences
+# of the gradient; a selection also at third order.
+
+_TRAPEZOID = [
+    f for f in (getattr(np, "trapezoid", None), getattr(np, "trapz", None)) if f
+]
+SOURCE_TARGETS = [
+    np.cumprod,
+    "method:cumprod",
+    np.linalg.cholesky,
+    np.linalg.eigh,
+    np.linalg.eigvalsh,
+    np.linalg.svd,
+    np.linalg.pinv,
+    np.linalg.qr,
+    np.average,
+    np.polyval,
+    *_TRAPEZOID,
+]
+
+
+def _covers_a_source_target(case: Any) -> bool:
+    return any(
+        c is t or (isinstance(c, str) and c == t)
+        for c in case.covers
+        for t in SOURCE_TARGETS
+    )
+
+
+SOURCE_CASES = [c for c in rule_cases.CHECKS if _covers_a_source_target(c)]
+
+
+def test_every_helper_from_source_has_second_order_cases():
+    assert len(SOURCE_CASES) >= 40
+    labels = " ".join(c.label for c in SOURCE_CASES)
+    for word in ("cholesky", "eigh", "eigvalsh", "svd", "pinv", "qr", "cumprod"):
+        assert word in labels, word
+    for word in ("average", "trapezoid", "polyval", "with zeros", "upper", "stack"):
+        assert word in labels, word
+
+
+def _positions(case: Any) -> tuple[int, ...]:
+    params = list(inspect.signature(case.func).parameters)
+    wrt = case.wrt if isinstance(case.wrt, tuple) else (case.wrt,)
+    return tuple(w if isinstance(w, int) else params.index(w) for w in wrt)
+
+
+def _assert_tree_allclose(actual: Any, expected: Any, rtol: float, atol: float):
+    """Leaf by leaf; a symbolic zero (0.0) matches zeros of any shape, a list
+    of numbers an array of them."""
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected):
+            _assert_tree_allclose(a, e, rtol, atol)
+        return
+    a = np.asarray(0.0 if rt.is_zero(actual) else actual, dtype=float)
+    e = np.asarray(0.0 if rt.is_zero(expected) else expected, dtype=float)
+    if a.ndim and e.ndim:
+        assert a.shape == e.shape
+    np.testing.assert_allclose(a, e, rtol=rtol, atol=atol)
+
+
+def _tangents_at(args: list[Any], pos: tuple[int, ...], parts: tuple[Any, ...]):
+    tangents: list[Any] = [None] * len(args)
+    for p, part in zip(pos, parts):
+        tangents[p] = part
+    return tangents
+
+
+def _tree_inner(a: tuple[Any, ...], b: tuple[Any, ...]) -> float:
+    return sum(_inner(x, y) for x, y in zip(a, b))
+
+
+def _second_order_setup(case: Any):
+    args = [to_float64(a) for a in case.args]
+    pos = _positions(case)
+    rng = np.random.default_rng(zlib.crc32(case.label.encode()) + 2)
+    w = tuple(_direction(args[p], rng) for p in pos)
+    u = tuple(_direction(args[p], rng) for p in pos)
+    return args, pos, w, u
+
+
+@pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.label for c in SOURCE_CASES])
+def test_hessian_vector_products_through_helpers_from_source(case):
+    """H w by reverse over reverse and by forward over reverse, against
+    central differences of <grad, w> (H is symmetric)."""
+    args, pos, w, _ = _second_order_setup(case)
+    g = grad(case.func, wrt=pos, seed=case.seed)
+    expected = numerical_grad(
+        lambda *xs: _tree_inner(g(*xs), w), args, wrt=pos, rel_step=1e-5
+    )
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
+    tol = {"rtol": max(case.rtol, 1e-5), "atol": 1e-6 * scale}
+    before = copy_tree(args)
+    reverse = grad(g, wrt=pos, seed=w)(*args)
+    assert_tree_equal(args, before)
+    _assert_tree_allclose(reverse, expected, **tol)
+    _, forward = jvp(g, copy_tree(args), _tangents_at(args, pos, w))
+    _assert_tree_allclose(forward, expected, **tol)
+
+
+# One case per helper pair (transforming third-order code takes seconds).
+THIRD_ORDER_LABELS = [
+    "cholesky upper",
+    "eigh",
+    "svd thin (4, 3)",
+    "pinv (3, 4)",
+    "qr mode r",
+    "cumprod with zeros",
+    "average axis=1 keepdims=False weights(3,)",
+    "trapezoid x like y",
+    "polyval of a list",
+]
+THIRD_ORDER_CASES = [c for c in SOURCE_CASES if c.label in THIRD_ORDER_LABELS]
+
+
+def test_third_order_cases_exist():
+    assert sorted(c.label for c in THIRD_ORDER_CASES) == sorted(THIRD_ORDER_LABELS)
+
+
+@pytest.mark.parametrize(
+    "case", THIRD_ORDER_CASES, ids=[c.label for c in THIRD_ORDER_CASES]
+)
+def test_third_derivatives_through_helpers_from_source(case):
+    """T[w, u, .] by reverse over reverse over reverse and by forward over
+    reverse over reverse, against central differences of <H w, u>."""
+    args, pos, w, u = _second_order_setup(case)
+    hw = grad(grad(case.func, wrt=pos, seed=case.seed), wrt=pos, seed=w)
+    expected = numerical_grad(
+        lambda *xs: _tree_inner(hw(*xs), u), args, wrt=pos, rel_step=1e-5
+    )
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
+    tol = {"rtol": 1e-4, "atol": 1e-5 * scale}
+    _assert_tree_allclose(grad(hw, wrt=pos, seed=u)(*copy_tree(args)), expected, **tol)
+    _, forward = jvp(hw, copy_tree(args), _tangents_at(args, pos, u))
+    _assert_tree_allclose(forward, expected, **tol)
+
+
+@pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.label for c in SOURCE_CASES])
+def test_definitions_compute_what_their_helpers_compute(case, monkeypatch):
+    """Every call the first-order code makes to a helper in FROM_SOURCE gives
+    the same result through the helper's definition (which is what the
+    higher-order code runs instead)."""
+    calls: list[tuple[Any, tuple[Any, ...], Any]] = []
+    for name in FROM_SOURCE:
+        helper = getattr(rt, name)
+
+        def spy(*a: Any, _helper: Any = helper) -> Any:
+            out = _helper(*a)
+            calls.append((_helper, copy_tree(a), copy_tree(out)))
+            return out
+
+        monkeypatch.setattr(rt, name, spy)
+    args, pos, w, _ = _second_order_setup(case)
+    grad(case.func, wrt=pos, seed=case.seed)(*copy_tree(args))
+    jvp(case.func, copy_tree(args), _tangents_at(args, pos, w))
+    assert calls
+    for helper, a, out in calls:
+        again = helper.__s2s_function__()(*a)
+        _assert_tree_allclose(again, out, rtol=1e-10, atol=1e-12)
+
+
+def test_hessian_of_a_log_determinant_by_cholesky():
+    """H[i, j] of 2 sum(log(diag(cholesky(A)))) = log det A is
+    -tr(A^-1 E_i A^-1 E_j) (E: the symmetric unit perturbations)."""
+
+    a = rule_cases.spd(3)
+    H = s2s_ad.hessian(logdet_by_cholesky)(a)
+    inv = np.linalg.inv(a)
+    # The gradient reads the lower triangle: perturb a_ij (i >= j) only.
+    expected = np.zeros((3, 3, 3, 3))
+    for i in range(3):
+        for j in range(i + 1):
+            for k in range(3):
+                for m in range(k + 1):
+                    e1, e2 = _lower_unit(i, j), _lower_unit(k, m)
+                    expected[i, j, k, m] = -np.trace(inv @ e1 @ inv @ e2)
+    np.testing.assert_allclose(H, expected, rtol=1e-9, atol=1e-12)
+    g = grad(logdet_by_cholesky)
+    fd = np.stack(
+        [numerical_grad(lambda x, n=n: g(x).ravel()[n], [a]) for n in range(9)]
+    ).reshape(3, 3, 3, 3)
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-7)
+
+
+def logdet_by_cholesky(a):
+    return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(a))))
+
+
+def _lower_unit(i: int, j: int) -> np.ndarray:
+    """The symmetric matrix cholesky sees when a[i, j] (i >= j) moves by 1."""
+    e = np.zeros((3, 3))
+    e[i, j] = 1.0
+    return e + e.T - np.diag(np.diag(e))
+
+
+def spectral_energy(a):
+    w, v = np.linalg.eigh(a)
+    s = np.linalg.svd(a @ a.T + a, compute_uv=False)
+    return np.sum(w**3) + np.sum(v[0] ** 2 * w) + np.sum(np.sqrt(s))
+
+
+def test_hessian_and_hvp_through_eigh_and_svd():
+    a = rule_cases.symmetric(4)
+    H = s2s_ad.hessian(spectral_energy)(a)
+    g = grad(spectral_energy)
+    fd = np.stack(
+        [numerical_grad(lambda x, n=n: g(x).ravel()[n], [a]) for n in range(16)]
+    ).reshape(4, 4, 4, 4)
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
+    v = np.random.default_rng(3).standard_normal((4, 4))
+    np.testing.assert_allclose(
+        s2s_ad.hvp(spectral_energy, (a,), (v,)),
+        np.einsum("ijkl,kl->ij", H, v),
+        rtol=1e-9,
+        atol=1e-9,
+    )
+
+
+# == list adjoints keep their length (higher order through lists and traces) =======
+
+
+def test_list_adjoints_built_from_zeros_keep_their_length():
+    """A zero g may be a Python float that happens to be 0: the list's
+    adjoint (or tangent) still has one entry per item, which is what the
+    transposes of pop_adj and pop_tangent need at the next order."""
+    assert rt.push_adj(0.0, [1.0, 2.0], 0.0) == [0.0, 0.0, 0.0]
+    assert rt.add_at(0.0, [1.0, 2.0], 1, 0.0) == [0.0, 0.0]
+    assert rt.add_at(0.0, (1.0, 2.0), 0, 0.0) == (0.0, 0.0)
+    assert rt.append_tangent(0.0, [1.0, 2.0], 0.0) == [0.0, 0.0]
+    assert rt.setitem_tangent(0.0, [1.0, 2.0], 0, 0.0) == [0.0, 0.0]
+    assert rt.is_zero(rt.setitem_tangent(0.0, np.ones(2), 0, 0.0))
+    assert rt.pop_adj_transpose((0.0, 0.5), [0.0, 0.0]) == [0.0, 0.5]
+
+
+def read_after_append(x):
+    items = [x]
+    items.append(2.0 * x)
+    y = items[1]
+    return y * y
+
+
+def appended_then_summed(a, b, z):
+    items = [a]
+    items.append(b)
+    return np.sum(np.array(items)) * z
+
+
+def test_second_derivatives_where_a_list_adjoint_is_zero():
+    # At x = 0 the adjoint of the read item is the float 0.0.
+    assert grad(grad(read_after_append))(0.0) == pytest.approx(8.0)
+    assert s2s_ad.hessian(read_after_append)(0.0) == pytest.approx(8.0)
+    # At z = 0 the list's adjoint is 0.0; the mixed derivatives are 1.
+    g = grad(appended_then_summed, wrt=(0, 1, 2))
+    seed = (0.0, 0.0, 1.0)
+    assert grad(g, wrt=(0, 1, 2), seed=seed)(1.0, 2.0, 0.0) == (1.0, 1.0, 0.0)
+    _, row = jvp(g, (1.0, 2.0, 0.0), seed)
+    assert row == pytest.approx((1.0, 1.0, 0.0))
+
+
+def branch_and_loop(x):
+    y = x
+    if x < 2.0:
+        y = y * 3.0
+    s = 0.0
+    for i in range(3):
+        s = s + y * np.sin(x + i)
+    i = 0
+    while i < 2:
+        y = y * x
+        i = i + 1
+    return y + s
+
+
+def branch_and_loop_third(x):
+    """d³/dx³ of branch_and_loop for x < 2: y ends as 3x³, and the loop adds
+    the terms 3x sin(x + i), whose third derivatives are -9 sin - 3x cos."""
+    return 18.0 + sum(-9.0 * np.sin(x + i) - 3.0 * x * np.cos(x + i) for i in range(3))
+
+
+def test_third_derivative_through_branches_loops_and_their_traces():
+    """Generated code restores overwritten values from a trace list; third
+    order differentiates the transposes of its pushes and pops."""
+    second = grad(grad(branch_and_loop))
+    third = grad(second)
+    for x in (0.7, -1.3, 0.0):
+        expected = branch_and_loop_third(x)
+        assert third(x) == pytest.approx(expected, rel=1e-9)
+        assert jvp(second, (x,), (1.0,))[1] == pytest.approx(expected, rel=1e-9)
+
+
+# == the * of arrays and sequences ==================================================
+
+
+def times_a_list(x):
+    return np.sum(np.sin(x * [1.0, 2.0]) + [3.0, -1.0] * x)
+
+
+def list_times_count(x):
+    items = [x, 2.0 * x] * 2
+    return items[0] * items[3] + items[1]
+
+
+def test_an_array_times_a_list_is_elementwise_in_every_order():
+    x = np.array([0.3, -0.8])
+    g = grad(times_a_list)
+    np.testing.assert_allclose(g(x), np.cos(x * [1.0, 2.0]) * [1.0, 2.0] + [3.0, -1.0])
+    _, t = jvp(times_a_list, (x,), (np.ones(2),))
+    assert t == pytest.approx(float(np.sum(g(x))))
+    expected = np.diag(-np.sin(x * [1.0, 2.0]) * [1.0, 4.0])
+    np.testing.assert_allclose(s2s_ad.hessian(times_a_list)(x), expected, atol=1e-12)
+    rows = [grad(g, seed=e)(x) for e in np.eye(2)]
+    np.testing.assert_allclose(np.stack(rows), expected, atol=1e-12)
+    # Repetition by a Python int is still repetition.
+    assert grad(list_times_count)(0.5) == pytest.approx(4.0 * 0.5 + 2.0)
+    assert grad(grad(list_times_count))(0.5) == pytest.approx(4.0)
+
+
+# == forward rules whose result is a list: terms added entry by entry ==============
+
+
+def pair_of(x, y):
+    """A primitive returning a list (its rules are registered below)."""
+    return [x * y, x + 2.0 * y]
+
+
+# Templates are parsed, never run: t[...] reads no binding (this module uses t
+# as an ordinary name elsewhere).
+@s2s_ad.reverse_rule(pair_of)
+def _pair_of_reverse(ans, x, y):
+    d[x] += rt.getitem_adj(d[ans], 0) * y + rt.getitem_adj(d[ans], 1)
+    d[y] += rt.getitem_adj(d[ans], 0) * x + 2 * rt.getitem_adj(d[ans], 1)
+
+
+@s2s_ad.forward_rule(pair_of)
+def _pair_of_forward(ans, x, y):
+    # Two terms, each a list: + would concatenate them into four entries.
+    t[ans] += [t[x] * y, t[x]]
+    t[ans] += [x * t[y], 2.0 * t[y]]
+
+
+def uses_pair(x, y):
+    p = pair_of(x, y)
+    return p[0] * p[1] + np.sin(p[1])
+
+
+def test_list_valued_forward_rule_with_two_terms():
+    args = (0.7, -0.4)
+    for tangents in [(1.0, 0.0), (0.0, 1.0), (0.3, -1.2)]:
+        value, tangent = jvp(uses_pair, args, tangents)
+        h = 1e-6
+        plus = uses_pair(*(a + h * t_ for a, t_ in zip(args, tangents)))
+        minus = uses_pair(*(a - h * t_ for a, t_ in zip(args, tangents)))
+        assert tangent == pytest.approx((plus - minus) / (2 * h), rel=1e-7)
+        assert value == uses_pair(*args)
+    source = s2s_ad.forward_source(uses_pair, wrt=(0, 1))
+    assert "rt.acc(" in source
+    # Only a result proved to be a number is summed with +.
+    assert "+ rt.mul_tangent" not in s2s_ad.forward_source(uses_pair, wrt=(0, 1))
+    np.testing.assert_allclose(
+        grad(uses_pair, wrt=(0, 1))(*args),
+        numerical_grad(uses_pair, list(args), wrt=(0, 1)),
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.label for c in SOURCE_CASES])
+def test_second_derivatives_of_forward_mode_through_helpers_from_source(case):
+    """The tangent helpers' definitions: reverse over forward and forward
+    over forward (through ``jvp_function``) against the same differences."""
+    args, pos, w, u = _second_order_setup(case)
+    g = grad(case.func, wrt=pos, seed=case.seed)
+    expected = numerical_grad(
+        lambda *xs: _tree_inner(g(*xs), w), args, wrt=pos, rel_step=1e-5
+    )
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
+    tol = {"rtol": max(case.rtol, 1e-5), "atol": 1e-6 * scale}
+    df = s2s_ad.jvp_function(case.func)
+    value = case.func(*copy_tree(args))
+    ybar = 1.0 if case.seed is None else case.seed
+    zero = np.zeros_like(value) if isinstance(value, np.ndarray) else 0.0
+    tangents = _tangents_at(args, pos, w)
+    # d/dx <ybar, J(x) w> = H w.
+    rof = grad(df, wrt=pos, seed=(zero, ybar))(*copy_tree(args), *tangents)
+    _assert_tree_allclose(rof, expected, **tol)
+    # d/ds <ybar, J(x + s u) w> = <H w, u>.
+    dots = _tangents_at(args, pos, u) + [None] * len(args)
+    _, (_, fof) = jvp(df, (*copy_tree(args), *tangents), dots)
+    np.testing.assert_allclose(_inner(fof, ybar), _tree_inner(expected, u), **tol)
+
+
+def test_third_derivative_through_a_tangent_definition():
+    """Reverse over reverse over forward: the code generated from
+    cholesky_tangent's definition is itself differentiated again."""
+    case = next(c for c in SOURCE_CASES if c.label == "cholesky upper")
+    args, pos, w, u = _second_order_setup(case)
+    df = s2s_ad.jvp_function(case.func)
+    tangents = _tangents_at(args, pos, w)
+    # <H w, .> by reverse over forward, then its derivative along u.
+    hw = grad(df, wrt=pos, seed=(0.0, 1.0))
+
+    def along_u(*xs: Any) -> float:
+        return _tree_inner(hw(*xs, *tangents), u)
+
+    expected = numerical_grad(along_u, args, wrt=pos, rel_step=1e-5)
+    actual = grad(hw, wrt=pos, seed=u)(*copy_tree(args), *tangents)
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
+    _assert_tree_allclose(actual, expected, rtol=1e-4, atol=1e-5 * scale)
+
+
+def first_large(x):
+    for i in range(len(x)):
+        if x[i] > 0.8:
+            return x[i] * x[i] * i + np.sum(x[:i] ** 3)
+    return np.sum(x)
+
+
+def test_slices_with_computed_bounds_at_second_order():
+    """Generated code builds x[:i] as slice(None, i), i restored from its
+    trace; the slice carries no derivative."""
+    x = np.array([0.3, -0.7, 1.1, 0.4])
+    g = grad(first_large)
+    expected = np.stack([numerical_grad(lambda y, i=i: g(y)[i], [x]) for i in range(4)])
+    np.testing.assert_allclose(s2s_ad.hessian(first_large)(x), expected, atol=1e-7)
+    rows = [grad(g, seed=e)(x) for e in np.eye(4)]
+    np.testing.assert_allclose(np.stack(rows), expected, atol=1e-7)

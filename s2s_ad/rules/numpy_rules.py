@@ -1135,7 +1135,9 @@ def polyval(ans, p, x):
 
 @forward_rule(np.polyval)
 def polyval_tangent(ans, p, x):
-    t[ans] += rt.linear_map(np.polyval, t[p], p, x)
+    # polyval is linear in p, but not through rt.linear_map: its image also
+    # moves with x, which linear_map's own rules would not see.
+    t[ans] += np.polyval(rt.dense_tangent(t[p], p), x)
     t[ans] += t[x] * rt.polyval_slope(p, x)
 
 

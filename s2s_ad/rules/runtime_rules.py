@@ -18,16 +18,21 @@ partner completing their trilinear form (``rt.mul_adjoint_g``,
 
 Helpers that are jointly linear in several arguments and return containers
 (``acc``, ``add_at``, ``setitem_tangent``, ``append_tangent``, ``push_adj``)
-use one forward term, ``rt.linear_apply(name, args, t[args])``, because the
-forward template sums its terms with ``+``, which would concatenate lists.
+use one forward term, ``rt.linear_apply(name, args, t[args])``, whose
+transpose ``rt.linear_apply_transpose`` is their reverse rule.  (Several
+terms would be fine too: the compiler adds the terms of a result that is not
+proved a number with ``rt.acc``, which adds lists entry by entry.)
 
 Piecewise-constant helpers (weights, signs, checks) are non-differentiable.
 Where a second derivative is not closed under this scheme (products, norms,
 standard deviations, einsum, solve, slogdet), it is computed by a helper
 marked "second derivative only", which has no rule: a third derivative
 through it is refused with a MissingRuleError naming it.  The adjoints and
-tangents of matrix decompositions, cumprod, np.average with weights,
-np.polyval and np.trapezoid have no rules yet (refused the same way).
+tangents of matrix decompositions, cumprod, np.average, np.polyval and
+np.trapezoid have no rules here: they are nonlinear in several arguments at
+once, and the compiler differentiates their plain-NumPy restatements in
+:mod:`s2s_ad.rules.runtime_sources` instead (as deep as the functions
+used there allow: third derivatives through all of them are tested).
 
 Templates are parsed, never called; see :mod:`s2s_ad.rules.registry`.
 """
@@ -39,6 +44,10 @@ import copy
 import numpy as np
 
 from s2s_ad import runtime as rt
+
+# Imported for what it registers: the factorization helpers and a few others
+# are differentiated from plain-NumPy definitions there, not by rules here.
+from s2s_ad.rules import runtime_sources  # noqa: F401
 from s2s_ad.rules.registry import (
     d,
     elementwise,
@@ -59,6 +68,9 @@ nondifferentiable(
     rt.maximum_weight,
     rt.minimum_weight,
     rt.method_axes,
+    # Generated code spells an index x[a:b] as slice(a, b); its bounds may
+    # be computed from active values (len, shapes) but carry no derivative.
+    slice,
 )
 
 # -- copies -----------------------------------------------------------------------

@@ -1,0 +1,271 @@
+"""Copy propagation and dead-store elimination for adjoints.
+
+The reverse sweep moves adjoints through plain copies -- the adjoint of
+``energy = u10`` is ``u10_bar = energy_bar``, that of ``u10 = energy + u9``
+is ``energy_bar = u10_bar; u9_bar = u10_bar`` -- and resets adjoints to zero
+where nothing reads them again (``energy_bar = 0.0`` before the return).
+This pass runs on each finished generated function and
+
+* replaces a read of ``a`` by ``b`` after a copy ``a = b``, as long as
+  neither has been assigned since, within one straight-line block, for the
+  adjoints of numbers only (``scalar`` kind: immutable, so no update in
+  place can make ``a`` and ``b`` differ); a copy ``b = b`` that this
+  produces is dropped;
+* then removes assignments to adjoints whose value no path reads again
+  (liveness over the structured blocks, loops iterated to a fixed point),
+  when the assigned value is a constant or a name, so that removing it
+  cannot remove an effect or an exception.
+
+Guarantees: the only changes are reads of number adjoints renamed to a name
+holding the same value, and removed assignments to adjoints that nothing
+reads, so every value computed is the one computed before, bit for bit.
+Code that does not mention adjoints (the forward sweep) is untouched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import gast
+
+from s2s_ad.reverse import tidy_comments
+
+if TYPE_CHECKING:
+    from s2s_ad.reverse import ReverseBuilder
+
+Stmts = list[gast.stmt]
+
+
+def optimize_functions(
+    defs: list[gast.FunctionDef], builder: ReverseBuilder, fwd: Stmts
+) -> None:
+    """Run the pass on each generated function of one reverse transformation.
+
+    ``fwd`` is the forward sweep: its statements never mention adjoints, so
+    only what follows its last statement in a function needs looking at."""
+    adjoints = set(builder.adjoints.values())
+    scalars = {
+        bar
+        for name, bar in builder.adjoints.items()
+        if builder.act.kinds.get(name) == "scalar"
+    }
+    forward = {id(stmt) for stmt in fwd}
+    for fdef in defs:
+        body = fdef.body
+        start = 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
+        rest = body[start:]
+        if optimize_adjoints(rest, scalars, adjoints):
+            # Drop the comments of adjoint code that went, including those
+            # left just before the return.
+            tail = [rest.pop()] if rest and isinstance(rest[-1], gast.Return) else []
+            tidy_comments(rest)
+            rest += tail
+        body[start:] = rest
+
+
+def optimize_adjoints(body: Stmts, scalars: set[str], adjoints: set[str]) -> bool:
+    """Propagate copies among ``scalars``, then drop dead stores to
+    ``adjoints`` (``scalars`` ⊆ ``adjoints``), in place; True if any
+    statement went."""
+    changed = _propagate(body, scalars) if scalars else False
+    return _drop_dead(body, set(), adjoints) or changed
+
+
+# -- copy propagation ----------------------------------------------------------
+
+
+def _propagate(block: Stmts, names: set[str]) -> bool:
+    """Propagate copies within ``block`` and, afresh, within each nested block;
+    True if a statement went."""
+    copies: dict[str, str] = {}  # a -> b: a holds the value of b right now
+    out: Stmts = []
+    dropped = False
+    for stmt in block:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            # Only the header (a test, an iterable) runs before the blocks;
+            # the blocks start afresh, since they may run any number of times.
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            _substitute(header, copies)
+            if copies:
+                _kill(copies, _stored(stmt))
+            dropped |= _propagate(stmt.body, names)
+            dropped |= _propagate(stmt.orelse, names)
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+            out.append(stmt)
+            continue
+        _substitute(stmt, copies)
+        target = _copy_target(stmt, names)
+        if target is not None:
+            source = stmt.value.id
+            if source == target:
+                dropped = True
+                continue  # ``b = b`` after substitution: nothing to do
+            _kill(copies, {target})
+            copies[target] = source
+        elif copies:
+            _kill(copies, _stored(stmt))
+        out.append(stmt)
+    block[:] = out
+    return dropped
+
+
+def _copy_target(stmt: gast.stmt, names: set[str]) -> str | None:
+    """``a`` if the statement is ``a = b`` with both in ``names``."""
+    if (
+        isinstance(stmt, gast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+        and stmt.targets[0].id in names
+        and isinstance(stmt.value, gast.Name)
+        and stmt.value.id in names
+    ):
+        return stmt.targets[0].id
+    return None
+
+
+def _substitute(node: gast.AST, copies: dict[str, str]) -> None:
+    if copies:
+        for name in _name_nodes(node):
+            if isinstance(name.ctx, gast.Load) and name.id in copies:
+                name.id = copies[name.id]
+
+
+def _kill(copies: dict[str, str], stored: set[str]) -> None:
+    for key in [k for k, v in copies.items() if k in stored or v in stored]:
+        del copies[key]
+
+
+# -- dead stores ---------------------------------------------------------------
+
+
+class _Liveness:
+    """Backward liveness of ``names`` over structured blocks."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        # Per simple statement: (names it reads, names it assigns), both
+        # within ``names``; loops are scanned repeatedly, statements are not
+        # changed while scanning, and walking a tree costs more than a lookup.
+        self.facts: dict[int, tuple[set[str], set[str]]] = {}
+
+    def scan(self, block: Stmts, live: set[str], remove: bool) -> bool:
+        """Walk ``block`` backwards turning ``live`` (the names live after it)
+        into those live before it; with ``remove``, drop the dead stores met.
+        A dead store counts as gone (its operand is not a use), so a chain of
+        copies that ends unread goes in one pass.  True if any was found."""
+        found = False
+        kept: Stmts = []
+        for stmt in reversed(block):
+            if self.dead_store(stmt, live):
+                found = True
+                if not remove:
+                    kept.append(stmt)
+                continue
+            found |= self.stmt(stmt, live, remove)
+            kept.append(stmt)
+        if remove:
+            kept.reverse()
+            block[:] = kept
+        return found
+
+    def dead_store(self, stmt: gast.stmt, live: set[str]) -> bool:
+        """An assignment of a constant or a name to an adjoint nobody reads."""
+        return (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id in self.names
+            and stmt.targets[0].id not in live
+            and isinstance(stmt.value, (gast.Name, gast.Constant))
+        )
+
+    def stmt(self, stmt: gast.stmt, live: set[str], remove: bool) -> bool:
+        names = self.names
+        if isinstance(stmt, gast.If):
+            other = set(live)
+            found = self.scan(stmt.body, live, remove)
+            found |= self.scan(stmt.orelse, other, remove)
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+            live |= other | (_loaded(stmt.test) & names)
+            return found
+        if isinstance(stmt, (gast.For, gast.While)) and not stmt.orelse:
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            used = _loaded(header) & names
+            # Live at the end of the body: what is live after the loop, or at
+            # the top of another pass (a while loop evaluates its test first).
+            end = set(live) | (used if isinstance(stmt, gast.While) else set())
+            while True:
+                top = set(end)
+                self.scan(stmt.body, top, remove=False)
+                if top <= end:
+                    break
+                end |= top
+            found = self.scan(stmt.body, set(end), remove)
+            if not stmt.body:
+                stmt.body = [gast.Pass()]
+            live |= end | used
+            return found
+        facts = self.facts.get(id(stmt))
+        if facts is None:
+            facts = self.facts[id(stmt)] = self.opaque(stmt)
+        live -= facts[1]
+        live |= facts[0]
+        return False
+
+    def opaque(self, stmt: gast.stmt) -> tuple[set[str], set[str]]:
+        """What a statement other than if/for/while reads and assigns among
+        ``names``; nothing is removed inside it."""
+        names = self.names
+        loaded: set[str] = set()
+        stored: set[str] = set()
+        compound = any(
+            isinstance(getattr(stmt, fld, None), list)
+            for fld in ("body", "orelse", "finalbody", "handlers")
+        )
+        for n in _name_nodes(stmt):
+            if n.id in names:
+                # ``del a`` needs ``a`` bound: a use, like a load.  Anything a
+                # compound statement (a nested def, a loop with else) mentions
+                # counts as read, since its blocks are not followed.
+                if compound or isinstance(n.ctx, (gast.Load, gast.Del)):
+                    loaded.add(n.id)
+                else:
+                    stored.add(n.id)
+        return loaded, stored
+
+
+def _drop_dead(block: Stmts, live: set[str], names: set[str]) -> bool:
+    """Remove dead stores to ``names`` from ``block``; True if any went."""
+    return _Liveness(names).scan(block, live, remove=True)
+
+
+# -- names -----------------------------------------------------------------------
+
+
+def _name_nodes(node: gast.AST) -> list[gast.Name]:
+    """The Name nodes of a tree (a plain stack walk: this pass visits every
+    statement of the generated function, and ``gast.walk`` is slower)."""
+    found: list[gast.Name] = []
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, gast.Name):
+            found.append(node)
+            continue
+        for fld in node._fields:
+            value = getattr(node, fld, None)
+            if isinstance(value, gast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                todo.extend(v for v in value if isinstance(v, gast.AST))
+    return found
+
+
+def _loaded(node: gast.AST) -> set[str]:
+    return {n.id for n in _name_nodes(node) if isinstance(n.ctx, gast.Load)}
+
+
+def _stored(node: gast.AST) -> set[str]:
+    return {n.id for n in _name_nodes(node) if not isinstance(n.ctx, gast.Load)}

@@ -1,0 +1,594 @@
+"""Derivatives from source for the run-time helpers of factorizations etc.
+
+The adjoints and tangents of ``np.linalg.cholesky``, ``eigh``, ``svd``...
+(``rt.cholesky_adjoint``, ``rt.eigh_tangent``...) are nonlinear in several
+arguments at once, so hand-written rules for them would need rules of their
+own at the next order, and so on.  Instead, each is restated here in plain
+NumPy, calling only functions that have rules, and the compiler
+differentiates that source as it does a user function: ``grad(grad(f))``,
+``hessian`` and third derivatives through a Cholesky factor work like those
+of any user code, to the order the functions used here support.
+
+Generated code keeps calling the fast helpers of :mod:`s2s_ad.runtime`.
+``@source_of(helper)`` gives the helper ``__s2s_function__`` (the protocol by
+which an object tells the compiler which Python function stands for it), so
+differentiating a call to the helper transforms the decorated definition.
+``tests/test_runtime_rules.py`` checks that every definition returns what
+its helper returns, and the derivatives through them to third order.
+
+The definitions are written for the compiler, not for speed: no ``with``
+(``np.errstate``), so divisions that may meet a zero go through ``rt.div``;
+shapes and flags come from ``np.shape``/``np.ndim`` (which carry no
+derivative); symbolic zeros (``0.0``) are tested with ``rt.is_zero``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from s2s_ad import runtime as rt
+
+# The compiler transforms the Python functions of modules other than numpy,
+# math, builtins and s2s_ad itself (ops.is_user_function), and the code it
+# generates from a function takes that function's module name.  So that the
+# definitions below, and the code generated from them, are transformed again
+# at the next order, the functions of this module report a name of its own.
+__name__ = "s2s_ad_runtime_sources"
+
+Function = Callable[..., Any]
+
+
+def source_of(helper: Function) -> Callable[[Function], Function]:
+    """Make the decorated definition the source the compiler differentiates
+    for ``helper`` (same parameters, same results)."""
+
+    def register(definition: Function) -> Function:
+        helper.__s2s_function__ = lambda: definition  # type: ignore[attr-defined]
+        return definition
+
+    return register
+
+
+# -- small pieces ------------------------------------------------------------------
+
+
+def _mT(x):
+    """The transpose of (a stack of) matrices."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _is_number(x):
+    """Whether ``x`` is a Python number (not a NumPy scalar)."""
+    return isinstance(x, (int, float)) and not isinstance(x, np.generic)
+
+
+def _like_scalar(result, x):
+    """``result`` as a Python float when ``x`` is a Python number."""
+    if _is_number(x):
+        return float(result)
+    return result
+
+
+def _as_adjoint_of(out, x):
+    """``out`` (computed with ``x``'s shape) as the adjoint of ``x``."""
+    if _is_number(x):
+        return float(np.sum(out))
+    out = np.asarray(out)
+    if np.shape(out) != np.shape(x):
+        if np.ndim(out) >= np.ndim(x):
+            out = rt.unbroadcast(out, x)
+        out = np.reshape(out, np.shape(x))
+    return out
+
+
+def _to_axis(v, ndim, axis):
+    """A 1-d ``v`` shaped to broadcast along ``axis`` of an ``ndim``-d array."""
+    shape = [1] * ndim
+    shape[axis] = -1
+    return np.reshape(v, shape)
+
+
+def _sum_but(v, axis):
+    """``v`` summed over every axis but ``axis``."""
+    return np.sum(np.reshape(np.moveaxis(v, axis, 0), (np.shape(v)[axis], -1)), 1)
+
+
+def _gaps(w):
+    """``F[..., i, j] = 1 / (w_j - w_i)`` off the diagonal, 0 on it."""
+    diff = w[..., None, :] - w[..., :, None]
+    off = np.eye(np.shape(w)[-1]) == 0.0
+    return np.where(off, rt.div(1.0, np.where(off, diff, 1.0)), 0.0)
+
+
+def _phi(x):
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return np.tril(x) - 0.5 * x * np.eye(np.shape(x)[-1])
+
+
+def _sym_tangent(t, lower):
+    if lower:
+        return np.tril(t) + _mT(np.tril(t, -1))
+    return np.triu(t) + _mT(np.triu(t, 1))
+
+
+def _sym_adjoint(s, lower):
+    if lower:
+        return np.tril(s) + np.tril(_mT(s), -1)
+    return np.triu(s) + np.triu(_mT(s), 1)
+
+
+def _lower(UPLO):
+    return UPLO == "L" or UPLO == "l"
+
+
+# -- cumprod -----------------------------------------------------------------------
+
+
+def _along_last(x, axis):
+    if axis is None:
+        return np.reshape(x, -1)
+    return np.moveaxis(x, axis, -1)
+
+
+def _from_last(y, like, axis):
+    if axis is None:
+        return np.reshape(y, np.shape(like))
+    return np.moveaxis(y, -1, axis)
+
+
+def _leave_one_out_cumprod(arr, y):
+    """``P[..., j, i]``: the product of ``arr[..., k]`` for k <= i, k != j
+    (0 for i < j), i.e. ∂ cumprod_i / ∂ a_j without dividing by a_j."""
+    n = np.shape(arr)[-1]
+    i = np.arange(n)
+    factors = np.where(i[None, :] > i[:, None], arr[..., None, :], 1.0)
+    tail = np.cumprod(factors, axis=-1)
+    head = np.concatenate([np.ones(np.shape(arr)[:-1] + (1,)), y[..., :-1]], axis=-1)
+    return np.where(i[None, :] >= i[:, None], head[..., :, None] * tail, 0.0)
+
+
+@source_of(rt.cumprod_tangent)
+def cumprod_tangent(t: Any, a: Any, ans: Any, axis: Any = None) -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    arr = _along_last(np.asarray(a), axis)
+    y = _along_last(ans, axis)
+    tt = _along_last(np.asarray(rt.dense_tangent(t, a)), axis)
+    if np.all(arr != 0):
+        out = y * np.cumsum(tt / arr, axis=-1)
+    else:
+        out = np.einsum("...j,...ji->...i", tt, _leave_one_out_cumprod(arr, y))
+    return _from_last(out, ans, axis)
+
+
+@source_of(rt.cumprod_adjoint)
+def cumprod_adjoint(g: Any, a: Any, ans: Any, axis: Any = None) -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    arr = _along_last(np.asarray(a), axis)
+    y = _along_last(ans, axis)
+    gg = _along_last(rt.dense(g, ans), axis)
+    if np.all(arr != 0):
+        out = np.flip(np.cumsum(np.flip(gg * y, -1), axis=-1), -1) / arr
+    else:
+        out = np.einsum("...i,...ji->...j", gg, _leave_one_out_cumprod(arr, y))
+    return rt.reshape_adjoint(_from_last(out, ans, axis), a)
+
+
+# -- cholesky ----------------------------------------------------------------------
+
+
+@source_of(rt.cholesky_tangent)
+def cholesky_tangent(t: Any, ans: Any, upper: Any = False) -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    if upper:
+        L = _mT(ans)
+    else:
+        L = ans
+    E = _sym_tangent(rt.dense(t, ans), not upper)
+    inner = np.linalg.solve(L, _mT(np.linalg.solve(L, E)))
+    out = L @ _phi(inner)
+    if upper:
+        return _mT(out)
+    return out
+
+
+@source_of(rt.cholesky_adjoint)
+def cholesky_adjoint(g: Any, ans: Any, upper: Any = False) -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    G = rt.dense(g, ans)
+    if upper:
+        L = _mT(ans)
+        L_bar = _mT(G)
+    else:
+        L = ans
+        L_bar = G
+    P = _phi(_mT(L) @ L_bar)
+    S = np.linalg.solve(_mT(L), _mT(np.linalg.solve(_mT(L), _mT(P))))
+    return _sym_adjoint(S, not upper)
+
+
+# -- eigh, eigvalsh ----------------------------------------------------------------
+
+
+@source_of(rt.eigh_tangent)
+def eigh_tangent(t: Any, ans: Any, UPLO: Any = "L") -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    w = ans[0]
+    v = ans[1]
+    omega = _mT(v) @ _sym_tangent(rt.dense(t, v), _lower(UPLO)) @ v
+    dw = np.copy(np.diagonal(omega, 0, -2, -1))
+    dv = v @ (_gaps(w) * omega)
+    return (dw, dv)
+
+
+@source_of(rt.eigh_adjoint)
+def eigh_adjoint(g: Any, ans: Any, UPLO: Any = "L") -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    w = ans[0]
+    v = ans[1]
+    g_w = rt.getitem_adj(g, 0)
+    g_v = rt.getitem_adj(g, 1)
+    M = 0.0
+    if not rt.is_zero(g_w):
+        M = np.eye(np.shape(w)[-1]) * rt.dense(g_w, w)[..., None, :]
+    if not rt.is_zero(g_v):
+        M = M + _gaps(w) * (_mT(v) @ rt.dense(g_v, v))
+    if rt.is_zero(M):
+        return 0.0
+    return _sym_adjoint(v @ M @ _mT(v), _lower(UPLO))
+
+
+@source_of(rt.eigvalsh_tangent)
+def eigvalsh_tangent(t: Any, a: Any, UPLO: Any = "L") -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    return eigh_tangent(t, np.linalg.eigh(a, UPLO), UPLO)[0]
+
+
+@source_of(rt.eigvalsh_adjoint)
+def eigvalsh_adjoint(g: Any, a: Any, UPLO: Any = "L") -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    return eigh_adjoint((g, 0.0), np.linalg.eigh(a, UPLO), UPLO)
+
+
+# -- svd, pinv ---------------------------------------------------------------------
+
+
+def _svd_factors(a, ans, compute_uv):
+    """(u, s, v) of the thin SVD of ``a`` (from ``ans`` when it has them;
+    the primal rule already refused the shapes whose factors are not unique)."""
+    if compute_uv:
+        return ans[0], ans[1], _mT(ans[2])
+    usv = np.linalg.svd(a, full_matrices=False)
+    return usv[0], usv[1], _mT(usv[2])
+
+
+@source_of(rt.svd_tangent)
+def svd_tangent(
+    t: Any, a: Any, ans: Any, full_matrices: Any = True, compute_uv: Any = True
+) -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    u, s, v = _svd_factors(a, ans, compute_uv)
+    T = rt.dense(t, a)
+    dP = _mT(u) @ T @ v
+    ds = np.copy(np.diagonal(dP, 0, -2, -1))
+    if not compute_uv:
+        return ds
+    F = _gaps(s * s)
+    row = s[..., :, None]
+    col = s[..., None, :]
+    du = u @ (F * (dP * col + row * _mT(dP)))
+    dv = v @ (F * (row * dP + _mT(dP) * col))
+    m = np.shape(a)[-2]
+    n = np.shape(a)[-1]
+    if m > n:
+        tv = T @ v
+        du = du + rt.div(tv - u @ (_mT(u) @ tv), col)
+    elif n > m:
+        tu = _mT(T) @ u
+        dv = dv + rt.div(tu - v @ (_mT(v) @ tu), col)
+    return (du, ds, _mT(dv))
+
+
+@source_of(rt.svd_adjoint)
+def svd_adjoint(
+    g: Any, a: Any, ans: Any, full_matrices: Any = True, compute_uv: Any = True
+) -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    u, s, v = _svd_factors(a, ans, compute_uv)
+    if compute_uv:
+        g_u = rt.getitem_adj(g, 0)
+        g_s = rt.getitem_adj(g, 1)
+        g_vh = rt.getitem_adj(g, 2)
+        g_v = 0.0
+        if not rt.is_zero(g_vh):
+            g_v = _mT(rt.dense(g_vh, ans[2]))
+    else:
+        g_u = 0.0
+        g_s = g
+        g_v = 0.0
+    P = 0.0
+    if not rt.is_zero(g_s):
+        P = np.eye(np.shape(s)[-1]) * rt.dense(g_s, s)[..., None, :]
+    row = s[..., :, None]
+    col = s[..., None, :]
+    m = np.shape(a)[-2]
+    n = np.shape(a)[-1]
+    F = _gaps(s * s)
+    out = 0.0
+    if not rt.is_zero(g_u):
+        g_u = rt.dense(g_u, u)
+        Y = F * (_mT(u) @ g_u)
+        P = P + (Y + _mT(Y)) * col
+        if m > n:
+            out = rt.div(g_u - u @ (_mT(u) @ g_u), col) @ _mT(v)
+    if not rt.is_zero(g_v):
+        Z = F * (_mT(v) @ g_v)
+        P = P + row * (Z + _mT(Z))
+        if n > m:
+            out = rt.acc(out, u @ _mT(rt.div(g_v - v @ (_mT(v) @ g_v), col)))
+    if not rt.is_zero(P):
+        out = rt.acc(out, u @ P @ _mT(v))
+    return out
+
+
+@source_of(rt.pinv_tangent)
+def pinv_tangent(t: Any, a: Any, ans: Any) -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    X = ans
+    A = a
+    m = np.shape(a)[-2]
+    n = np.shape(a)[-1]
+    T = rt.dense(t, a)
+    tT = _mT(T)
+    return (
+        -(X @ T @ X)
+        + X @ _mT(X) @ tT @ (np.eye(m) - A @ X)
+        + (np.eye(n) - X @ A) @ tT @ _mT(X) @ X
+    )
+
+
+@source_of(rt.pinv_adjoint)
+def pinv_adjoint(g: Any, a: Any, ans: Any) -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    X = ans
+    A = a
+    m = np.shape(a)[-2]
+    n = np.shape(a)[-1]
+    gT = _mT(rt.dense(g, ans))
+    return (
+        -(_mT(X) @ _mT(gT) @ _mT(X))
+        + (np.eye(m) - A @ X) @ gT @ X @ _mT(X)
+        + _mT(X) @ X @ gT @ (np.eye(n) - X @ A)
+    )
+
+
+# -- qr ----------------------------------------------------------------------------
+
+
+def _qr_factors(a, ans, mode):
+    """(Q, R) of ``a`` (the primal rule already refused the other modes)."""
+    if mode == "r":
+        qr = np.linalg.qr(a)
+        return qr[0], qr[1]
+    return ans[0], ans[1]
+
+
+@source_of(rt.qr_tangent)
+def qr_tangent(t: Any, a: Any, ans: Any, mode: Any = "reduced") -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    q, r = _qr_factors(a, ans, mode)
+    B = _mT(np.linalg.solve(_mT(r), _mT(rt.dense(t, a))))
+    C = _mT(q) @ B
+    low = np.tril(C, -1)
+    omega = low - _mT(low)
+    dr = (C - omega) @ r
+    if mode == "r":
+        return dr
+    return (q @ omega + B - q @ C, dr)
+
+
+@source_of(rt.qr_adjoint)
+def qr_adjoint(g: Any, a: Any, ans: Any, mode: Any = "reduced") -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    q, r = _qr_factors(a, ans, mode)
+    if mode == "r":
+        g_q = 0.0
+        g_r = g
+    else:
+        g_q = rt.getitem_adj(g, 0)
+        g_r = rt.getitem_adj(g, 1)
+    M = 0.0
+    B_bar = 0.0
+    if not rt.is_zero(g_q):
+        g_q = rt.dense(g_q, q)
+        M = _mT(q) @ g_q
+        B_bar = g_q
+    if not rt.is_zero(g_r):
+        M = M - rt.dense(g_r, r) @ _mT(r)
+    if rt.is_zero(M):
+        return 0.0
+    C_bar = np.tril(M - _mT(M), -1) - M
+    B_bar = rt.acc(B_bar, q @ C_bar)
+    return _mT(np.linalg.solve(r, _mT(B_bar)))
+
+
+# -- average -----------------------------------------------------------------------
+
+
+def _expand(g, axis, keepdims):
+    """``g`` with the dimensions a reduction over ``axis`` removed put back."""
+    if keepdims or axis is None or np.ndim(g) == 0:
+        return g
+    return np.expand_dims(g, axis)
+
+
+def _average_parts(a, ans, axis, weights, keepdims):
+    """``a``, the weights broadcast to it, their sum and the average, with
+    the reduced dimensions kept."""
+    A = np.asarray(a) * 1.0
+    ndim = np.ndim(A)
+    if weights is None:
+        W = np.ones(np.shape(A))
+    else:
+        W = np.asarray(weights) * 1.0
+        if np.shape(W) != np.shape(A):
+            W = _to_axis(W, ndim, int(axis) % ndim)
+        W = np.broadcast_to(W, np.shape(A))
+    total = np.sum(W, axis=axis, keepdims=True)
+    return A, W, total, _expand(ans, axis, keepdims)
+
+
+@source_of(rt.average_tangent)
+def average_tangent(
+    t: Any,
+    a: Any,
+    ans: Any,
+    axis: Any = None,
+    weights: Any = None,
+    keepdims: Any = False,
+    which: Any = 0,
+) -> Any:
+    if rt.is_zero(t):
+        return 0.0
+    A, W, total, avg = _average_parts(a, ans, axis, weights, keepdims)
+    if which == 0:
+        part = W * np.asarray(rt.dense_tangent(t, a))
+    else:
+        tw = np.asarray(rt.dense_tangent(t, weights)) * 1.0
+        if np.shape(tw) != np.shape(A):
+            tw = _to_axis(tw, np.ndim(A), int(axis) % np.ndim(A))
+        part = (A - avg) * tw
+    out = np.reshape(np.sum(part, axis=axis, keepdims=True) / total, np.shape(ans))
+    if np.ndim(out) == 0 and not isinstance(ans, np.ndarray):
+        return _like_scalar(out, ans)
+    return out
+
+
+@source_of(rt.average_adjoint)
+def average_adjoint(
+    g: Any,
+    a: Any,
+    ans: Any,
+    axis: Any = None,
+    weights: Any = None,
+    keepdims: Any = False,
+    which: Any = 0,
+) -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    A, W, total, avg = _average_parts(a, ans, axis, weights, keepdims)
+    G = _expand(g, axis, keepdims) / total
+    if which == 0:
+        return _as_adjoint_of(G * W, a)
+    out = np.broadcast_to(G * (A - avg), np.shape(A))
+    if np.shape(weights) != np.shape(A):
+        out = _sum_but(out, int(axis) % np.ndim(A))
+    return _as_adjoint_of(out, weights)
+
+
+# -- trapezoid ---------------------------------------------------------------------
+
+
+def _trapezoid_widths(y, x, dx, axis):
+    """The interval widths, broadcast along ``axis`` of ``y``."""
+    if x is None:
+        return dx
+    if np.ndim(x) == 1:
+        d = np.diff(np.asarray(x) * 1.0)
+        if np.ndim(y) > 1:
+            d = _to_axis(d, np.ndim(y), axis)
+        return d
+    return np.diff(np.asarray(x) * 1.0, axis=axis)
+
+
+def _pair_means(y, axis):
+    n = np.shape(y)[axis]
+    lo = np.take(y, np.arange(n - 1), axis=axis)
+    hi = np.take(y, np.arange(1, n), axis=axis)
+    return (lo + hi) / 2.0
+
+
+@source_of(rt.trapezoid_tangent)
+def trapezoid_tangent(
+    t: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1, which: Any = 0
+) -> Any:
+    if rt.is_zero(t) or (which == 2 and x is not None):
+        return 0.0
+    Y = np.asarray(y) * 1.0
+    ax = int(axis) % np.ndim(Y)
+    if which == 0:
+        T = np.broadcast_to(np.asarray(rt.dense_tangent(t, y)), np.shape(Y))
+        return np.sum(_trapezoid_widths(Y, x, dx, ax) * _pair_means(T, ax), axis=ax)
+    if which == 1:
+        widths = _trapezoid_widths(Y, rt.dense_tangent(t, x), 0.0, ax)
+    else:
+        widths = t
+    return np.sum(widths * _pair_means(Y, ax), axis=ax)
+
+
+@source_of(rt.trapezoid_adjoint)
+def trapezoid_adjoint(
+    g: Any, y: Any, x: Any = None, dx: Any = 1.0, axis: Any = -1, which: Any = 0
+) -> Any:
+    if rt.is_zero(g) or (which == 2 and x is not None):
+        return 0.0
+    Y = np.asarray(y) * 1.0
+    ax = int(axis) % np.ndim(Y)
+    G = np.expand_dims(np.asarray(g) * 1.0, ax)
+    width = [(0, 0)] * np.ndim(Y)
+    width[ax] = (1, 1)
+    if which == 0:
+        means = _pair_means(Y, ax)
+        w = np.broadcast_to(G * _trapezoid_widths(Y, x, dx, ax), np.shape(means))
+        return _as_adjoint_of(_pair_means(np.pad(w, width), ax), y)
+    c = G * _pair_means(Y, ax)
+    if which == 2:
+        return _as_adjoint_of(np.sum(c), dx)
+    out = -np.diff(np.pad(c, width), axis=ax)
+    if np.ndim(x) == 1 and np.ndim(Y) > 1:
+        out = _sum_but(out, ax)
+    return _as_adjoint_of(out, x)
+
+
+# -- polyval -----------------------------------------------------------------------
+
+
+@source_of(rt.polyval_slope)
+def polyval_slope(p: Any, x: Any) -> Any:
+    coefficients = np.asarray(p) * 1.0
+    n = np.shape(coefficients)[0]
+    if n < 2:
+        return _like_scalar(np.zeros(np.shape(x)), x)
+    derivative = coefficients[:-1] * np.arange(n - 1, 0, -1)
+    return _like_scalar(np.polyval(derivative, x), x)
+
+
+@source_of(rt.polyval_adjoint)
+def polyval_adjoint(g: Any, p: Any, x: Any) -> Any:
+    if rt.is_zero(g):
+        return 0.0
+    X = np.asarray(x) * 1.0
+    G = np.broadcast_to(g, np.shape(X))
+    # Powers by repeated products, not X ** k: the derivatives of a power
+    # with exponent 0 at X = 0 would be 0 * inf.
+    sums = []
+    power = np.ones(np.shape(X))
+    for _ in range(len(p)):
+        sums.append(np.sum(G * power))
+        power = power * X
+    return rt.array_adjoint(np.array(sums[::-1]), p)
