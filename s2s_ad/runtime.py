@@ -3305,8 +3305,10 @@ def unbroadcast_transpose(v: Any, g: Any, x: Any) -> Any:
         return v
     if np.ndim(g) == 0:
         return unbroadcast(v, g)
-    if np.ndim(v) == 0:
-        return v
+    # A 0-d v is spread to g's shape here rather than returned as a 0-d
+    # "constant adjoint": the shape would be lost, and a later sum of it down
+    # to a Python scalar (unbroadcast) would miss the factor g.size, e.g. in
+    # the third derivative of sum(((d - mu) / s) ** 2).
     shape = np.shape(g)
     if np.shape(v) == shape:
         return v

@@ -178,6 +178,28 @@ def test_third_derivative_by_reverse_over_reverse_over_reverse(func, third):
     assert d3(0.7) == pytest.approx(third(0.7), rel=1e-10)
 
 
+def standardized_squares(mu, s, data):
+    return np.sum(((data - mu) / s) ** 2)
+
+
+@pytest.mark.parametrize("wrt", [(0, 0, 1), (0, 1, 0), (0, 1, 1), (1, 1, 1)])
+def test_mixed_third_derivative_through_broadcast_matches_finite_differences(wrt):
+    # A scalar broadcast against an array (data - mu): transposing the
+    # unbroadcast once more used to return a 0-d stand-in that lost the
+    # array's size, so d3/dmu dmu ds came out (n + 1) / 2 times too large.
+    i, j, k = wrt
+    data = np.array([0.3, -1.2, 0.8, 2.5, 0.1])
+    x = [0.4, 1.3]
+    second = grad(grad(standardized_squares, i), j)
+    third = grad(second, k)(*x, data)
+    h = 1e-5
+    up, down = list(x), list(x)
+    up[k] += h
+    down[k] -= h
+    fd = (second(*up, data) - second(*down, data)) / (2 * h)
+    assert third == pytest.approx(fd, rel=1e-6, abs=1e-6)
+
+
 def cube(x):
     return x**3
 
