@@ -172,7 +172,7 @@ class ForwardBuilder(SweepBuilder):
         template = rule.forward
         if template is not None:
             try:
-                bound = bind(template, op.args, op.keywords, op.receiver)
+                bound = bind(template, self.rule_args(op), op.keywords, op.receiver)
                 expr = instantiate_forward(
                     template,
                     bound,

@@ -277,7 +277,7 @@ class ReverseBuilder(SweepBuilder):
             if template is None:
                 return []
             try:
-                bound = bind(template, op.args, op.keywords, op.receiver)
+                bound = bind(template, self.rule_args(op), op.keywords, op.receiver)
                 stmts = instantiate(
                     template,
                     bound,
