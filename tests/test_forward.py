@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import zlib
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,50 @@ def test_mixed_third_derivative_through_broadcast_matches_finite_differences(wrt
     down[k] -= h
     fd = (second(*up, data) - second(*down, data)) / (2 * h)
     assert third == pytest.approx(fd, rel=1e-6, abs=1e-6)
+
+
+def slot_writes_dead_store(x):
+    y = np.zeros(3)
+    y[0] = x**2
+    s = np.sum(y**2)
+    y[1] = x**3
+    y[2] = np.sin(x) * y[1]
+    return s + y[2] * y[0]
+
+
+def slot_writes_overwrite(x):
+    y = np.ones(4) * x
+    y[1] = y[0] * y[2]
+    y[3] = np.cos(y[1])
+    return np.sum(y**3)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="known gap (issue 4): x[i] = v clears the slot's adjoint while it is "
+    "still the symbolic zero 0.0, which has no shape; the third transformation "
+    "cannot place the entry and raises 'cannot clear entry ... of a scalar "
+    "adjoint' rather than guess (a run-time 0.0 may also be a computed zero)",
+)
+@pytest.mark.parametrize("func", [slot_writes_dead_store, slot_writes_overwrite])
+def test_third_derivative_through_slot_writes_matches_finite_differences(func):
+    second = grad(grad(func))
+    x, h = 0.7, 1e-5
+    fd = (second(x + h) - second(x - h)) / (2 * h)
+    assert grad(second)(x) == pytest.approx(fd, rel=1e-6, abs=1e-6)
+
+
+def hypot_three(x):
+    return math.hypot(x, 2.0 * x + 1.0, np.sin(x)) * x
+
+
+def test_third_derivative_through_hypot_matches_finite_differences():
+    # The transposed hypot adjoint multiplied a 0-d adjoint by a tuple.
+    second = grad(grad(hypot_three))
+    x, h = 0.7, 1e-5
+    fd = (second(x + h) - second(x - h)) / (2 * h)
+    assert grad(second)(x) == pytest.approx(fd, rel=1e-6, abs=1e-6)
 
 
 def cube(x):

@@ -4105,19 +4105,13 @@ def test_jvp_matches_finite_differences(case: Check):
 ROOT = Path(s2s_ad.__file__).parent
 
 # Second derivatives only: their own derivatives (third derivatives of
-# products, norms and standard deviations) are not implemented, so they have
-# no rule and a third transformation through them is refused by name.
+# einsum) are not implemented, so they have no rule and a third
+# transformation through them is refused by name.  (Those of prod, norm, std,
+# sinc, solve and slogdet are restated in source: see FROM_SOURCE.)
 SECOND_DERIVATIVE_ONLY = {
-    "prod_adjoint_hvp",
-    "norm_adjoint_partial",
-    "std_adjoint_partial",
-    "sinc_second_derivative",
     "einsum_adjoint_pairs",
     "einsum_tangent_pairs",
     "einsum_adjoint_jvp",
-    "slogdet_tangent_jvp",
-    "solve_x_partial",
-    "solve_adjoint_partial",
 }
 
 
@@ -4135,6 +4129,14 @@ FROM_SOURCE = {
     "polyval_slope",
     "trapezoid_adjoint",
     "trapezoid_tangent",
+    # Once second derivative only: restated in source for higher orders.
+    "slogdet_tangent_jvp",
+    "solve_x_partial",
+    "solve_adjoint_partial",
+    "norm_adjoint_partial",
+    "std_adjoint_partial",
+    "prod_adjoint_hvp",
+    "sinc_second_derivative",
 }
 WITHOUT_RULES = SECOND_DERIVATIVE_ONLY | FROM_SOURCE
 
@@ -4227,11 +4229,11 @@ def test_definitions_take_their_helpers_arguments():
 
 
 def refuse_third_order(x):
-    return rt.prod_adjoint_hvp(x, 1.0, np.array([1.0, 2.0, 3.0]))
+    return rt.einsum_tangent_pairs("i,i->", [x, x], [x, 0.0], [0.0, x])
 
 
 def test_third_order_through_a_second_derivative_helper_is_refused():
-    with pytest.raises(s2s_ad.errors.MissingRuleError, match="prod_adjoint_hvp"):
+    with pytest.raises(s2s_ad.errors.MissingRuleError, match="einsum_tangent_pairs"):
         grad(lambda x: np.sum(refuse_third_order(x)))(np.ones(3))
 
 
@@ -5137,3 +5139,112 @@ def test_slices_with_computed_bounds_at_second_order():
     np.testing.assert_allclose(s2s_ad.hessian(first_large)(x), expected, atol=1e-7)
     rows = [grad(g, seed=e)(x) for e in np.eye(4)]
     np.testing.assert_allclose(np.stack(rows), expected, atol=1e-7)
+
+
+# == third derivatives through second-derivative helpers restated in source ==
+#
+# The helpers that compute second derivatives of solve, slogdet... (once
+# "second derivative only") are restated in runtime_sources.py too; one case
+# per function at third order, both ways, as above.
+THIRD_ORDER_FROM_SECOND_LABELS = [
+    "solve[0]",
+    "solve[1]",
+    "solve[2]",
+    "slogdet",
+    "slogdet of a stack",
+    "spread_std axis=1 ddof=1 keepdims=False",
+    "spread_std axis=(0, 2) ddof=0 keepdims=True",
+    "spread_std_method axis=None ddof=0 keepdims=False",
+    "vector norm ord=None axis=1",
+    "vector norm ord=3",
+    "vector norm ord=0.5 axis=1",
+    "matrix norm ord=fro axis=(2, 0)",
+    "norm of a tensor",
+    "reduction_prod axis=None keepdims=False",
+    "reduction_prod axis=(0, 2) keepdims=True",
+    "method_prod axis=1 keepdims=False",
+    "prod with zeros",
+    "prod where",
+    "sinc matrix",
+    "sinc scalar",
+    "sinc at zero",
+]
+THIRD_ORDER_FROM_SECOND_CASES = [
+    c for c in rule_cases.CHECKS if c.label in THIRD_ORDER_FROM_SECOND_LABELS
+]
+
+
+def test_third_order_from_second_cases_exist():
+    labels = sorted(c.label for c in THIRD_ORDER_FROM_SECOND_CASES)
+    assert labels == sorted(THIRD_ORDER_FROM_SECOND_LABELS)
+
+
+@pytest.mark.parametrize(
+    "case",
+    THIRD_ORDER_FROM_SECOND_CASES,
+    ids=[c.label for c in THIRD_ORDER_FROM_SECOND_CASES],
+)
+def test_third_derivatives_through_second_derivative_helpers(case):
+    test_third_derivatives_through_helpers_from_source(case)
+
+
+RESTATED_SECOND_DERIVATIVE_HELPERS = [
+    "solve_x_partial",
+    "solve_adjoint_partial",
+    "slogdet_tangent_jvp",
+    "norm_adjoint_partial",
+    "std_adjoint_partial",
+    "prod_adjoint_hvp",
+    "sinc_second_derivative",
+]
+
+
+@pytest.mark.parametrize(
+    "case",
+    THIRD_ORDER_FROM_SECOND_CASES,
+    ids=[c.label for c in THIRD_ORDER_FROM_SECOND_CASES],
+)
+def test_restated_second_derivative_helpers_compute_what_they_restate(
+    case, monkeypatch
+):
+    """Every call second-order code makes to a restated helper gives the same
+    result through its definition."""
+    from s2s_ad.rules import runtime_sources  # noqa: F401  (registers them)
+
+    calls: list[tuple[Any, tuple[Any, ...], Any]] = []
+    for name in RESTATED_SECOND_DERIVATIVE_HELPERS:
+        assert name in FROM_SOURCE
+        helper = getattr(rt, name)
+
+        def spy(*a: Any, _helper: Any = helper) -> Any:
+            out = _helper(*a)
+            calls.append((_helper, copy_tree(a), copy_tree(out)))
+            return out
+
+        spy.__s2s_function__ = helper.__s2s_function__  # type: ignore[attr-defined]
+        monkeypatch.setattr(rt, name, spy)
+    args, pos, w, _ = _second_order_setup(case)
+    g = grad(case.func, wrt=pos, seed=case.seed)
+    grad(g, wrt=pos, seed=w)(*copy_tree(args))
+    jvp(g, copy_tree(args), _tangents_at(args, pos, w))
+    # slogdet_tangent_jvp serves forward over forward only (checked below).
+    assert calls or "slogdet" in case.label
+    for helper, a, out in calls:
+        again = helper.__s2s_function__()(*a)
+        _assert_tree_allclose(again, out, rtol=1e-10, atol=1e-12)
+
+
+def test_slogdet_tangent_jvp_definition_computes_what_it_restates():
+    from s2s_ad.rules import runtime_sources  # noqa: F401  (registers them)
+
+    a = rule_cases.invertible(3, 2)
+    rng = np.random.default_rng(7)
+    t, t_dot, a_dot = (rng.standard_normal(a.shape) for _ in range(3))
+    ans = np.linalg.slogdet(a)
+    definition = rt.slogdet_tangent_jvp.__s2s_function__()
+    for dots in [(t_dot, a_dot, 0.0), (0.0, a_dot, 0.0), (t_dot, 0.0, 0.0)]:
+        expected = rt.slogdet_tangent_jvp((t, a, ans), dots)
+        _assert_tree_allclose(
+            definition((t, a, ans), dots), expected, rtol=1e-10, atol=1e-12
+        )
+    assert rt.is_zero(definition((t, a, ans), (0.0, 0.0, 0.0)))

@@ -25,11 +25,12 @@ proved a number with ``rt.acc``, which adds lists entry by entry.)
 
 Piecewise-constant helpers (weights, signs, checks) are non-differentiable.
 Where a second derivative is not closed under this scheme (products, norms,
-standard deviations, einsum, solve, slogdet), it is computed by a helper
-marked "second derivative only", which has no rule: a third derivative
-through it is refused with a MissingRuleError naming it.  The adjoints and
-tangents of matrix decompositions, cumprod, np.average, np.polyval and
-np.trapezoid have no rules here: they are nonlinear in several arguments at
+standard deviations, sinc, einsum, solve, slogdet), it is computed by a
+helper without a rule here; all but einsum's are restated in
+:mod:`s2s_ad.rules.runtime_sources` (third derivatives tested), and a third
+derivative through einsum is refused with a MissingRuleError naming the
+helper.  The adjoints and tangents of matrix decompositions, cumprod,
+np.average, np.polyval and np.trapezoid have no rules here either: they are nonlinear in several arguments at
 once, and the compiler differentiates their plain-NumPy restatements in
 :mod:`s2s_ad.rules.runtime_sources` instead (as deep as the functions
 used there allow: third derivatives through all of them are tested).
@@ -130,8 +131,13 @@ def broadcast_like_tangent(out, t, ans):
 def hypot_adjoint(out, g, ans, coordinates):
     # out = g * c / ans (0 where ans == 0); tuple adjoints and tangents are
     # handled as arrays, which + adds entry by entry.
-    d[g] += rt.zero_where(ans, rt.div(np.sum(np.multiply(d[out], coordinates)), ans))
-    d[ans] += rt.zero_where(ans, rt.div(-np.sum(np.multiply(d[out], out)), ans))
+    d[g] += rt.zero_where(
+        ans,
+        rt.div(np.sum(np.multiply(np.asarray(d[out]), np.asarray(coordinates))), ans),
+    )
+    d[ans] += rt.zero_where(
+        ans, rt.div(-np.sum(np.multiply(np.asarray(d[out]), np.asarray(out))), ans)
+    )
     d[coordinates] += np.multiply(rt.zero_where(ans, rt.div(g, ans)), d[out])
 
 

@@ -13,6 +13,11 @@ Generated code keeps calling the fast helpers of :mod:`s2s_ad.runtime`.
 ``@source_of(helper)`` gives the helper ``__s2s_function__`` (the protocol by
 which an object tells the compiler which Python function stands for it), so
 differentiating a call to the helper transforms the decorated definition.
+The helpers that give second derivatives of ``np.prod``, ``np.linalg.norm``,
+``np.std``, ``np.sinc``, ``np.linalg.solve`` and ``np.linalg.slogdet``
+(``rt.prod_adjoint_hvp``...) are restated the same way, so third and higher
+derivatives through those functions work too.
+
 ``tests/test_runtime_rules.py`` checks that every definition returns what
 its helper returns, and the derivatives through them to third order.
 
@@ -29,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from s2s_ad import runtime as rt
+from s2s_ad.rules.registry import nondifferentiable
 
 # The compiler transforms the Python functions of modules other than numpy,
 # math, builtins and s2s_ad itself (ops.is_user_function), and the code it
@@ -592,3 +598,310 @@ def polyval_adjoint(g: Any, p: Any, x: Any) -> Any:
         sums.append(np.sum(G * power))
         power = power * X
     return rt.array_adjoint(np.array(sums[::-1]), p)
+
+
+# -- solve, slogdet ----------------------------------------------------------------
+
+_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+
+def _solve_is_vector(a, b):
+    """Whether np.linalg.solve treats ``b`` as (a stack of) vectors."""
+    if _NUMPY2:
+        return np.ndim(b) == 1
+    return np.ndim(b) == np.ndim(a) - 1
+
+
+def _col(v, like, vector):
+    v = rt.dense(v, like)
+    if vector:
+        return v[..., None]
+    return v
+
+
+def _uncol(v, vector):
+    if vector:
+        return v[..., 0]
+    return v
+
+
+@source_of(rt.solve_x_partial)
+def solve_x_partial(g: Any, t: Any, a: Any, b: Any, ans: Any, mode: Any) -> Any:
+    if rt.is_zero(g) or rt.is_zero(t):
+        return 0.0
+    vector = _solve_is_vector(a, b)
+    T = rt.dense(t, a)
+    G = _col(g, ans, vector)
+    if mode == 0:
+        out = -(_mT(T) @ np.linalg.solve(_mT(a), G))
+    else:
+        out = -np.linalg.solve(a, T @ G)
+    return _uncol(out, vector)
+
+
+@source_of(rt.solve_adjoint_partial)
+def solve_adjoint_partial(
+    w: Any, g: Any, a: Any, b: Any, ans: Any, which: Any, part: Any
+) -> Any:
+    if rt.is_zero(w) or rt.is_zero(g) or (which == 1 and (part == 2 or part == 4)):
+        return 0.0
+    vector = _solve_is_vector(a, b)
+    A = np.asarray(a)
+    X = _col(ans, ans, vector)
+    B = np.linalg.solve(_mT(A), _col(g, ans, vector))
+    if part == 1:
+        if which == 1:
+            W = _col(w, ans, vector)
+            return _as_adjoint_of(-(B @ _mT(np.linalg.solve(A, W))), a)
+        W = rt.dense(w, A)
+        return _as_adjoint_of(B @ _mT(np.linalg.solve(A, W @ X)), a)
+    if part == 2:
+        W = rt.dense(w, A)
+        return _as_adjoint_of(_uncol(-(_mT(W) @ B), vector), ans)
+    if part == 3:
+        Ad = rt.dense(w, a)
+        moved = np.linalg.solve(_mT(A), _mT(Ad) @ B)
+        if which == 1:
+            return _uncol(-moved, vector)
+        return moved @ _mT(X)
+    return -(B @ _mT(_col(w, ans, vector)))
+
+
+def _trace(x):
+    return np.trace(x, 0, -2, -1)
+
+
+@source_of(rt.slogdet_tangent_jvp)
+def slogdet_tangent_jvp(args: Any, dots: Any) -> Any:
+    t = args[0]
+    a = args[1]
+    t_dot = rt.getitem_adj(dots, 0)
+    a_dot = rt.getitem_adj(dots, 1)
+    total = 0.0
+    if not rt.is_zero(t_dot):
+        total = _trace(np.linalg.solve(a, rt.dense(t_dot, a)))
+    if not rt.is_zero(a_dot) and not rt.is_zero(t):
+        inv = np.linalg.inv(a)
+        total = rt.acc(total, -_trace(inv @ rt.dense(a_dot, a) @ inv @ rt.dense(t, a)))
+    if rt.is_zero(total):
+        return 0.0
+    return (0.0, total)
+
+
+# -- std, norm: second-derivative helpers ------------------------------------------
+
+
+def _axes_of(axis, ndim):
+    """``axis`` as a sorted tuple of non-negative ints (None means all)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if np.ndim(axis) == 0:
+        axis = (axis,)
+    if ndim == 0:
+        return tuple(0 for _ in axis)
+    return tuple(int(a) % ndim for a in axis)
+
+
+# Axis arithmetic carries no derivative (the compiler would otherwise see
+# the parameters it reads, active in the callers, flow into tuple()).
+nondifferentiable(_axes_of)
+
+
+def _expand_to(g, ndim, axis, keepdims):
+    """Re-insert the dimensions a reduction over ``axis`` removed from ``g``."""
+    if keepdims or axis is None or np.ndim(g) == 0:
+        return g
+    return np.expand_dims(g, _axes_of(axis, ndim))
+
+
+def _float_array(a):
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "fc":
+        return arr * 1.0
+    return arr
+
+
+def _unkeep(part, g, shape, axis, keepdims):
+    """``part`` (with kept reduced dimensions) in ``g``'s layout."""
+    if rt.is_zero(g):
+        if keepdims or len(shape) == 0:
+            return part
+        if axis is None:
+            return np.reshape(part, ())
+        return np.squeeze(part, axis=_axes_of(axis, len(shape)))
+    if _is_number(g):
+        return float(np.sum(part))
+    if np.size(g) != np.size(part):
+        return rt.unbroadcast(part, g)
+    return np.reshape(part, np.shape(g))
+
+
+@source_of(rt.std_adjoint_partial)
+def std_adjoint_partial(
+    w: Any,
+    g: Any,
+    a: Any,
+    ans: Any,
+    axis: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = False,
+    part: Any = 0,
+) -> Any:
+    if rt.is_zero(w) or (part != 0 and rt.is_zero(g)):
+        return 0.0
+    arr = _float_array(a)
+    nd = np.ndim(arr)
+    std = _expand_to(np.asarray(ans), nd, axis, keepdims)
+    positive = std > 0
+    safe = np.where(positive, std, 1.0)
+    gk = 0.0
+    if not rt.is_zero(g):
+        gk = _expand_to(g, nd, axis, keepdims)
+    if part == 3:
+        wk = _expand_to(w, nd, axis, keepdims)
+        half = np.where(positive, -gk * wk / (2.0 * safe * safe), 0.0)
+        out = rt.var_adjoint(half, arr, axis, ddof, True)
+        if _is_number(a):
+            return float(out)
+        return out
+    count = 1
+    for ax in _axes_of(axis, nd):
+        count = count * np.shape(arr)[ax]
+    scale = 2.0 / (count - ddof)
+    centered = arr - np.mean(arr, axis=axis, keepdims=True)
+    q = np.sum(rt.dense(w, arr) * scale * centered, axis=axis, keepdims=True)
+    if part == 0:
+        kd = np.where(positive, q / (2.0 * safe), 0.0)
+        return _unkeep(kd, g, np.shape(arr), axis, keepdims)
+    kd = np.where(positive, -q * gk / (2.0 * safe * safe), 0.0)
+    return _unkeep(kd, ans, np.shape(arr), axis, keepdims)
+
+
+def _norm_derivatives(x, n, ord, axes):
+    """(d, e) with ``∂G/∂x = diag(d)`` and ``∂G/∂n = e`` for the gradient
+    ``G`` of the norm (``n`` with kept dimensions); None where unsupported."""
+    zero = np.zeros(np.shape(x))
+    positive = n > 0
+    safe = np.where(positive, n, 1.0)
+    if ord is None or (len(axes) == 1 and ord == 2) or ord == "fro" or ord == "f":
+        d = np.where(positive, 1.0 / safe, 0.0)
+        e = np.where(positive, -x / (safe * safe), 0.0)
+        return np.broadcast_to(d, np.shape(x)), e
+    if len(axes) == 1:
+        if ord == 0 or ord == 1 or ord == np.inf or ord == -np.inf:
+            return zero, zero
+        p = float(ord)
+        ax = np.abs(x)
+        ratio = ax / safe
+        grad = np.where(positive, np.sign(x) * ratio ** (p - 1), 0.0)
+        d = np.where(positive, (p - 1) * ratio ** (p - 2) / safe, 0.0)
+        return d, np.where(positive, -(p - 1) * grad / safe, 0.0)
+    if ord == 1 or ord == -1 or ord == np.inf or ord == -np.inf:
+        return zero, zero
+    return None
+
+
+@source_of(rt.norm_adjoint_partial)
+def norm_adjoint_partial(
+    w: Any,
+    g: Any,
+    x: Any,
+    ans: Any,
+    ord: Any = None,
+    axis: Any = None,
+    keepdims: Any = False,
+    part: Any = 1,
+) -> Any:
+    if rt.is_zero(w) or rt.is_zero(g) or _is_number(x):
+        return 0.0
+    arr = _float_array(x)
+    nd = np.ndim(arr)
+    axes = _axes_of(axis, nd)
+    n = np.asarray(ans)
+    if not keepdims and np.ndim(n) < nd:
+        n = np.expand_dims(n, axes)
+    found = _norm_derivatives(arr, n, ord, axes)
+    if found is None:
+        raise NotImplementedError(
+            f"second derivatives of the {ord!r} matrix norm are not implemented"
+        )
+    diag = found[0]
+    dn = found[1]
+    gk = _expand_to(g, nd, axes, keepdims)
+    if part == 1:
+        return gk * diag * rt.dense(w, arr)
+    if part == 3:
+        return gk * dn * _expand_to(w, nd, axes, keepdims)
+    kd = np.sum(gk * dn * rt.dense(w, arr), axis=axes, keepdims=True)
+    if keepdims:
+        out = kd
+    else:
+        out = np.squeeze(kd, axis=axes)
+    if rt.is_zero(ans):
+        return out
+    return rt.unbroadcast(out, ans)
+
+
+# -- prod: second-derivative helper ------------------------------------------------
+
+
+def _reduction_perm(axis, ndim):
+    """(perm, inverse, kept): the kept axes first, then the reduced ones."""
+    reduced = sorted(_axes_of(axis, ndim))
+    kept = [i for i in range(ndim) if i not in reduced]
+    perm = kept + reduced
+    return tuple(perm), tuple(int(i) for i in np.argsort(perm)), len(kept)
+
+
+nondifferentiable(_reduction_perm)
+
+
+@source_of(rt.prod_adjoint_hvp)
+def prod_adjoint_hvp(
+    w: Any,
+    g: Any,
+    a: Any,
+    axis: Any = None,
+    keepdims: Any = False,
+    where: Any = True,
+) -> Any:
+    if rt.is_zero(w) or rt.is_zero(g) or _is_number(a):
+        return 0.0
+    arr = _float_array(a)
+    nd = np.ndim(arr)
+    gw = _expand_to(g, nd, axis, keepdims) * rt.dense(w, arr)
+    if where is not True:
+        arr = np.where(where, arr, 1.0)
+        gw = np.where(where, gw, 0.0)
+    perm, inverse, nkept = _reduction_perm(axis, nd)
+    moved = np.transpose(arr, perm)
+    lead = np.shape(moved)[:nkept]
+    flat = np.reshape(moved, lead + (-1,))
+    gw = np.transpose(np.broadcast_to(gw, np.shape(arr)), perm)
+    wflat = np.reshape(gw, lead + (-1,))
+    n = np.shape(flat)[-1]
+    eye = np.eye(n)
+    # H[..., i, j]: the product of the entries other than i and j (0 for i = j),
+    # as products of factors with entries i and j replaced by 1: no division.
+    skip = (eye[:, None, :] + eye[None, :, :]) > 0.0
+    H = np.prod(np.where(skip, 1.0, flat[..., None, None, :]), axis=-1)
+    H = np.where(eye == 0.0, H, 0.0)
+    out = np.reshape((H @ wflat[..., None])[..., 0], np.shape(moved))
+    out = np.transpose(out, inverse)
+    if where is True:
+        return out
+    return np.where(where, out, 0.0)
+
+
+# -- sinc: second-derivative helper ------------------------------------------------
+
+
+@source_of(rt.sinc_second_derivative)
+def sinc_second_derivative(x: Any) -> Any:
+    # Exact at 0 to this order: the derivative of the constant branch (0) is
+    # sinc'''(0); orders above the third at x = 0 are not.
+    xa = np.asarray(x) * 1.0
+    at_zero = xa == 0.0
+    safe = np.where(at_zero, 1.0, xa)
+    away = -(np.pi**2) * np.sinc(safe) - 2.0 * rt.sinc_derivative(safe) / safe
+    return _like_scalar(np.where(at_zero, -(np.pi**2) / 3.0, away), x)
