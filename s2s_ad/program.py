@@ -29,6 +29,7 @@ import gast
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
 from s2s_ad.analysis import analyze, refuse_parameter_writes
+from s2s_ad.arrayopt import optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
 from s2s_ad.forward import ForwardBuilder, apply_replacements
 from s2s_ad.naming import Namer
@@ -259,6 +260,7 @@ class Program:
                 comments,
             )
         optimize_functions(defs, builder, fwd)
+        optimize_array_adjoints(defs, builder)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:

@@ -103,6 +103,11 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g
 
 
+#: Arrays up to this many entries get reduction adjoints filled in, not spread.
+_SMALL = 4096
+_F64 = np.dtype(np.float64)
+
+
 def _spread(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """A read-only view of 0-d ``g`` with ``shape`` (every stride 0): what
     ``np.broadcast_to`` makes, without its Python overhead."""
@@ -170,10 +175,25 @@ def unreduce(
     ``g`` is broadcast back to ``x``'s shape (entries excluded by ``where``
     get zero).  Without ``where`` the result is a read-only broadcast view:
     no memory is written, and whatever updates an adjoint in place copies a
-    read-only one first.  A Python scalar ``x`` gets ``g`` back.
+    read-only one first (small arrays reduced whole are filled instead,
+    which is cheaper than making the view).  A Python scalar ``x`` gets
+    ``g`` back.
     """
     if is_zero(g):
         return 0.0
+    if (
+        type(x) is np.ndarray
+        and axis is None
+        and where is True
+        and x.size <= _SMALL
+        and (type(g) is float or (type(g) is np.float64 and x.dtype == _F64))
+        and x.dtype.kind == "f"
+    ):
+        # The common small case, first: filling a few thousand entries costs
+        # less than the Python overhead of making a zero-stride view.
+        out = np.empty_like(x)
+        out.fill(g)
+        return out
     if _is_py_scalar(x):
         return g
     shape = np.shape(x)
@@ -320,6 +340,22 @@ def acc(a: Any, b: Any) -> Any:
             raise ValueError(f"cannot add adjoints of lengths {na} and {nb}")
         items = [acc(_item(a, i), _item(b, i)) for i in range(len(seq))]
         return tuple(items) if isinstance(seq, tuple) else items
+    return a + b
+
+
+def acc_into(a: Any, b: Any) -> Any:
+    """``a + b``, added into ``a`` in place when ``a`` is a writable array of
+    ``b``'s shape and dtype.  Only for adjoints no other name can reach
+    (arrayopt.py proves it); the result is never ``b`` itself."""
+    if (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and a.flags.writeable
+    ):
+        a += b
+        return a
     return a + b
 
 
@@ -503,6 +539,22 @@ def finalize(x: Any, g: Any) -> Any:
     if isinstance(x, np.generic):
         return np.float64(g)
     return float(g)
+
+
+def finalize_owned(x: Any, g: Any) -> Any:
+    """:func:`finalize` for an adjoint that nothing else references (the
+    generated code proved it, see arrayopt.py): an ndarray that already has
+    ``x``'s shape and floating dtype is returned as it is, not copied."""
+    if (
+        type(x) is np.ndarray
+        and type(g) is np.ndarray
+        and g.shape == x.shape
+        and g.dtype == x.dtype
+        and x.dtype.kind == "f"
+        and g.flags.writeable
+    ):
+        return g
+    return finalize(x, g)
 
 
 # -- seeds and arguments ----------------------------------------------------

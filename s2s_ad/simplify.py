@@ -6,7 +6,8 @@ under: ``rt.unbroadcast(e, x)`` becomes ``e`` only where ``e`` already has
 operand is a number (so ``e`` is one too), and ``rt.pow_base_partial(a, c)``
 with a literal exponent becomes ``c * a ** (c - 1)`` (exact for c ≠ 0), and
 ``e * rt.div(1.0, d)`` becomes ``e / d`` where every operand is an array (so
-``d`` is one too, and NumPy division never raises).
+``d`` is one too, and NumPy division never raises), else ``rt.div(e, d)``
+(the same IEEE quotient, correctly rounded once instead of twice).
 """
 
 from __future__ import annotations
@@ -101,11 +102,11 @@ class _Peephole:
 
     def visit_BinOp(self, node: gast.BinOp) -> gast.expr:
         # e * rt.div(1.0, d) is e / d when d is an array: NumPy never raises
-        # ZeroDivisionError (what rt.div is for), and one pass is saved.
+        # ZeroDivisionError (what rt.div is for); otherwise rt.div(e, d),
+        # which gives the same IEEE result.  Either way one pass is saved.
         right = node.right
         if (
-            self.all_array
-            and isinstance(node.op, gast.Mult)
+            isinstance(node.op, gast.Mult)
             and isinstance(right, gast.Call)
             and self._helper(right) == "div"
             and len(right.args) == 2
@@ -113,7 +114,11 @@ class _Peephole:
             and isinstance(right.args[0], gast.Constant)
             and right.args[0].value == 1.0
         ):
-            return gast.BinOp(left=node.left, op=gast.Div(), right=right.args[1])
+            if self.all_array:
+                return gast.BinOp(left=node.left, op=gast.Div(), right=right.args[1])
+            return gast.Call(
+                func=right.func, args=[node.left, right.args[1]], keywords=[]
+            )
         # e * 1.0 and 1.0 * e, left by the folds above.
         if isinstance(node.op, gast.Mult):
             for keep, one in ((node.left, node.right), (node.right, node.left)):

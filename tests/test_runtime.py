@@ -147,9 +147,14 @@ def test_unreduce_where_masks_and_mean_counts():
 
 
 def test_unreduce_result_is_a_read_only_view_that_in_place_helpers_copy():
+    big = rand(80, 60)  # above rt._SMALL entries: spread, not filled
+    out = rt.unreduce(1.0, big)
+    assert out.shape == (80, 60) and not out.flags.writeable
+    assert out.strides == (0, 0) and np.all(out == 1.0)
     x = rand(3, 4)
-    out = rt.unreduce(1.0, x)
-    assert out.shape == (3, 4) and not out.flags.writeable
+    small = rt.unreduce(2.0, x)  # a few entries: filled, a new array
+    assert small.flags.writeable and small.flags.owndata
+    np.testing.assert_array_equal(small, np.full((3, 4), 2.0))
     g = np.ones(4)
     out = rt.unreduce(g, x, 0)
     assert not out.flags.writeable

@@ -467,6 +467,25 @@ check(
 )
 
 
+def c_acc_into(a, b):
+    # a * 1.0: acc_into adds into its first argument, which must be fresh.
+    return np.sum(np.sin(rt.acc_into(a * 1.0, b)))
+
+
+sweep(
+    "acc_into",
+    rt.acc_into,
+    c_acc_into,
+    [
+        (normal(2, 3), normal(2, 3)),
+        (normal(2, 3), normal(3)),
+        (0.5, normal(3)),
+        (0.3, 0.9),
+    ],
+    wrt=(0, 1),
+)
+
+
 def c_add_at(x_bar, x, g, idx):
     xb = x_bar * 1.0  # add_at may write into an array adjoint it is given
     return np.sum(np.sin(rt.add_at(xb, x, idx, g)))
@@ -999,6 +1018,13 @@ FINALIZE_ARGS = [
     (normal(2, 1), normal(4, 2, 3)),
 ]
 sweep("finalize", rt.finalize, c_finalize, FINALIZE_ARGS, wrt=(0, 1))
+
+
+def c_finalize_owned(x, g):
+    return np.sum(np.sin(rt.finalize_owned(x, g)))
+
+
+sweep("finalize_owned", rt.finalize_owned, c_finalize_owned, FINALIZE_ARGS, wrt=(0, 1))
 for i, (x, g) in enumerate(FINALIZE_ARGS):
     v = normal(*np.shape(x)) if np.ndim(x) else 0.3
     check(

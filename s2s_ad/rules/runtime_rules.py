@@ -281,6 +281,17 @@ def acc_tangent(out, *args):
     t[out] += rt.linear_apply("acc", args, t[args])
 
 
+@reverse_rule(rt.acc_into)
+def acc_into(out, a, b):
+    d[a] += rt.linear_apply_transpose("acc", d[out], (a, b), 0)
+    d[b] += rt.linear_apply_transpose("acc", d[out], (a, b), 1)
+
+
+@forward_rule(rt.acc_into)
+def acc_into_tangent(out, *args):
+    t[out] += rt.linear_apply("acc", args, t[args])
+
+
 @reverse_rule(rt.add_at)
 def add_at(out, x_bar, x, idx, g):
     d[x_bar] += rt.linear_apply_transpose("add_at", d[out], (x_bar, x, idx, g), 0)
@@ -395,6 +406,16 @@ def finalize(out, x, g):
 
 @forward_rule(rt.finalize)
 def finalize_tangent(out, x, g):
+    t[out] += rt.finalize(x, t[g])
+
+
+@reverse_rule(rt.finalize_owned)
+def finalize_owned(out, x, g):
+    d[g] += rt.finalize_transpose(d[out], x, g)
+
+
+@forward_rule(rt.finalize_owned)
+def finalize_owned_tangent(out, x, g):
     t[out] += rt.finalize(x, t[g])
 
 

@@ -1,0 +1,580 @@
+"""Fewer passes over arrays in finished reverse code.
+
+Array adjoints pay for every elementwise operation with a pass over memory,
+and rules compose literally: the adjoint of ``1.0 - head`` negates a whole
+array (``u7_bar = -u8_bar``) that was just made by ``u9_bar * (2 * u8)``,
+and ``u5_bar = u6_bar * 100.0`` scales one that is next multiplied by
+``(2 * u4)``.  This pass runs on each finished generated function and
+
+* moves a constant factor (a negation, ``* c`` or ``c *``, also under the
+  linear helpers ``rt.unbroadcast``/``rt.unreduce``/``rt.unreduce_mean``)
+  out of the definition of an array adjoint read exactly once, into a
+  literal factor of the expression that reads it (``u9_bar * (-2 * u8)``)
+  or, failing that, into a literal factor of the definition of the adjoint
+  it negates or scales; the definition left is a plain name copy, which
+  costs nothing;
+* returns array adjoints that nothing else can reach without the copy
+  ``rt.finalize`` makes (``rt.finalize_owned``), when every value the
+  adjoint is ever given is an array the generated code made for it alone;
+  when such an adjoint is read only to be accumulated into (``g = g + e``,
+  e.g. a weight's gradient summed over the steps of a loop), it is updated
+  in place (``rt.acc_into``) instead of reallocated each time.
+
+Guarantees: only adjoints of array kind are rewritten, each with a single
+definition and a single read, so moving a constant factor between them
+changes no other value; the factors are folded exactly (products of the
+literals) and the only numerical change is the order of multiplication
+(within an ulp per element).  ``rt.finalize_owned`` returns its argument
+only when it is an ndarray of the primal's shape and dtype, else it copies
+like ``rt.finalize``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import gast
+
+from s2s_ad import astutil as A
+from s2s_ad.reverse import tidy_comments
+
+if TYPE_CHECKING:
+    from s2s_ad.reverse import ReverseBuilder
+
+Stmts = list[gast.stmt]
+
+#: rt helpers linear in their first argument (a factor moves through them).
+_LINEAR_IN_FIRST = {"unbroadcast", "unreduce", "unreduce_mean"}
+#: rt helpers whose result is a new array (never one of their arguments).
+_FRESH_HELPERS = {"matmul_adjoint_a", "matmul_adjoint_b"}
+_NUMBER_KINDS = {"scalar", "array", "numeric"}
+
+
+def optimize_array_adjoints(
+    defs: list[gast.FunctionDef], builder: ReverseBuilder
+) -> None:
+    """Run both rewrites on each generated function of one transformation."""
+    kinds = builder.act.kinds
+    # Numeric ones too: NumPy results whose rank is unknown (never lists).
+    arrays = {
+        bar
+        for name, bar in builder.adjoints.items()
+        if kinds.get(name) in ("array", "numeric")
+    }
+    if not arrays:
+        return
+    name_kinds = dict(kinds)
+    for name, bar in builder.adjoints.items():
+        name_kinds.setdefault(bar, kinds.get(name, "unknown"))
+    rt = A.dotted_name(builder.rt("x").value)
+    for fdef in defs:
+        _FactorMover(fdef, arrays, name_kinds, rt).run()
+        _own_finalized(fdef, arrays, rt)
+
+
+def _number(node: gast.expr) -> Any:
+    """The value of a numeric literal (not a bool), else None."""
+    if isinstance(node, gast.Constant):
+        v = node.value
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return v
+    return None
+
+
+def _folded(value: float) -> gast.expr:
+    """A literal for ``value``: negative ones as ``-c`` (as a person writes)."""
+    if value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
+    return A.const(value)
+
+
+def _literal(node: gast.expr) -> Any:
+    """The value of ``c`` or ``-c`` for a numeric literal ``c``, else None."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _number(node.operand)
+        return None if inner is None else -inner
+    return _number(node)
+
+
+class _FactorMover:
+    def __init__(
+        self, fdef: gast.FunctionDef, arrays: set[str], kinds: dict[str, str], rt: str
+    ) -> None:
+        self.fdef = fdef
+        self.arrays = arrays
+        self.kinds = kinds
+        self.rt = rt
+
+    def _census(self) -> None:
+        """Where each name is assigned and read, over the whole function."""
+        self.defs: dict[str, list[gast.Assign]] = {}
+        self.reads: dict[str, list[gast.stmt]] = {}
+        for stmt in _statements(self.fdef.body):
+            if isinstance(stmt, gast.Assign):
+                for target in stmt.targets:
+                    for name in A.names_stored(target):
+                        self.defs.setdefault(name, []).append(stmt)
+            for node in _own_names(stmt):
+                if isinstance(node.ctx, gast.Load):
+                    self.reads.setdefault(node.id, []).append(stmt)
+                elif not isinstance(stmt, gast.Assign):
+                    # Stored by a loop target or similar: never rewritten.
+                    self.defs.setdefault(node.id, []).extend([stmt, stmt])
+
+    def _single(self, name: str) -> tuple[gast.Assign, gast.stmt] | None:
+        defs, reads = self.defs.get(name, []), self.reads.get(name, [])
+        if len(defs) != 1 or len(reads) != 1:
+            return None
+        (define,) = defs
+        if not (
+            isinstance(define, gast.Assign)
+            and len(define.targets) == 1
+            and isinstance(define.targets[0], gast.Name)
+        ):
+            return None
+        return define, reads[0]
+
+    def run(self) -> None:
+        for _ in range(8):  # each success removes a factor; a few suffice
+            self._census()
+            moved = False
+            for stmt in list(_statements(self.fdef.body)):
+                if (
+                    isinstance(stmt, gast.Assign)
+                    and len(stmt.targets) == 1
+                    and isinstance(stmt.targets[0], gast.Name)
+                    and stmt.targets[0].id in self.arrays
+                    and self._move(stmt)
+                ):
+                    moved = True
+                    self._census()
+            if not moved:
+                break
+        if _merge_negated_starts(self.fdef.body, self.arrays):
+            tidy_comments(self.fdef.body)
+        self._census()
+        for name in sorted(self.arrays):
+            self._flip_negated_difference(name)
+
+    def _flip_negated_difference(self, name: str) -> None:
+        """``v = a - b`` read once as ``-v`` becomes ``v = b - a`` read as
+        ``v`` (exact: rounding is symmetric)."""
+        found = self._single(name)
+        if found is None:
+            return
+        define, use = found
+        value = define.value
+        if not (isinstance(value, gast.BinOp) and isinstance(value.op, gast.Sub)):
+            return
+        for node in A.walk(use):
+            for field in ("left", "right", "operand", "value"):
+                child = getattr(node, field, None)
+                if (
+                    isinstance(child, gast.UnaryOp)
+                    and isinstance(child.op, gast.USub)
+                    and isinstance(child.operand, gast.Name)
+                    and child.operand.id == name
+                ):
+                    setattr(node, field, child.operand)
+                    define.value = gast.BinOp(
+                        left=value.right, op=gast.Sub(), right=value.left
+                    )
+                    return
+
+    def _move(self, define: gast.Assign) -> bool:
+        split = self._factor(define.value)
+        if split is None:
+            return False
+        factor, rest = split
+        # Forward, into the one expression that reads this adjoint.
+        found = self._single(define.targets[0].id)
+        if found is not None:
+            site = _chain_top(found[1], define.targets[0].id)
+            if site is not None and self._numbers_only(site[0]):
+                absorbed = _absorb(site[0], factor, self.rt)
+                if absorbed is not None:
+                    site[1](absorbed)
+                    define.value = rest
+                    return True
+        # Backward, into the definition of the adjoint this one copies, when
+        # that one is read here only (and so on, through copies).
+        if isinstance(rest, gast.Name) and self._through(define)(rest.id, factor):
+            define.value = rest
+            return True
+        return False
+
+    def _through(self, reader: gast.stmt) -> Any:
+        """A hook for :func:`_absorb`: fold a factor into the definition of an
+        adjoint that ``reader`` alone reads."""
+
+        def fold(name: str, factor: float) -> bool:
+            if name not in self.arrays:
+                return False
+            found = self._single(name)
+            if found is None or found[1] is not reader:
+                return False
+            define = found[0]
+            value = define.value
+            if (
+                factor == -1
+                and isinstance(value, gast.BinOp)
+                and isinstance(value.op, gast.Sub)
+            ):
+                # -(a - b) is b - a exactly: rounding is symmetric.
+                define.value = gast.BinOp(
+                    left=value.right, op=gast.Sub(), right=value.left
+                )
+                return True
+            if not self._numbers_only(value):
+                return False
+            absorbed = _absorb(value, factor, self.rt, self._through(define))
+            if absorbed is None:
+                return False
+            define.value = absorbed
+            return True
+
+        return fold
+
+    def _factor(self, value: gast.expr) -> tuple[float, gast.expr] | None:
+        """``value`` as ``factor * rest`` with a literal factor ≠ 1."""
+        if (
+            isinstance(value, gast.UnaryOp)
+            and isinstance(value.op, gast.USub)
+            and _literal(value.operand) is None
+        ):
+            return -1, value.operand
+        if isinstance(value, gast.BinOp) and isinstance(value.op, gast.Mult):
+            for lit, other in ((value.right, value.left), (value.left, value.right)):
+                c = _literal(lit)
+                if c is not None and c not in (0, 1) and _literal(other) is None:
+                    return c, other
+        if (
+            isinstance(value, gast.Call)
+            and value.args
+            and not value.keywords
+            and A.dotted_name(value.func)
+            in {f"{self.rt}.{h}" for h in _LINEAR_IN_FIRST}
+        ):
+            inner = self._factor(value.args[0])
+            if inner is not None:
+                call = gast.Call(
+                    func=value.func, args=[inner[1], *value.args[1:]], keywords=[]
+                )
+                return inner[0], call
+        return None
+
+    def _numbers_only(self, node: gast.expr) -> bool:
+        """Every name in ``node`` holds a number or an array (so ``c * y``
+        scales rather than repeats a list)."""
+        return all(
+            self.kinds.get(n.id) in _NUMBER_KINDS
+            for n in A.name_nodes(node)
+            if n.id != self.rt.split(".")[0]
+        )
+
+
+def _absorb(
+    node: gast.expr, factor: float, rt: str, through: Any = None
+) -> gast.expr | None:
+    """``factor * node`` with the factor folded into a literal of ``node``'s
+    product (or the numerator of ``rt.div``), or None when it has none.
+    ``through(name, factor)``, if given, may fold it into the definition of
+    a name in the product instead (returning whether it did)."""
+    if isinstance(node, gast.Name):
+        return node if through is not None and through(node.id, factor) else None
+    c = _literal(node)
+    if c is not None:
+        return _folded(c * factor)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        if factor == -1:
+            return node.operand
+        return _absorb(node.operand, -factor, rt, through)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
+        # Literals first: folding into a name's definition is the fallback.
+        for hook in (None, through):
+            for side in ("left", "right"):
+                inner = _absorb(getattr(node, side), factor, rt, hook)
+                if inner is None:
+                    continue
+                parts = {"left": node.left, "right": node.right, side: inner}
+                return gast.BinOp(left=parts["left"], op=node.op, right=parts["right"])
+        return None
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Div):
+        inner = _absorb(node.left, factor, rt, through)
+        if inner is not None:
+            return gast.BinOp(left=inner, op=node.op, right=node.right)
+        return None
+    if (
+        isinstance(node, gast.Call)
+        and A.dotted_name(node.func) == f"{rt}.div"
+        and len(node.args) == 2
+        and not node.keywords
+    ):
+        inner = _absorb(node.args[0], factor, rt, through)
+        if inner is not None:
+            return gast.Call(func=node.func, args=[inner, node.args[1]], keywords=[])
+    return None
+
+
+def _chain_top(stmt: gast.stmt, name: str) -> tuple[gast.expr, Any] | None:
+    """The largest product (``*``, ``/`` numerator, unary minus) around the
+    read of ``name`` in ``stmt``'s value, and a setter to replace it."""
+    if not isinstance(stmt, gast.Assign):
+        return None
+    path: list[tuple[gast.AST, str, int | None]] = []
+    if not _find(stmt, "value", None, name, path):
+        return None
+    top = None
+    # path[k] locates the k-th node on the way down; the last is the name.
+    for k in range(len(path) - 2, -1, -1):
+        parent, field, index = path[k]
+        node = (
+            getattr(parent, field) if index is None else getattr(parent, field)[index]
+        )
+        scales = (
+            isinstance(node, gast.BinOp)
+            and (
+                isinstance(node.op, gast.Mult)
+                # Only the numerator scales a quotient.
+                or (isinstance(node.op, gast.Div) and path[k + 1][1] == "left")
+            )
+        ) or (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub))
+        if not scales:
+            break
+        top = (parent, field, index)
+    if top is None:
+        return None
+    parent, field, index = top
+    node = getattr(parent, field) if index is None else getattr(parent, field)[index]
+
+    def replace(new: gast.expr) -> None:
+        if index is None:
+            setattr(parent, field, new)
+        else:
+            getattr(parent, field)[index] = new
+
+    return node, replace
+
+
+def _find(
+    parent: gast.AST,
+    field: str,
+    index: int | None,
+    name: str,
+    path: list[tuple[gast.AST, str, int | None]],
+) -> bool:
+    node = getattr(parent, field) if index is None else getattr(parent, field)[index]
+    path.append((parent, field, index))
+    if isinstance(node, gast.Name):
+        if node.id == name and isinstance(node.ctx, gast.Load):
+            return True
+    elif isinstance(node, gast.AST):
+        for sub in node._fields:
+            value = getattr(node, sub, None)
+            if isinstance(value, list):
+                for k, v in enumerate(value):
+                    if isinstance(v, gast.expr) and _find(node, sub, k, name, path):
+                        return True
+            elif isinstance(value, gast.expr) and _find(node, sub, None, name, path):
+                return True
+    path.pop()
+    return False
+
+
+def _statements(body: Stmts):
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse"):
+            sub = getattr(stmt, field, None)
+            if isinstance(sub, list):
+                yield from _statements(sub)
+
+
+def _own_names(stmt: gast.stmt) -> list[gast.Name]:
+    """The names in ``stmt`` itself, not in the blocks nested in it."""
+    if isinstance(stmt, (gast.If, gast.While)):
+        return A.name_nodes(stmt.test)
+    if isinstance(stmt, gast.For):
+        return A.name_nodes(stmt.target) + A.name_nodes(stmt.iter)
+    return A.name_nodes(stmt)
+
+
+def _merge_negated_starts(body: Stmts, arrays: set[str]) -> bool:
+    """``v = -w`` then ``v = v + e`` becomes ``v = e - w`` (exact), in each
+    block, when nothing between mentions ``v`` or assigns ``w``."""
+    changed = False
+    for stmt in body:
+        for field in ("body", "orelse"):
+            sub = getattr(stmt, field, None)
+            if isinstance(sub, list):
+                changed |= _merge_negated_starts(sub, arrays)
+    i = 0
+    while i < len(body):
+        stmt = body[i]
+        merged = False
+        if (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id in arrays
+            and isinstance(stmt.value, gast.UnaryOp)
+            and isinstance(stmt.value.op, gast.USub)
+            and isinstance(stmt.value.operand, gast.Name)
+        ):
+            v, w = stmt.targets[0].id, stmt.value.operand.id
+            for j in range(i + 1, len(body)):
+                later = body[j]
+                mentioned = A.names(later)
+                if v not in mentioned:
+                    if w in A.names_stored(later):
+                        break
+                    continue
+                value = getattr(later, "value", None)
+                if (
+                    isinstance(later, gast.Assign)
+                    and len(later.targets) == 1
+                    and isinstance(later.targets[0], gast.Name)
+                    and later.targets[0].id == v
+                    and isinstance(value, gast.BinOp)
+                    and isinstance(value.op, gast.Add)
+                    and isinstance(value.left, gast.Name)
+                    and value.left.id == v
+                    and v not in A.names(value.right)
+                ):
+                    later.value = gast.BinOp(
+                        left=value.right, op=gast.Sub(), right=stmt.value.operand
+                    )
+                    del body[i]
+                    merged = changed = True
+                break
+        if not merged:
+            i += 1
+    return changed
+
+
+# -- finalize without a copy ------------------------------------------------
+
+
+def _own_finalized(fdef: gast.FunctionDef, arrays: set[str], rt: str) -> None:
+    """``rt.finalize(x, g)`` -> ``rt.finalize_owned(x, g)`` for adjoints
+    ``g`` that only ever hold arrays made for them, read nowhere else but
+    as operands of arithmetic (which makes new arrays) or as the updated
+    argument of ``rt.add_at`` assigned back to themselves."""
+    body = fdef.body
+    if not body or not isinstance(body[-1], gast.Return):
+        return
+    finalize = f"{rt}.finalize"
+    calls = [
+        node
+        for node in A.walk(body[-1])
+        if isinstance(node, gast.Call)
+        and A.dotted_name(node.func) == finalize
+        and len(node.args) == 2
+        and isinstance(node.args[1], gast.Name)
+        and node.args[1].id in arrays
+    ]
+    if not calls:
+        return
+    names = [c.args[1].id for c in calls]
+    for call in calls:
+        g = call.args[1].id
+        if names.count(g) == 1 and _owned(fdef, g, rt, call):
+            call.func = A.dotted(f"{rt}.finalize_owned")
+            _accumulate_in_place(fdef, g, rt, call)
+
+
+def _accumulate_in_place(
+    fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call
+) -> None:
+    """``g = g + e`` -> ``g = rt.acc_into(g, e)`` for an owned adjoint ``g``
+    read nowhere else: no other statement can see the update in place, and
+    none needs an older value of ``g`` (so neither does the code that
+    differentiates this code again)."""
+    updates = []
+    for stmt in _statements(fdef.body):
+        reads = [
+            n for n in _own_names(stmt) if n.id == g and isinstance(n.ctx, gast.Load)
+        ]
+        if not reads:
+            continue
+        value = getattr(stmt, "value", None)
+        if (
+            isinstance(stmt, gast.Assign)
+            and isinstance(value, gast.BinOp)
+            and isinstance(value.op, gast.Add)
+            and isinstance(value.left, gast.Name)
+            and value.left.id == g
+            and g not in A.names(value.right)
+        ):
+            updates.append(stmt)
+        elif not (len(reads) == 1 and reads[0] is final.args[1]):
+            return
+    for stmt in updates:
+        stmt.value = A.call(
+            A.dotted(f"{rt}.acc_into"), [stmt.value.left, stmt.value.right]
+        )
+
+
+def _owned(fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call) -> bool:
+    fresh_calls = {f"{rt}.{h}" for h in _FRESH_HELPERS}
+    add_at = f"{rt}.add_at"
+    for stmt in _statements(fdef.body):
+        if isinstance(stmt, gast.Assign) and any(
+            g in A.names_stored(t) for t in stmt.targets
+        ):
+            if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+                return False
+            value = stmt.value
+            if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+                pass  # arithmetic on an array makes a new one
+            elif _literal(value) is not None:
+                pass  # a number: finalize_owned converts it
+            elif (
+                isinstance(value, gast.Call)
+                and A.dotted_name(value.func) in fresh_calls
+            ):
+                pass
+            elif (
+                isinstance(value, gast.Call)
+                and A.dotted_name(value.func) == add_at
+                and isinstance(value.args[0], gast.Name)
+                and value.args[0].id == g
+            ):
+                pass  # updates g (copying a read-only one): still g's own
+            else:
+                return False
+        elif not isinstance(stmt, gast.Assign) and any(
+            n.id == g and not isinstance(n.ctx, gast.Load) for n in _own_names(stmt)
+        ):
+            return False
+        if not _reads_ok(stmt, g, add_at, final):
+            return False
+    return True
+
+
+def _reads_ok(stmt: gast.stmt, g: str, add_at: str, final: gast.Call) -> bool:
+    """Whether every read of ``g`` in ``stmt`` lets no other name hold it."""
+    if g not in {n.id for n in _own_names(stmt) if isinstance(n.ctx, gast.Load)}:
+        return True
+    allowed: set[int] = set()
+    for node in A.walk(stmt):
+        if isinstance(node, gast.BinOp):
+            allowed.update(id(s) for s in (node.left, node.right))
+        elif isinstance(node, gast.UnaryOp):
+            allowed.add(id(node.operand))
+        elif isinstance(node, gast.Call) and node is final:
+            allowed.add(id(node.args[1]))
+        elif (
+            isinstance(node, gast.Call)
+            and A.dotted_name(node.func) == add_at
+            and isinstance(stmt, gast.Assign)
+            and stmt.value is node
+            and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id == g
+        ):
+            allowed.add(id(node.args[0]))
+    return all(
+        id(n) in allowed
+        for n in _own_names(stmt)
+        if n.id == g and isinstance(n.ctx, gast.Load)
+    )

@@ -1,0 +1,205 @@
+"""Constant factors moved between array adjoints; finalize without a copy.
+
+Every gradient here is also checked against central finite differences:
+the rewrites change the order of multiplications, never the derivative.
+"""
+
+from __future__ import annotations
+
+import astor
+import gast
+import numpy as np
+import pytest
+
+import s2s_ad
+from s2s_ad import arrayopt
+from tests.fd import numerical_grad
+
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def logistic(w, b, X, y):
+    p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p))
+
+
+def shared_adjoint(a, b):
+    return np.sum(a + b)
+
+
+def two_layers(W1, W2, X):
+    return np.sum(np.tanh(X @ W1) @ W2)
+
+
+def negated_in_denominator(x, y):
+    # -x feeds a quotient's denominator: its factor must not be moved into
+    # a numerator.
+    return np.sum(y / (-x * 3.0))
+
+
+def _source(func, *args, wrt=0):
+    vg = s2s_ad.value_and_grad(func, wrt=wrt)
+    vg(*args)
+    return vg, vg.source
+
+
+def test_rosenbrock_negations_and_scales_fold_into_literals():
+    x = np.random.default_rng(0).uniform(-1.5, 1.5, 7)
+    vg, text = _source(rosenbrock, x)
+    reverse = text[text.index("reverse sweep") :]
+    assert "(-2 * u8)" in reverse and "(200.0 * u4)" in reverse
+    assert "= -u" not in reverse and "* 100.0" not in reverse
+    assert "rt.finalize_owned(x, x_bar)" in reverse
+    expected = numerical_grad(rosenbrock, (x,), wrt=0)
+    np.testing.assert_allclose(vg(x)[1], expected, rtol=1e-6, atol=1e-8)
+
+
+def test_logistic_negations_cancel_and_match_finite_differences():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 3))
+    y = (rng.random(40) > 0.5).astype(float)
+    w = 0.3 * rng.normal(size=3)
+    vg, text = _source(logistic, w, 0.1, X, y, wrt=(0, 1))
+    reverse = text[text.index("reverse sweep") :]
+    assert "p_bar = rt.div(u6_bar, p) - u9_bar" in reverse
+    assert "u5_bar = p_bar * p / u5" in reverse
+    _, (gw, gb) = vg(w, 0.1, X, y)
+    np.testing.assert_allclose(
+        gw, numerical_grad(logistic, (w, 0.1, X, y), wrt=0), rtol=1e-6, atol=1e-9
+    )
+    assert gb == pytest.approx(
+        numerical_grad(logistic, (w, 0.1, X, y), wrt=1), rel=1e-6, abs=1e-9
+    )
+
+
+def test_a_shared_adjoint_is_still_copied_for_each_gradient():
+    a, b = np.ones(4), np.arange(4.0)
+    vg, text = _source(shared_adjoint, a, b, wrt=(0, 1))
+    assert "finalize_owned" not in text
+    _, (ga, gb) = vg(a, b)
+    assert ga is not gb and ga.flags.writeable and gb.flags.writeable
+    ga[0] = 99.0
+    assert gb[0] == 1.0
+
+
+def test_owned_gradients_are_fresh_arrays_each_call():
+    rng = np.random.default_rng(2)
+    W1, W2, X = (
+        rng.normal(size=(3, 4)),
+        rng.normal(size=(4, 2)),
+        rng.normal(size=(5, 3)),
+    )
+    vg, text = _source(two_layers, W1, W2, X, wrt=(0, 1))
+    assert "rt.finalize_owned(W1, W1_bar)" in text
+    _, (g1, g2) = vg(W1, W2, X)
+    g1_again = vg(W1, W2, X)[1][0]
+    assert g1 is not g1_again
+    g1[:] = 0.0  # the caller owns what it gets
+    np.testing.assert_allclose(vg(W1, W2, X)[1][0], g1_again)
+    np.testing.assert_allclose(
+        g1_again, numerical_grad(two_layers, (W1, W2, X), wrt=0), rtol=1e-6, atol=1e-8
+    )
+    np.testing.assert_allclose(
+        g2, numerical_grad(two_layers, (W1, W2, X), wrt=1), rtol=1e-6, atol=1e-8
+    )
+
+
+def test_factor_of_a_denominator_is_not_moved_into_a_numerator():
+    x = np.array([0.5, -1.5, 2.0])
+    y = np.array([1.0, 2.0, -0.5])
+    vg, _ = _source(negated_in_denominator, x, y, wrt=(0, 1))
+    _, (gx, gy) = vg(x, y)
+    args = (x, y)
+    np.testing.assert_allclose(gx, numerical_grad(negated_in_denominator, args, wrt=0))
+    np.testing.assert_allclose(gy, numerical_grad(negated_in_denominator, args, wrt=1))
+
+
+def _text(node: gast.expr) -> str:
+    text = astor.to_source(gast.gast_to_ast(node)).strip()
+    return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+
+
+def _stmt(text: str) -> gast.Assign:
+    return gast.parse(text).body[0]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("y = a * v * b", "a * v * b"),
+        ("y = (a * v) / b", "a * v / b"),
+        ("y = -v * b", "-v * b"),
+        ("y = f(v * 2.0)", "v * 2.0"),
+        # Inside a denominator: the product around v, not the quotient.
+        ("y = b / (2.0 * v)", "2.0 * v"),
+    ],
+)
+def test_chain_top_finds_the_product_around_a_read(text, expected):
+    top = arrayopt._chain_top(_stmt(text), "v")
+    assert top is not None
+    assert _text(top[0]) == expected
+
+
+@pytest.mark.parametrize("text", ["y = b / v", "y = b / (c / v)", "y = f(v)", "y = v"])
+def test_chain_top_refuses_denominators_and_bare_reads(text):
+    assert arrayopt._chain_top(_stmt(text), "v") is None
+
+
+def test_absorb_folds_into_literals_only():
+    rt = "rt"
+    node = _stmt("y = g * (2 * u)").value
+    folded = arrayopt._absorb(node, -1, rt)
+    assert _text(folded) == "g * (-2 * u)"
+    assert arrayopt._absorb(_stmt("y = g * u").value, -1, rt) is None
+    quotient = arrayopt._absorb(_stmt("y = rt.div(g, u)").value, 3.0, rt)
+    assert quotient is None
+    scaled = arrayopt._absorb(_stmt("y = rt.div(2.0, u)").value, 3.0, rt)
+    assert _text(scaled) == "rt.div(6.0, u)"
+
+
+def small_rnn(W, xs):
+    h = np.zeros(3)
+    for t in range(len(xs)):
+        h = np.tanh(xs[t] @ W + 0.5 * h)
+    return np.sum(h**2)
+
+
+def _rnn_args():
+    rng = np.random.default_rng(3)
+    return 0.5 * rng.normal(size=(2, 3)), rng.normal(size=(4, 2))
+
+
+def test_loop_accumulation_is_in_place_and_matches_finite_differences():
+    W, xs = _rnn_args()
+    W_before = W.copy()
+    vg, text = _source(small_rnn, W, xs)
+    assert "W_bar = rt.acc_into(W_bar, " in text
+    assert "rt.finalize_owned(W, W_bar)" in text
+    g1 = vg(W, xs)[1]
+    g2 = vg(W, xs)[1]
+    assert g1 is not g2
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_array_equal(W, W_before)
+    np.testing.assert_allclose(
+        g1, numerical_grad(small_rnn, (W, xs), wrt=0), rtol=1e-6, atol=1e-9
+    )
+
+
+def test_second_order_through_in_place_accumulation():
+    W, xs = _rnn_args()
+    V = np.random.default_rng(4).normal(size=W.shape)
+    g = s2s_ad.grad(small_rnn)
+    h = 1e-5
+    expected = (g(W + h * V, xs) - g(W - h * V, xs)) / (2 * h)
+    np.testing.assert_allclose(
+        s2s_ad.hvp(small_rnn, (W, xs), (V, None)), expected, rtol=1e-6, atol=1e-8
+    )
+
+    def directional(W, xs):
+        return np.sum(g(W, xs) * V)
+
+    np.testing.assert_allclose(
+        s2s_ad.grad(directional)(W, xs), expected, rtol=1e-6, atol=1e-8
+    )
