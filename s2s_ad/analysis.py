@@ -8,6 +8,12 @@ conservative: every variable that can carry a gradient is marked active.
 
 Guarantees: ``active`` ⊆ locals; statements whose target is inactive need no
 adjoint code; a call whose arguments are all inactive needs no rule.
+
+The pass also refuses (``UnsupportedSyntaxError``) an in-place write that a
+second name sharing the memory could observe, since adjoints follow names,
+not memory; statement order and loops are taken into account, so a list
+filled and only then given another name is accepted.  ``mutated`` holds
+every name written in place and every name that may share memory with one.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass, field
 import gast
 
 from s2s_ad import ops as O
-from s2s_ad.kinds import NUMBERS
+from s2s_ad.kinds import CONTAINER, NUMBERS
 from s2s_ad.kinds import infer as infer_kinds
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
@@ -42,14 +48,18 @@ class Activity:
         return self.assign_counts.get(name, 0) > 1
 
 
-def _walk(body: list[gast.stmt], in_loop: bool):
+def _walk(body: list[gast.stmt], loops: tuple[gast.stmt, ...] = ()):
+    """Every statement in text order, with the loops enclosing it.
+
+    Loops are given innermost last, so two statements share a loop (and can
+    each run after the other) exactly when their loop tuples intersect."""
     for stmt in body:
-        yield stmt, in_loop
+        yield stmt, loops
         if isinstance(stmt, gast.If):
-            yield from _walk(stmt.body, in_loop)
-            yield from _walk(stmt.orelse, in_loop)
+            yield from _walk(stmt.body, loops)
+            yield from _walk(stmt.orelse, loops)
         elif isinstance(stmt, (gast.For, gast.While)):
-            yield from _walk(stmt.body, True)
+            yield from _walk(stmt.body, (*loops, stmt))
 
 
 def analyze(
@@ -61,7 +71,6 @@ def analyze(
     edges: dict[str, set[str]] = {}
     counts: dict[str, int] = {p: 1 for p in nf.params}
     numeric_votes: dict[str, bool] = {}
-    mutated: set[str] = set()
 
     def link(target: str, sources: list[str]) -> None:
         edges.setdefault(target, set()).update(sources)
@@ -69,14 +78,14 @@ def analyze(
     def count(name: str, in_loop: bool) -> None:
         counts[name] = counts.get(name, 0) + (2 if in_loop else 1)
 
-    for stmt, in_loop in _walk(nf.body, False):
+    for stmt, loops in _walk(nf.body):
+        in_loop = bool(loops)
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if isinstance(target, gast.Name) and _pops(stmt.value, nf.locals):
                 owner = stmt.value.func.value.id
                 link(target.id, [owner])
                 count(target.id, in_loop)
-                mutated.add(owner)
                 numeric_votes[target.id] = False
             elif isinstance(target, gast.Name):
                 op = O.classify(src, stmt.value, nf.locals)
@@ -91,10 +100,10 @@ def analyze(
             elif isinstance(target, gast.Subscript) and isinstance(
                 target.value, gast.Name
             ):
-                base = target.value.id
                 value = stmt.value
-                link(base, [value.id] if isinstance(value, gast.Name) else [])
-                mutated.add(base)
+                link(
+                    target.value.id, [value.id] if isinstance(value, gast.Name) else []
+                )
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
             func = stmt.value.func
             if (
@@ -105,12 +114,15 @@ def analyze(
             ):
                 arg = stmt.value.args[0]
                 link(func.value.id, [arg.id] if isinstance(arg, gast.Name) else [])
-                mutated.add(func.value.id)
         elif isinstance(stmt, gast.For):
             count(stmt.target.id, True)
             numeric_votes[stmt.target.id] = False
 
-    _refuse_aliased_writes(src, nf, mutated)
+    # Names sharing memory with a written one see its writes too, and the
+    # reverse sweep's in-place restores: copies made for mutated names
+    # (arguments, the returned value) must cover them as well.
+    kinds = infer_kinds(src, nf, param_kinds or {})
+    mutated = _refuse_aliased_writes(src, nf, kinds)
     # Both are reachability along the edges (forwards from wrt, backwards
     # from the result), found by a search: re-sweeping every edge until
     # nothing changes takes one sweep per link of the longest chain.
@@ -135,7 +147,7 @@ def analyze(
     # of numeric names are numeric too.
     copies: dict[str, set[str]] = {}
     values: dict[str, list[gast.expr]] = {}  # every value assigned to a name
-    for stmt, _ in _walk(nf.body, False):
+    for stmt, _ in _walk(nf.body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             values.setdefault(stmt.targets[0].id, []).append(stmt.value)
             if isinstance(stmt.value, gast.Name):
@@ -154,7 +166,6 @@ def analyze(
             if sources <= numeric and all(_is_number(v, src, nf) for v in others):
                 numeric.add(name)
                 changed = True
-    kinds = infer_kinds(src, nf, param_kinds or {})
     numeric |= {n for n, k in kinds.items() if k in NUMBERS}
     return Activity(
         varied & useful,
@@ -202,36 +213,181 @@ def _alias_source(value: gast.expr) -> str | None:
     return None
 
 
+Place = tuple[int, tuple[gast.stmt, ...]]  # position in the text, loops around
+
+
+def _runs_after(first: Place, then: Place) -> bool:
+    """Whether statement ``then`` may run after ``first`` has run.
+
+    Later in the text, or anywhere in a loop enclosing both: the next
+    iteration runs it after ``first`` whatever their order in the body."""
+    if then[0] >= first[0]:
+        return True
+    inner = {id(loop) for loop in first[1]}
+    return any(id(loop) in inner for loop in then[1])
+
+
 def _refuse_aliased_writes(
-    src: FunctionSource, nf: NormalizedFunction, mutated: set[str]
-) -> None:
-    """Refuse in-place writes through a name that may alias another one.
+    src: FunctionSource, nf: NormalizedFunction, kinds: Mapping[str, str]
+) -> set[str]:
+    """Refuse an in-place write that another name holding the memory can see.
 
     ``z = y; z[1] = v`` changes ``y`` too; the adjoint bookkeeping follows
-    names, not memory, so such programs would get wrong gradients.
+    names, not memory, so such programs would get wrong gradients.  Only
+    writes that may run after the statement making the alias count (see
+    ``_runs_after``): filling a list and then naming it (``u1.append(v)`` in a
+    loop, then ``ys = u1``, as generated gradient code does) is fine.
+
+    After the alias, the new name (``z``) is never written.  The old one
+    (``y``) may be only while no other name that may share its memory is
+    read after the alias: the reverse sweep runs the reads between alias and
+    write again after the write, and the returned value counts as read at
+    the end.  Reading an element is no alias; an array's slice (``w =
+    y[1:3]``) is a view, which must not be read after a write to ``y``.
+
+    Returns the names that are written in place or may share memory with
+    one that is: the writes (and the reverse sweep's undoing of them) reach
+    all of these, so copies made for written names (arguments, the returned
+    value) must cover them too.
     """
     from s2s_ad.errors import UnsupportedSyntaxError
 
-    for stmt, _ in _walk(nf.body, False):
-        if not (
-            isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-        ):
+    order = list(_walk(nf.body))
+    writes: dict[str, list[Place]] = {}
+    for position, (stmt, loops) in enumerate(order):
+        for name in _writes_in_place(stmt):
+            writes.setdefault(name, []).append((position, loops))
+    reads: dict[str, list[Place]] = {}
+
+    def reads_of(names: set[str]) -> list[Place]:
+        if not reads:  # found on first need: most functions never ask
+            end: Place = (len(order), ())
+            for position, (stmt, loops) in enumerate(order):
+                # A while test runs again after each pass through its body.
+                inside = (*loops, stmt) if isinstance(stmt, gast.While) else loops
+                now, later = _reads(stmt)
+                for name in now:
+                    reads.setdefault(name, []).append((position, inside))
+                for name in later:  # by a nested function, whenever called
+                    reads.setdefault(name, []).append(end)
+            if isinstance(nf.result, gast.Name):
+                reads.setdefault(nf.result.id, []).append(end)
+        return [r for name in names for r in reads.get(name, ())]
+
+    aliases: list[tuple[gast.Assign, Place, str, str]] = []
+    partners: dict[str, set[str]] = {}
+    for position, (stmt, loops) in enumerate(order):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            source = _alias_source(stmt.value)
+            if source is not None:
+                target = stmt.targets[0].id
+                aliases.append((stmt, (position, loops), target, source))
+                partners.setdefault(target, set()).add(source)
+                partners.setdefault(source, set()).add(target)
+    blocks = _blocks(nf.body)
+    # Generated code reads a view after its source was written only once its
+    # reverse sweep has put the slot's old value back (an augmented
+    # assignment's ``u1 = y[1:4]`` ... ``y[1:4] = u4``): the values agree.
+    generated = src.filename.startswith("<s2s_ad generated")
+
+    for stmt, here, target, source in aliases:
+        if source in nf.temps or target in nf.temps:
+            continue  # the normalizer's own names, used as it knows is safe
+        if any(_runs_after(here, w) for w in writes.get(target, ())):
+            written = target
+        elif any(_runs_after(here, w) for w in writes.get(source, ())):
+            written = source
+            used = reads_of(_reachable({target}, partners) - {source})
+            if not isinstance(stmt.value, gast.Subscript):
+                seen = any(_runs_after(here, r) for r in used)
+            elif _slices(stmt.value) and kinds.get(source) != CONTAINER:
+                # Reads replayed by the reverse sweep come after it has put
+                # the slot's old value back, as for augmented assignments.
+                seen = not generated and any(
+                    _stale(here, w, r, blocks)
+                    for w in writes[source]
+                    if _runs_after(here, w)
+                    for r in used
+                )
+            else:
+                seen = False  # an element: a number, or an object y merely holds
+            if not seen:
+                continue
+        else:
             continue
-        target = stmt.targets[0].id
-        source = _alias_source(stmt.value)
-        if source is None or source in nf.temps or target in nf.temps:
-            continue
-        if isinstance(stmt.value, gast.Subscript) and target not in mutated:
-            continue  # reading an element or a slice only matters if written
-        if target in mutated or source in mutated:
-            written = target if target in mutated else source
-            raise src.error(
-                UnsupportedSyntaxError,
-                f"{target!r} may share memory with {source!r}, and {written!r} is "
-                "written in place; s2s_ad cannot follow writes through aliases. "
-                "Copy first (e.g. .copy()) or write into the original directly",
-                stmt,
-            )
+        raise src.error(
+            UnsupportedSyntaxError,
+            f"{target!r} may share memory with {source!r}, and {written!r} is "
+            "written in place; s2s_ad cannot follow writes through aliases. "
+            "Copy first (e.g. .copy()) or write into the original directly",
+            stmt,
+        )
+    return _reachable(set(writes), partners)
+
+
+def _stale(alias: Place, write: Place, read: Place, blocks: dict[int, int]) -> bool:
+    """Whether ``read`` may see the alias made at ``alias`` after ``write``.
+
+    Not when the alias statement comes before the read in the same block
+    and the write does not lie between them: every pass reaching the read
+    made the alias afresh since the write (``w = y[i:i + 2]`` in a loop)."""
+    if not _runs_after(write, read):
+        return False
+    renewed = (
+        blocks[alias[0]] == blocks.get(read[0])
+        and alias[0] < read[0]
+        and not alias[0] < write[0] < read[0]
+    )
+    return not renewed
+
+
+def _blocks(body: list[gast.stmt]) -> dict[int, int]:
+    """The block (statement list) of each statement, by ``_walk`` position."""
+    found: dict[int, int] = {}
+
+    def visit(block: list[gast.stmt]) -> None:
+        for stmt in block:
+            found[len(found)] = id(block)
+            if isinstance(stmt, gast.If):
+                visit(stmt.body)
+                visit(stmt.orelse)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                visit(stmt.body)
+
+    visit(body)
+    return found
+
+
+def _reads(stmt: gast.stmt) -> tuple[set[str], set[str]]:
+    """Names ``stmt`` reads itself, and names functions it defines read.
+
+    A compound statement reads its header only; its body is walked apart."""
+    if isinstance(stmt, (gast.If, gast.While)):
+        parts: list[gast.AST] = [stmt.test]
+    elif isinstance(stmt, gast.For):
+        parts = [stmt.iter]
+    else:
+        parts = [stmt]
+    now: set[str] = set()
+    later: set[str] = set()
+    for part in parts:
+        for node in gast.walk(part):
+            if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+                later |= {
+                    n.id
+                    for n in gast.walk(node)
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                }
+            elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                now.add(node.id)
+    return now, later
+
+
+def _slices(value: gast.Subscript) -> bool:
+    """Whether ``value`` slices (``y[1:3]``, ``y[:, 0]``) rather than indexes."""
+    index = value.slice
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return any(isinstance(part, gast.Slice) for part in parts)
 
 
 def _containers(nf: NormalizedFunction) -> set[str]:
@@ -240,7 +396,7 @@ def _containers(nf: NormalizedFunction) -> set[str]:
     changed = True
     while changed:
         changed = False
-        for stmt, _ in _walk(nf.body, False):
+        for stmt, _ in _walk(nf.body):
             if not (
                 isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
             ):
@@ -314,7 +470,7 @@ def refuse_parameter_writes(src: FunctionSource, nf: NormalizedFunction) -> None
         return
     watched = set(nf.params)
     for top in nf.body:
-        for stmt, _ in _walk([top], False):
+        for stmt, _ in _walk([top]):
             written = _writes_in_place(stmt) & watched
             if written:
                 name = min(written)
