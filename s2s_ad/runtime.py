@@ -414,14 +414,21 @@ def getitem_adj(g: Any, idx: Any) -> Any:
     return g
 
 
-def zero_at(x_bar: Any, idx: Any) -> Any:
+def zero_at(x_bar: Any, x: Any, idx: Any) -> Any:
     """The adjoint of overwriting ``x[idx] = ...``: the slot's adjoint is zeroed.
 
     Arrays are updated in place when writable; lists and dicts come back as
     new containers (a dict loses the key, which may not have existed before
-    the assignment).
+    the assignment).  A zero ``x_bar`` of an array or list ``x`` comes back
+    as zeros of ``x``'s structure: the shapeless 0.0 would read as a scalar
+    to the code that differentiates this call again, and a scalar has no
+    entry ``idx`` to clear.
     """
     if is_zero(x_bar):
+        if isinstance(x, (list, tuple)):
+            return _rebuild(x, [0.0] * len(x))
+        if isinstance(x, np.ndarray) and x.ndim:
+            return np.zeros(x.shape, dtype=_float_dtype(x))
         return x_bar
     if isinstance(x_bar, dict):
         out = dict(x_bar)
@@ -3493,14 +3500,14 @@ def zeroed_at(v: Any, like: Any, idx: Any) -> Any:
     if is_zero(v):
         return 0.0
     if isinstance(v, (dict, list, tuple)):
-        return zero_at(v, idx)
+        return zero_at(v, like, idx)
     if np.ndim(v) == 0:
         if isinstance(like, dict):
-            return zero_at({k: v for k in like}, idx)
+            return zero_at({k: v for k in like}, like, idx)
         if isinstance(like, (list, tuple)):
-            return zero_at(_rebuild(like, [v] * len(like)), idx)
+            return zero_at(_rebuild(like, [v] * len(like)), like, idx)
         if np.ndim(like) == 0:
-            return zero_at(v, idx)  # raises, as the primal zero_at did
+            return zero_at(v, like, idx)  # raises, as the primal zero_at did
         v = np.broadcast_to(v, np.shape(like))
     out = np.array(v)
     out[idx] = 0

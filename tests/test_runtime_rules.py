@@ -658,16 +658,16 @@ check(
 
 def c_zero_at(x_bar, idx):
     xb = x_bar * 1.0  # zero_at may write into an array adjoint it is given
-    return np.sum(np.sin(rt.zero_at(xb, idx)))
+    return np.sum(np.sin(rt.zero_at(xb, x_bar, idx)))
 
 
 def c_zero_at_list(x_bar):
-    out = rt.zero_at(x_bar, 0)
+    out = rt.zero_at(x_bar, x_bar, 0)
     return np.sin(out[0]) + out[1] * 2.0
 
 
 def c_zero_at_dict(x_bar):
-    out = rt.zero_at(x_bar, "q")
+    out = rt.zero_at(x_bar, x_bar, "q")
     return out["p"] * 3.0
 
 

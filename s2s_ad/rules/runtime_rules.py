@@ -369,13 +369,13 @@ def getitem_adj_transpose_tangent(out, v, g, idx):
 
 
 @reverse_rule(rt.zero_at)
-def zero_at(out, x_bar, idx):
-    d[x_bar] += rt.zeroed_at(d[out], x_bar, idx)
+def zero_at(out, x_bar, x, idx):
+    d[x_bar] += rt.zeroed_at(d[out], x, idx)
 
 
 @forward_rule(rt.zero_at)
-def zero_at_tangent(out, x_bar, idx):
-    t[out] += rt.zeroed_at(t[x_bar], x_bar, idx)
+def zero_at_tangent(out, x_bar, x, idx):
+    t[out] += rt.zeroed_at(t[x_bar], x, idx)
 
 
 @reverse_rule(rt.zeroed_at)
