@@ -359,3 +359,22 @@ def calls_a_gradient(x):
 
 def test_gradient_objects_called_inside_a_differentiated_function():
     assert grad(calls_a_gradient)(2.0) == pytest.approx(9.0 * 2.0**2)
+
+
+def two_powers(x, y):
+    return x**2 * y**3
+
+
+def test_generated_code_of_one_function_for_two_wrt_keeps_its_own_source():
+    # Generated code is read back from linecache by file name when it is
+    # transformed again; the code of grad(f, 0) and grad(f, 1) (or of
+    # grad(f) and its forward mode) once shared a name, and the later one's
+    # text was differentiated in place of the earlier one's.
+    by_x, by_y = grad(two_powers, 0), grad(two_powers, 1)
+    assert by_x(2.0, 3.0) == by_y(2.0, 3.0) == pytest.approx(108.0)
+    assert grad(by_x, 0)(2.0, 3.0) == pytest.approx(2.0 * 27.0)
+    assert grad(by_y, 1)(2.0, 3.0) == pytest.approx(4.0 * 6.0 * 3.0)
+    grad(grad(quartic))(0.3)
+    d_quartic = s2s_ad.jvp_function(quartic)
+    assert d_quartic(0.3, 1.0)[1] == pytest.approx(4.0 * 0.3**3)
+    assert jvp(grad(quartic), (0.3,), (1.0,))[1] == pytest.approx(12.0 * 0.3**2)
