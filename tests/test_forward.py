@@ -233,11 +233,19 @@ def slot_writes_list(x):
     return lst[0] * lst[1] + lst[2] ** 2
 
 
+def slot_writes_dict(x):
+    dd = {"a": x, "b": 2.0 * x, "c": np.sin(x)}
+    dd["a"] = dd["b"] ** 2 * dd["c"]
+    dd["c"] = dd["a"] * x
+    return dd["a"] * dd["b"] + dd["c"]
+
+
 SLOT_WRITES = [
     slot_writes_dead_store,
     slot_writes_overwrite,
     slot_writes_grid,
     slot_writes_list,
+    slot_writes_dict,
 ]
 
 
