@@ -402,7 +402,11 @@ class ReverseBuilder(SweepBuilder):
                 rev.append(acc)
             rev.append(
                 A.assign(
-                    bar, A.call(self.rt("zero_at"), [A.load(bar), A.index_value(index)])
+                    bar,
+                    A.call(
+                        self.rt("zero_at"),
+                        [A.load(bar), A.load(base.id), A.index_value(index)],
+                    ),
                 )
             )
             rev = [self.primal_comment(stmt)] + rev

@@ -450,14 +450,21 @@ def getitem_adj(g: Any, idx: Any) -> Any:
     return g
 
 
-def zero_at(x_bar: Any, idx: Any) -> Any:
+def zero_at(x_bar: Any, x: Any, idx: Any) -> Any:
     """The adjoint of overwriting ``x[idx] = ...``: the slot's adjoint is zeroed.
 
     Arrays are updated in place when writable; lists and dicts come back as
     new containers (a dict loses the key, which may not have existed before
-    the assignment).
+    the assignment).  A zero ``x_bar`` of an array or list ``x`` comes back
+    as zeros of ``x``'s structure: the shapeless 0.0 would read as a scalar
+    to the code that differentiates this call again, and a scalar has no
+    entry ``idx`` to clear.
     """
     if is_zero(x_bar):
+        if isinstance(x, (list, tuple)):
+            return _rebuild(x, [0.0] * len(x))
+        if isinstance(x, np.ndarray) and x.ndim:
+            return np.zeros(x.shape, dtype=_float_dtype(x))
         return x_bar
     if isinstance(x_bar, dict):
         out = dict(x_bar)
@@ -1739,12 +1746,60 @@ def item_adjoint(g: Any, x: Any, args: tuple[Any, ...]) -> Any:
 # -- tangents and adjoints: elementwise ----------------------------------------------
 
 
-def sinc_derivative(x: Any) -> Any:
-    """d/dx sinc(x) = (cos(πx) - sinc(x)) / x, and 0 at x = 0."""
+def sinc_derivative(x: Any, n: int = 1) -> Any:
+    """The ``n``-th derivative of ``np.sinc`` (``n >= 1``), exact at 0.
+
+    Its own derivative is ``sinc_derivative(x, n + 1)``, so every order has
+    the same accuracy.  The closed form divides by powers of x and cancels
+    near 0, so a window around 0 sums the Taylor series instead.
+    """
     xa = _as_float(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(xa == 0, 0.0, (np.cos(np.pi * xa) - np.sinc(xa)) / xa)
+    xa = np.asarray(xa, dtype=np.result_type(xa, np.float64))
+    out = np.empty(xa.shape, dtype=xa.dtype)
+    # The closed form's largest term, n! / (π |x|^(n+1)), exceeds the size of
+    # the result, π^n / (n+1), at most 100 times outside this window (about
+    # 0.045 for n = 1, 0.8 for n = 8): two digits lost at most either side.
+    window = (math.factorial(n) * (n + 1) / 100.0) ** (1.0 / (n + 1)) / np.pi
+    near = np.abs(xa) < window
+    out[near] = _sinc_derivative_series(xa[near], n, window)
+    out[~near] = _sinc_derivative_leibniz(xa[~near], n)
     return _like_scalar(out, x)
+
+
+def _sinc_derivative_series(x: np.ndarray, n: int, radius: float) -> np.ndarray:
+    # sinc(x) = sum_k (-1)^k (πx)^(2k) / (2k+1)! differentiated n times:
+    #   sum over m = 0, 1, ... with n + m even of
+    #   (-1)^((n+m)/2) π^n (πx)^m / (m! (n+m+1)).
+    total = np.zeros(x.shape, dtype=x.dtype)
+    power = np.ones(x.shape, dtype=x.dtype)  # (πx)^m / m!
+    bound = 1.0  # (π radius)^m / m!, the largest |power|
+    px = np.pi * x
+    m = 0
+    # Past m = 2π radius each term is at most half the one before, so the
+    # rest of the series is below twice the current bound.
+    while m <= 2.0 * np.pi * radius or bound > 1e-17:
+        if (n + m) % 2 == 0:
+            sign = -1.0 if (n + m) // 2 % 2 else 1.0
+            total += sign * np.pi**n * power / (n + m + 1)
+        m += 1
+        power = power * px / m
+        bound *= np.pi * radius / m
+    return total
+
+
+def _sinc_derivative_leibniz(x: np.ndarray, n: int) -> np.ndarray:
+    # Leibniz's rule on sin(πx) · (πx)^-1:
+    #   sum_k n!/k! π^(k-1) sin(πx + kπ/2) (-1)^(n-k) / x^(n-k+1).
+    sin, cos = np.sin(np.pi * x), np.cos(np.pi * x)
+    waves = (sin, cos, -sin, -cos)  # sin(πx + kπ/2) for k mod 4
+    total = np.zeros(x.shape, dtype=x.dtype)
+    coef = float(math.factorial(n))  # n! / k!
+    for k in range(n + 1):
+        if k:
+            coef /= k
+        sign = -1.0 if (n - k) % 2 else 1.0
+        total += sign * coef * np.pi ** (k - 1) * waves[k % 4] / x ** (n - k + 1)
+    return total
 
 
 def _nan_first(x1: Any, x2: Any, weight: Any) -> Any:
@@ -3545,14 +3600,14 @@ def zeroed_at(v: Any, like: Any, idx: Any) -> Any:
     if is_zero(v):
         return 0.0
     if isinstance(v, (dict, list, tuple)):
-        return zero_at(v, idx)
+        return zero_at(v, like, idx)
     if np.ndim(v) == 0:
         if isinstance(like, dict):
-            return zero_at({k: v for k in like}, idx)
+            return zero_at({k: v for k in like}, like, idx)
         if isinstance(like, (list, tuple)):
-            return zero_at(_rebuild(like, [v] * len(like)), idx)
+            return zero_at(_rebuild(like, [v] * len(like)), like, idx)
         if np.ndim(like) == 0:
-            return zero_at(v, idx)  # raises, as the primal zero_at did
+            return zero_at(v, like, idx)  # raises, as the primal zero_at did
         v = np.broadcast_to(v, np.shape(like))
     out = np.array(v)
     out[idx] = 0
@@ -4536,19 +4591,6 @@ def kron_adjoint_g(g: Any, a: Any, b: Any) -> Any:
     if is_zero(a) or is_zero(b):
         return 0.0
     return _fit(np.kron(a, b), g)
-
-
-def sinc_second_derivative(x: Any) -> Any:
-    """Second derivative only: d²/dx² sinc(x) = -π² sinc(x) - 2 sinc'(x) / x,
-    and -π²/3 at x = 0."""
-    xa = _as_float(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(
-            xa == 0,
-            -(np.pi**2) / 3.0,
-            -(np.pi**2) * np.sinc(xa) - 2.0 * sinc_derivative(xa) / xa,
-        )
-    return _like_scalar(out, x)
 
 
 # -- second derivatives through einsum and the linear solvers -----------------------

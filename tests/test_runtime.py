@@ -162,7 +162,7 @@ def test_unreduce_result_is_a_read_only_view_that_in_place_helpers_copy():
     # through to g.
     bar = rt.add_at(out, x, (0, 1), 5.0)
     assert bar[0, 1] == 6.0
-    bar = rt.zero_at(rt.unreduce(g, x, 0), (1, 2))
+    bar = rt.zero_at(rt.unreduce(g, x, 0), x, (1, 2))
     assert bar[1, 2] == 0.0 and bar[0, 2] == 1.0
     np.testing.assert_array_equal(g, np.ones(4))
     grads = rt.finalize(x, rt.unreduce(g, x, 0))
@@ -425,18 +425,29 @@ def test_getitem_adj():
 
 def test_zero_at_arrays_lists_dicts():
     bar = np.ones((2, 3))
-    out = rt.zero_at(bar, (0, slice(1, None)))
+    out = rt.zero_at(bar, bar, (0, slice(1, None)))
     np.testing.assert_array_equal(out, [[1, 0, 0], [1, 1, 1]])
-    out = rt.zero_at(np.ones(4), np.array([0, 0, 2]))
+    out = rt.zero_at(np.ones(4), np.ones(4), np.array([0, 0, 2]))
     np.testing.assert_array_equal(out, [0, 1, 0, 1])
     ro = np.broadcast_to(np.ones(1), (3,))
-    np.testing.assert_array_equal(rt.zero_at(ro, 1), [1, 0, 1])
+    np.testing.assert_array_equal(rt.zero_at(ro, ro, 1), [1, 0, 1])
     lst = [1.0, 2.0, 3.0]
-    assert rt.zero_at(lst, 1) == [1.0, 0.0, 3.0] and lst == [1.0, 2.0, 3.0]
-    assert rt.zero_at(lst, slice(None, None, 2)) == [0.0, 2.0, 0.0]
+    assert rt.zero_at(lst, lst, 1) == [1.0, 0.0, 3.0] and lst == [1.0, 2.0, 3.0]
+    assert rt.zero_at(lst, lst, slice(None, None, 2)) == [0.0, 2.0, 0.0]
     dct = {"a": 1.0, "b": 2.0}
-    assert rt.zero_at(dct, "a") == {"b": 2.0} and dct == {"a": 1.0, "b": 2.0}
-    assert rt.is_zero(rt.zero_at(0.0, 3))
+    assert rt.zero_at(dct, dct, "a") == {"b": 2.0} and dct == {"a": 1.0, "b": 2.0}
+    assert rt.is_zero(rt.zero_at(0.0, dct, "a"))
+
+
+def test_zero_at_gives_a_zero_adjoint_its_primal_structure():
+    # The next transformation reads a 0.0 adjoint as a scalar, which has no
+    # entry to clear: a cleared slot of an array or list needs its shape.
+    out = rt.zero_at(0.0, np.ones((2, 3), dtype=np.float32), (1, 2))
+    assert out.shape == (2, 3) and out.dtype == np.float32 and not out.any()
+    out = rt.zero_at(0.0, np.arange(3), 1)
+    assert out.dtype == np.float64 and not out.any()
+    assert rt.zero_at(0.0, [1.0, 2.0], 0) == [0.0, 0.0]
+    assert rt.zero_at(0.0, (1.0, 2.0, 3.0), 2) == (0.0, 0.0, 0.0)
 
 
 # -- zeros_like / finalize ---------------------------------------------------------

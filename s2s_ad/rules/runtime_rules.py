@@ -25,7 +25,7 @@ proved a number with ``rt.acc``, which adds lists entry by entry.)
 
 Piecewise-constant helpers (weights, signs, checks) are non-differentiable.
 Where a second derivative is not closed under this scheme (products, norms,
-standard deviations, sinc, einsum, solve, slogdet), it is computed by a
+standard deviations, einsum, solve, slogdet), it is computed by a
 helper without a rule here; all but einsum's are restated in
 :mod:`s2s_ad.rules.runtime_sources` (third derivatives tested), and a third
 derivative through einsum is refused with a MissingRuleError naming the
@@ -380,13 +380,13 @@ def getitem_adj_transpose_tangent(out, v, g, idx):
 
 
 @reverse_rule(rt.zero_at)
-def zero_at(out, x_bar, idx):
-    d[x_bar] += rt.zeroed_at(d[out], x_bar, idx)
+def zero_at(out, x_bar, x, idx):
+    d[x_bar] += rt.zeroed_at(d[out], x, idx)
 
 
 @forward_rule(rt.zero_at)
-def zero_at_tangent(out, x_bar, idx):
-    t[out] += rt.zeroed_at(t[x_bar], x_bar, idx)
+def zero_at_tangent(out, x_bar, x, idx):
+    t[out] += rt.zeroed_at(t[x_bar], x, idx)
 
 
 @reverse_rule(rt.zeroed_at)
@@ -1071,7 +1071,17 @@ nondifferentiable(rt.clip_mask, rt.fmax_weight, rt.fmin_weight)
 
 # xlogy_dy(x, y) = x / y with 0 where x == 0.
 elementwise(rt.xlogy_dy, "x, y", "rt.div(1.0, y)", "rt.zero_where(x, rt.div(-ans, y))")
-elementwise(rt.sinc_derivative, "x", "rt.sinc_second_derivative(x)")
+
+
+# Each derivative of sinc is the next one: exact at 0 to every order.
+@reverse_rule(rt.sinc_derivative)
+def sinc_derivative(out, x, n=1):
+    d[x] += d[out] * rt.sinc_derivative(x, n + 1)
+
+
+@forward_rule(rt.sinc_derivative)
+def sinc_derivative_tangent(out, x, n=1):
+    t[out] += t[x] * rt.sinc_derivative(x, n + 1)
 
 
 @reverse_rule(rt.parts)

@@ -14,7 +14,7 @@ Generated code keeps calling the fast helpers of :mod:`s2s_ad.runtime`.
 which an object tells the compiler which Python function stands for it), so
 differentiating a call to the helper transforms the decorated definition.
 The helpers that give second derivatives of ``np.prod``, ``np.linalg.norm``,
-``np.std``, ``np.sinc``, ``np.linalg.solve`` and ``np.linalg.slogdet``
+``np.std``, ``np.linalg.solve`` and ``np.linalg.slogdet``
 (``rt.prod_adjoint_hvp``...) are restated the same way, so third and higher
 derivatives through those functions work too.
 
@@ -891,17 +891,3 @@ def prod_adjoint_hvp(
     if where is True:
         return out
     return np.where(where, out, 0.0)
-
-
-# -- sinc: second-derivative helper ------------------------------------------------
-
-
-@source_of(rt.sinc_second_derivative)
-def sinc_second_derivative(x: Any) -> Any:
-    # Exact at 0 to this order: the derivative of the constant branch (0) is
-    # sinc'''(0); orders above the third at x = 0 are not.
-    xa = np.asarray(x) * 1.0
-    at_zero = xa == 0.0
-    safe = np.where(at_zero, 1.0, xa)
-    away = -(np.pi**2) * np.sinc(safe) - 2.0 * rt.sinc_derivative(safe) / safe
-    return _like_scalar(np.where(at_zero, -(np.pi**2) / 3.0, away), x)
