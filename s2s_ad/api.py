@@ -228,6 +228,7 @@ class _GradientFunction:
         # kinds follow from the types alone, so a repeat call skips binding,
         # kind inference, version lookup and guards.
         self._fast: tuple[tuple[type, ...], Callable[..., Any], Any] | None = None
+        self._fast_seen: tuple[type, ...] | None = None
         self._signature = inspect.signature(self.func)
         self._params = list(self._signature.parameters)
         self._wrt_positions = [(self._params.index(n), n) for n in self.wrt]
@@ -302,30 +303,33 @@ class _GradientFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fast = self._fast
-        if (
-            fast is not None
-            and not kwargs
-            and fast[1] is not None
-            and tuple(map(type, args)) == fast[0]
-        ):
+        if fast is not None and not kwargs and tuple(map(type, args)) == fast[0]:
             self._last = fast[2]
-            value, grads = fast[1](*args, self.seed)
+            out = fast[1](*args, self.seed)
         else:
-            ordered = self._arguments(args, kwargs)
-            kinds = tuple(map(kind_of, ordered))
-            version = self._versions.get(kinds)
-            if version is None or (version[1] and not guards_hold(version[1])):
-                version = self._version(kinds)
-            generated = version[2]
-            self._last = kinds
-            types = tuple(map(type, args))
-            if fast is None or fast[0] != types or fast[1] is not None:
-                ok = not kwargs and not version[1] and self._fast_types_ok(args)
-                # Remember a refusal too, so it is not re-examined every call.
-                self._fast = (types, generated if ok else None, kinds)
-            value, grads = generated(*ordered, self.seed)
+            out = self._call_general(args, kwargs)
+        if self.with_value and not self.single:
+            return out  # already (value, grads)
+        value, grads = out
         result = grads[0] if self.single else grads
         return (value, result) if self.with_value else result
+
+    def _call_general(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        ordered = self._arguments(args, kwargs)
+        kinds = tuple(map(kind_of, ordered))
+        version = self._versions.get(kinds)
+        if version is None or (version[1] and not guards_hold(version[1])):
+            version = self._version(kinds)
+        generated = version[2]
+        self._last = kinds
+        types = tuple(map(type, args))
+        if types != self._fast_seen:
+            # Each new tuple of argument types is examined once (a refusal
+            # too, so it is not re-examined every call).
+            self._fast_seen = types
+            ok = not kwargs and not version[1] and self._fast_types_ok(args)
+            self._fast = (types, generated, kinds) if ok else None
+        return generated(*ordered, self.seed)
 
 
 def grad(
