@@ -478,7 +478,9 @@ def _decode(
             local_names=A.names_stored(dep.node),
             text=str(data["text"]),
         )
-        unit.code = emit.compile_text(unit.text, code_filename(dep, i), cellnames(unit))
+        unit.code = emit.compile_text(
+            unit.text, code_filename(dep, i, unit.text), cellnames(unit)
+        )
         units.append(unit)
     if not units:
         return None

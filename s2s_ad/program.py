@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy as copy_module
 import gc
+import hashlib
 from dataclasses import dataclass, field
 from types import CellType
 from typing import Any, Callable
@@ -419,16 +420,23 @@ class Program:
         texts = []
         for i, unit in enumerate(self.units):
             unit.code = emit.compile_text(
-                unit.text, code_filename(unit.src, i), cellnames(unit)
+                unit.text, code_filename(unit.src, i, unit.text), cellnames(unit)
             )
             texts.append(unit.text)
         return Artifact(self.units, "\n\n".join(texts), self.wrt, self.mode)
 
 
-def code_filename(src: FunctionSource, index: int) -> str:
-    """The file name generated code of unit ``index`` is compiled under."""
+def code_filename(src: FunctionSource, index: int, text: str = "") -> str:
+    """The file name generated code of unit ``index`` is compiled under.
+
+    linecache holds the text under this name, and differentiating generated
+    code reads it back from there: the digest of the text keeps the gradient
+    and the tangent code of one function (or of two closures of one ``def``)
+    from overwriting each other's entry."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return (
-        f"<s2s_ad generated: {src.name} from {src.filename}:{src.node.lineno} #{index}>"
+        f"<s2s_ad generated: {src.name} from {src.filename}:{src.node.lineno} "
+        f"#{index} {digest}>"
     )
 
 
