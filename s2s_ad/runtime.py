@@ -3205,7 +3205,8 @@ def pop_tangent(lst_dot: Any) -> tuple[Any, Any]:
 # nothing here mutates its arguments.  The helpers whose docstrings begin
 # "Second derivative only" (``prod_adjoint_hvp``, ``norm_adjoint_partial``,
 # ``std_adjoint_partial``, the einsum/solve/slogdet partials...) have no rules
-# of their own: a third derivative through them is refused by name.
+# of their own: a third derivative through them differentiates their
+# restatements in :mod:`s2s_ad.rules.runtime_sources`.
 
 
 def dense(w: Any, like: Any) -> Any:

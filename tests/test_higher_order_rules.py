@@ -192,3 +192,168 @@ def test_restated_helpers_compute_what_they_restate(label, monkeypatch):
     for helper, a, out in calls:
         again = helper.__s2s_function__()(*a)
         trr._assert_tree_allclose(again, out, rtol=1e-10, atol=1e-12)
+
+
+# == where the SVD norms have no second derivative: refused, not a number =====
+
+
+def spectral(x):
+    return np.linalg.norm(x, 2)
+
+
+def smallest(x):
+    return np.linalg.norm(x, -2)
+
+
+def nuclear(x):
+    return np.linalg.norm(x, "nuc")
+
+
+_Q = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 3)))[0]
+DEGENERATE = [
+    (spectral, np.eye(3), "largest singular value is repeated"),
+    (spectral, _Q, "largest singular value is repeated"),
+    (spectral, np.zeros((2, 3)), "largest singular value is zero"),
+    (smallest, np.diag([3.0, 1.0, 1.0]), "smallest singular value is repeated"),
+    (smallest, np.outer([1.0, 2.0, 3.0], [1.0, 0.0, 1.0]), "is zero"),
+    (nuclear, np.outer([1.0, 2.0, 3.0], [1.0, 0.0, 1.0]), "rank-deficient"),
+    (nuclear, np.zeros((3, 2)), "rank-deficient"),
+]
+
+
+@pytest.mark.parametrize("f, x, message", DEGENERATE)
+def test_svd_norms_refuse_where_there_is_no_second_derivative(f, x, message):
+    w = np.random.default_rng(4).standard_normal(x.shape)
+    g = grad(f)
+    with pytest.raises(ValueError, match=message):
+        grad(g, seed=w)(x)
+    with pytest.raises(ValueError, match=message):
+        jvp(g, (x,), (w,))
+    with pytest.raises(ValueError, match=message):
+        s2s_ad.hessian(f)(x)
+
+
+# Second derivatives exist here (the nuclear norm is smooth at full rank, tied
+# or not; the spectral norm needs only its largest singular value simple), but
+# the third goes through the SVD's derivative, which needs them all distinct.
+SECOND_BUT_NOT_THIRD = [
+    (nuclear, np.eye(3)),
+    (nuclear, _Q),
+    (nuclear, np.diag([3.0, 1.0, 1.0])),
+    (spectral, np.diag([3.0, 1.0, 1.0])),
+    (spectral, np.outer([1.0, 2.0, 3.0], [1.0, 0.0, 1.0])),
+]
+
+
+@pytest.mark.parametrize("f, x", SECOND_BUT_NOT_THIRD)
+def test_svd_norms_at_tied_singular_values(f, x):
+    w = np.random.default_rng(6).standard_normal(x.shape)
+    g = grad(f)
+    expected = numerical_grad(lambda y: float(np.sum(g(y) * w)), [x], rel_step=1e-6)
+    np.testing.assert_allclose(grad(g, seed=w)(x), expected, atol=1e-6)
+    np.testing.assert_allclose(jvp(g, (x,), (w,))[1], expected, atol=1e-6)
+    with pytest.raises(ValueError, match="needs distinct"):
+        grad(grad(g, seed=w), seed=w)(x)
+
+
+# == psi and polygamma against SciPy's own values ==============================
+
+
+try:
+    from scipy import special
+except ImportError:  # SciPy is optional: the tests that need it skip
+    special = None
+
+
+def psi_sum(x):
+    return np.sum(special.psi(x))
+
+
+def test_derivatives_of_psi_are_polygamma():
+    pytest.importorskip("scipy.special")
+    x = np.array([0.6, 1.7, 3.2])
+    first = grad(psi_sum)
+    second = grad(first, seed=np.ones(3))
+    third = grad(second, seed=np.ones(3))
+    np.testing.assert_allclose(first(x), special.polygamma(1, x), rtol=1e-12)
+    np.testing.assert_allclose(second(x), special.polygamma(2, x), rtol=1e-12)
+    np.testing.assert_allclose(third(x), special.polygamma(3, x), rtol=1e-12)
+    np.testing.assert_allclose(
+        s2s_ad.hessian(psi_sum)(x), np.diag(special.polygamma(2, x)), rtol=1e-12
+    )
+
+
+# == the transposes reverse over reverse uses ====================================
+
+
+def _apply_adjoint_pair(fn, ans, args):
+    g_shape = np.shape(fn(np.zeros(np.shape(ans)), *args))
+    rng = np.random.default_rng(8)
+    g, v = rng.standard_normal(np.shape(ans)), rng.standard_normal(g_shape)
+    lhs = float(np.sum(rt.apply_adjoint(fn, g, ans, *args) * v))
+    rhs = float(np.sum(g * rt.apply_adjoint_transpose(fn, v, g, ans, args)))
+    return lhs, rhs
+
+
+@pytest.mark.parametrize(
+    "ans, args",
+    [(np.diagflat(np.arange(3.0)), (0,)), (np.diagflat(np.arange(3.0), 1), (1,))]
+    + [(np.diagflat(np.arange(3.0), -2), (-2,))],
+)
+def test_transpose_of_the_diagonal_adjoint(ans, args):
+    lhs, rhs = _apply_adjoint_pair(np.diagonal, ans, args)
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+    assert rt.is_zero(rt.apply_adjoint_transpose(np.diagonal, 0.0, 1.0, ans, args))
+
+
+@pytest.mark.skipif(not hasattr(np, "matrix_transpose"), reason="NumPy < 2")
+def test_transpose_of_the_matrix_transpose_adjoint():
+    lhs, rhs = _apply_adjoint_pair(np.matrix_transpose, np.ones((2, 3, 4)), ())
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+# == compiler fixes the tests above needed ======================================
+
+
+def cubic(x):
+    return np.sum(x * x * x)
+
+
+def test_jvp_function_of_a_jvp_function():
+    """Its tangent parameters do not collide with the inner one's."""
+    ddf = s2s_ad.jvp_function(s2s_ad.jvp_function(cubic))
+    x, t, xd = np.array([0.5, 2.0]), np.array([1.0, -1.0]), np.array([0.3, 0.7])
+    (_, _), (_, second) = ddf(x, t, xd, np.zeros(2))
+    np.testing.assert_allclose(second, np.sum(6.0 * x * t * xd))
+
+
+def test_gradient_code_survives_tangent_code_of_the_same_function():
+    """Each generated text has its own linecache entry: differentiating the
+    gradient code again after tangent code of the same function was made
+    still finds its source (once: SourceUnavailableError, 'grad_cubic'
+    could not be isolated in the tangent code's text)."""
+    x, w = np.array([0.5, 2.0]), np.ones(2)
+    g = grad(cubic)
+    grad(g, seed=w)(x)
+    df = s2s_ad.jvp_function(cubic)
+    grad(df, wrt=0, seed=(0.0, 1.0))(x, w)
+    jvp(df, (x, w), (w, None))
+    np.testing.assert_allclose(grad(grad(grad(cubic), seed=w), seed=w)(x), 6.0 * w)
+
+
+@pytest.mark.parametrize("f", [spectral, smallest, nuclear])
+def test_full_hessians_of_the_svd_norms(f):
+    """s2s_ad.hessian (forward over reverse, column by column) against
+    differences of the gradient, and symmetric."""
+    x = np.random.default_rng(9).standard_normal((3, 2))
+    g = grad(f)
+    h = s2s_ad.hessian(f)(x)
+    assert h.shape == (3, 2, 3, 2)
+    step = 1e-6
+    for i in np.ndindex(3, 2):
+        e = np.zeros((3, 2))
+        e[i] = step
+        column = (g(x + e) - g(x - e)) / (2 * step)
+        np.testing.assert_allclose(h[..., i[0], i[1]], column, atol=1e-7)
+    flat = h.reshape(6, 6)
+    np.testing.assert_allclose(flat, flat.T, atol=1e-12)

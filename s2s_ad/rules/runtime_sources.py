@@ -14,9 +14,9 @@ Generated code keeps calling the fast helpers of :mod:`s2s_ad.runtime`.
 which an object tells the compiler which Python function stands for it), so
 differentiating a call to the helper transforms the decorated definition.
 The helpers that give second derivatives of ``np.prod``, ``np.linalg.norm``,
-``np.std``, ``np.sinc``, ``np.linalg.solve`` and ``np.linalg.slogdet``
-(``rt.prod_adjoint_hvp``...) are restated the same way, so third and higher
-derivatives through those functions work too.
+``np.std``, ``np.sinc``, ``np.linalg.solve``, ``np.linalg.slogdet`` and
+``np.einsum`` (``rt.prod_adjoint_hvp``...) are restated the same way, so third
+and higher derivatives through those functions work too.
 
 ``tests/test_runtime_rules.py`` checks that every definition returns what
 its helper returns, and the derivatives through them to third order.
