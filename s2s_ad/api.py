@@ -656,7 +656,13 @@ class _JvpFunction:
 def _jvp_wrapper(
     func: Callable[..., Any], generated: Callable[..., Any], params: list[str]
 ) -> Callable[..., Any]:
-    dots = [f"{p}_tangent" for p in params]
+    # jvp_function of a jvp_function already has "x_tangent" parameters.
+    dots: list[str] = []
+    for p in params:
+        name = f"{p}_tangent"
+        while name in params or name in dots:
+            name += "_"
+        dots.append(name)
     names = params + dots
     text = (
         f"def jvp_of_{func.__name__}({', '.join(names)}):\n"

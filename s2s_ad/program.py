@@ -433,8 +433,9 @@ def code_filename(src: FunctionSource, index: int, text: str) -> str:
 
     Transforming generated code again reads its source back from linecache
     by this name, so texts that differ (another wrt, mode or argument kinds
-    of the same function) must not share it: a digest of the text tells
-    them apart."""
+    of the same function, its gradient and its tangent code, two closures
+    of one ``def``) must not share it: a digest of the text tells them
+    apart."""
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     return (
         f"<s2s_ad generated: {src.name} from {src.filename}:{src.node.lineno} "

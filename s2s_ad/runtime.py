@@ -3312,7 +3312,8 @@ def pop_tangent(lst_dot: Any) -> tuple[Any, Any]:
 # nothing here mutates its arguments.  The helpers whose docstrings begin
 # "Second derivative only" (``prod_adjoint_hvp``, ``norm_adjoint_partial``,
 # ``std_adjoint_partial``, the einsum/solve/slogdet partials...) have no rules
-# of their own: a third derivative through them is refused by name.
+# of their own: a third derivative through them differentiates their
+# restatements in :mod:`s2s_ad.rules.runtime_sources`.
 
 
 def dense(w: Any, like: Any) -> Any:
@@ -4330,6 +4331,79 @@ def _norm_derivatives(x: np.ndarray, n: np.ndarray, ord: Any, axes: tuple[int, .
     return None
 
 
+_SVD_NORMS = ("nuc", 2, -2)
+
+
+def _check_svd_norm_hessian(s: np.ndarray, m: int, n: int, ord: Any) -> None:
+    """Refuse the second derivative of the nuclear (``s``: singular values,
+    largest first) or spectral norm where it does not exist: a zero singular
+    value (the nuclear norm, like ``abs``, has a kink there; so has the -2
+    norm at its smallest one) or a repeated extreme singular value (the 2 and
+    -2 norms are maxima/minima of tied branches).  Zero and tied mean within
+    ``np.linalg.matrix_rank``'s tolerance, as a near-tie has a Hessian too
+    large to be worth anything."""
+    tol = max(m, n) * np.finfo(float).eps * np.max(s, axis=-1, initial=0.0)
+    k = np.shape(s)[-1]
+    if ord == "nuc":
+        if np.any(s[..., k - 1] <= tol):
+            what = "the nuclear norm of a rank-deficient matrix"
+        else:
+            return
+    else:
+        p, q = (0, 1) if ord == 2 else (k - 1, k - 2)
+        which = "largest" if ord == 2 else "smallest"
+        if np.any(s[..., p] <= tol):
+            fault = "zero"
+        elif k > 1 and np.any(np.abs(s[..., p] - s[..., q]) <= tol):
+            fault = "repeated"
+        else:
+            return
+        what = f"the ord={ord} norm of a matrix whose {which} singular value is {fault}"
+    raise ValueError(
+        f"{what} has no second derivative (s2s_ad refuses it rather than "
+        "return a one-sided or infinite value)"
+    )
+
+
+def _svd_norm_hvp(x: np.ndarray, w: np.ndarray, ord: Any) -> np.ndarray:
+    """The Hessian of the nuclear, 2 or -2 norm of (a stack of) matrices
+    ``x`` (last two axes) applied to ``w``: the derivative of the gradient
+    ``U Vᵀ`` (or ``u_p v_pᵀ``) along ``w``, from the SVD's perturbation
+    formulas.  With ``W̃ = Uᵀ w V``, the core is ``U M Vᵀ``: for the nuclear
+    norm ``M = (W̃ - W̃ᵀ) / (s_i + s_j)``, for a single singular pair p only
+    row and column p of the usual ``F ∘ (W̃ S + S W̃ᵀ)`` terms; the rest of
+    ``w`` outside the spans of U and V adds ``(I - UUᵀ) w V C Vᵀ`` and
+    ``U C Uᵀ w (I - VVᵀ)`` with ``C = S⁻¹`` (``e_p e_pᵀ / s_p``)."""
+    m, n = x.shape[-2:]
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    _check_svd_norm_hessian(s, m, n, ord)
+    v = _T(vh)
+    k = s.shape[-1]
+    wt = _T(u) @ w @ v
+    if ord == "nuc":
+        core = (wt - _T(wt)) / (s[..., :, None] + s[..., None, :])
+        c = 1.0 / s
+    else:
+        p = 0 if ord == 2 else k - 1
+        e = np.eye(k)[p]
+        sp = s[..., p : p + 1]
+        gap = sp * sp - s * s
+        f = np.where(e == 0.0, 1.0 / np.where(e == 0.0, gap, 1.0), 0.0)
+        col, row = wt[..., :, p], wt[..., p, :]
+        core = (f * (col * sp + s * row))[..., :, None] * e + e[:, None] * (
+            f * (s * col + sp * row)
+        )[..., None, :]
+        c = e / sp
+    out = u @ core @ vh
+    if m > n:
+        wv = w @ v
+        out = out + ((wv - u @ (_T(u) @ wv)) * c[..., None, :]) @ vh
+    elif n > m:
+        uw = _T(u) @ w
+        out = out + u @ ((uw - (uw @ v) @ vh) * c[..., :, None])
+    return out
+
+
 def norm_adjoint_partial(
     w: Any,
     g: Any,
@@ -4346,8 +4420,8 @@ def norm_adjoint_partial(
     ``part`` 1: along (and, being symmetric, transposed along) ``w`` like
     ``x``; 2: the transpose in ``ans`` applied to ``w`` (like ``x``); 3: the
     derivative along a tangent ``w`` of ``ans``.  Vector norms of any order
-    and the Frobenius, 1 and inf matrix norms are supported; the spectral and
-    nuclear norms raise NotImplementedError.
+    and the matrix norms are supported; the nuclear and spectral (2, -2)
+    norms refuse (ValueError) where they have no second derivative.
     """
     if is_zero(w) or is_zero(g):
         return 0.0
@@ -4365,6 +4439,16 @@ def norm_adjoint_partial(
     if not keepdims and n.ndim < nd:
         n = np.expand_dims(n, tuple(sorted(axes)))
     found = _norm_derivatives(arr, n, ord, axes)
+    if found is None and len(axes) == 2 and ord in _SVD_NORMS:
+        # The gradient U Vᵀ (u_p v_pᵀ) does not involve ans: parts 2 and 3
+        # vanish, and part 1 is the (symmetric) Hessian applied to w.
+        if part != 1:
+            return 0.0
+        rows, cols = axes
+        moved = np.moveaxis(arr, (rows, cols), (-2, -1))
+        w_moved = np.moveaxis(_full(w, arr.shape), (rows, cols), (-2, -1))
+        hw = np.moveaxis(_svd_norm_hvp(moved, w_moved, ord), (-2, -1), (rows, cols))
+        return _expand(g, nd, tuple(axes), keepdims) * hw
     if found is None:
         raise NotImplementedError(
             f"second derivatives of the {ord!r} matrix norm are not implemented"
@@ -4500,6 +4584,8 @@ def _inverse_rearrangement(fn: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
         return (np.negative(args[0]),) + tuple(args[1:])
     if fn in (np.swapaxes, np.flip, np.fliplr, np.flipud):
         return tuple(args)
+    if fn is getattr(np, "matrix_transpose", None):
+        return ()
     raise NotImplementedError(
         f"s2s_ad has no transpose of apply_adjoint({getattr(fn, '__name__', fn)})"
     )
@@ -4517,6 +4603,11 @@ def apply_adjoint_transpose(
     rearrangement undone (its inverse is its transpose)."""
     if is_zero(v):
         return 0.0
+    if fn is np.diagonal:
+        # Not a rearrangement (it drops the off-diagonal entries): its
+        # transpose writes v onto that diagonal of zeros shaped like ans.
+        full = np.asarray(_full(v, np.shape(fn(np.zeros(np.shape(ans)), *args))))
+        return _fit(diagonal_adjoint(full, ans, *args), g)
     inverse = _inverse_rearrangement(fn, tuple(args))
     shape = np.shape(fn(np.zeros(np.shape(ans)), *args))
     return _fit(fn(np.asarray(_full(v, shape)), *inverse), g)

@@ -2882,6 +2882,71 @@ if special is not None:
     )
 
 
+# == second and third derivatives: einsum, SVD norms, diagflat, polygamma ==========
+#
+# Drawn from a generator of their own, so that the data of the cases above
+# stay what they were.
+
+_RNG2 = np.random.default_rng(20261127)
+
+
+def _normal2(*shape: int) -> np.ndarray:
+    return _RNG2.standard_normal(shape)
+
+
+def np_einsum_same_matrix(a):
+    return np.sin(np.einsum("ij,ij->", a, a))
+
+
+def np_einsum_trace_of_product(a, b):
+    return np.sin(np.einsum("ij,ji->", a, b)) + np.sum(np.einsum("ii", a) * b)
+
+
+check("einsum of one matrix twice", np.einsum, np_einsum_same_matrix, _normal2(2, 3))
+check(
+    "einsum trace of a product",
+    np.einsum,
+    np_einsum_trace_of_product,
+    _normal2(3, 3),
+    _normal2(3, 3),
+    wrt=(0, 1),
+)
+for ord in ("nuc", 2, -2):
+    for shape in [(3, 3), (4, 2)]:
+        check(
+            f"matrix norm ord={ord} {shape}",
+            np.linalg.norm,
+            matrix_norm(ord, None, False),
+            _normal2(*shape),
+        )
+check("diagflat of a vector", np.diagflat, mr_diagflat, _normal2(3))
+if hasattr(np, "matrix_transpose"):
+    check(
+        "matrix_transpose of a matrix",
+        np.matrix_transpose,
+        np2_matrix_transpose,
+        _normal2(2, 3),
+    )
+
+
+def sc_polygamma(x):
+    return np.sum(special.polygamma(1, x) * x + np.sin(special.polygamma(2, x)))
+
+
+def sc_psi_product(x):
+    return np.sum(special.psi(x) * x)
+
+
+if special is not None:
+    for label, value in [
+        ("scalar", 1.3),
+        ("vector", _RNG2.uniform(0.5, 2.0, 3)),
+        ("matrix", _RNG2.uniform(0.5, 2.0, (2, 3))),
+    ]:
+        check(f"scipy polygamma {label}", special.polygamma, sc_polygamma, value)
+        check(f"scipy psi times x {label}", special.psi, sc_psi_product, value)
+
+
 # == coverage =====================================================================
 
 

@@ -1576,6 +1576,8 @@ if special is not None:
     elementwise(special.gammaln, "x", "special.digamma(x)")
     elementwise(special.gamma, "x", "ans * special.digamma(x)")
     elementwise(special.digamma, "x", "special.polygamma(1, x)")
+    # The order n is an integer: no derivative in it.
+    elementwise(special.polygamma, "n, x", None, "special.polygamma(n + 1, x)")
     # xlogy(0, y) is 0 for every y: no slope in y where x is 0.
     elementwise(special.xlogy, "x, y", "np.log(y)", "rt.xlogy_dy(x, y)")
 

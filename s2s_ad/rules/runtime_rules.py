@@ -26,12 +26,11 @@ proved a number with ``rt.acc``, which adds lists entry by entry.)
 Piecewise-constant helpers (weights, signs, checks) are non-differentiable.
 Where a second derivative is not closed under this scheme (products, norms,
 standard deviations, einsum, solve, slogdet), it is computed by a
-helper without a rule here; all but einsum's are restated in
-:mod:`s2s_ad.rules.runtime_sources` (third derivatives tested), and a third
-derivative through einsum is refused with a MissingRuleError naming the
-helper.  The adjoints and tangents of matrix decompositions, cumprod,
-np.average, np.polyval and np.trapezoid have no rules here either: they are nonlinear in several arguments at
-once, and the compiler differentiates their plain-NumPy restatements in
+helper without a rule here; all are restated in
+:mod:`s2s_ad.rules.runtime_sources` (third derivatives tested).  The
+adjoints and tangents of matrix decompositions, cumprod, np.average,
+np.polyval and np.trapezoid have no rules here either: they are nonlinear
+in several arguments at once, and the compiler differentiates their plain-NumPy restatements in
 :mod:`s2s_ad.rules.runtime_sources` instead (as deep as the functions
 used there allow: third derivatives through all of them are tested).
 

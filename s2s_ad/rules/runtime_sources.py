@@ -14,7 +14,7 @@ Generated code keeps calling the fast helpers of :mod:`s2s_ad.runtime`.
 which an object tells the compiler which Python function stands for it), so
 differentiating a call to the helper transforms the decorated definition.
 The helpers that give second derivatives of ``np.prod``, ``np.linalg.norm``,
-``np.std``, ``np.linalg.solve`` and ``np.linalg.slogdet``
+``np.std``, ``np.linalg.solve``, ``np.linalg.slogdet`` and ``np.einsum``
 (``rt.prod_adjoint_hvp``...) are restated the same way, so third and higher
 derivatives through those functions work too.
 
@@ -600,6 +600,97 @@ def polyval_adjoint(g: Any, p: Any, x: Any) -> Any:
     return rt.array_adjoint(np.array(sums[::-1]), p)
 
 
+# -- einsum: second-derivative helpers -------------------------------------------
+#
+# einsum is multilinear, so its second derivatives are einsums (and einsum
+# adjoints) with two operands replaced; restated here so that third and higher
+# derivatives go through np.einsum's and rt.einsum_adjoint's own rules.  They
+# return lists where the helpers return tuples (tuple() has no rule); adjoints
+# of either kind add up the same way.
+
+
+def _einsum_with(operands, i, replacement):
+    """``operands`` with entry ``i`` replaced (dense, like the operand)."""
+    ops = []
+    for k in range(len(operands)):
+        if k == i:
+            ops.append(rt.dense_tangent(replacement, operands[k]))
+        else:
+            ops.append(operands[k])
+    return ops
+
+
+@source_of(rt.einsum_adjoint_pairs)
+def einsum_adjoint_pairs(
+    g: Any, ans: Any, subscripts: Any, operands: Any, ws: Any
+) -> Any:
+    n = len(operands)
+    # All adjoints with operand i replaced first, then summed per operand:
+    # writing into a list of totals would be an in-place write.
+    replaced = []
+    for i in range(n):
+        w = rt.getitem_adj(ws, i)
+        if rt.is_zero(g) or rt.is_zero(w):
+            replaced.append(0.0)
+        else:
+            ops = _einsum_with(operands, i, w)
+            replaced.append(rt.einsum_adjoint(g, ans, subscripts, ops))
+    out = []
+    for j in range(n):
+        total = 0.0
+        for i in range(n):
+            if i != j:
+                total = rt.acc(total, rt.getitem_adj(replaced[i], j))
+        out.append(total)
+    return out
+
+
+def _zero_at(items, i, n):
+    """The ``n`` entries of ``items`` (a sequence or a zero), entry ``i`` zero."""
+    out = []
+    for k in range(n):
+        if k == i:
+            out.append(0.0)
+        else:
+            out.append(rt.getitem_adj(items, k))
+    return out
+
+
+@source_of(rt.einsum_tangent_pairs)
+def einsum_tangent_pairs(
+    subscripts: Any, operands: Any, ts: Any, ss: Any, optimize: Any = False
+) -> Any:
+    total = 0.0
+    if rt.is_zero(ts) or rt.is_zero(ss):
+        return total
+    n = len(operands)
+    for i in range(n):
+        ti = rt.getitem_adj(ts, i)
+        if not rt.is_zero(ti):
+            # Operand i replaced by ts[i], then one other (j != i) by ss[j]:
+            # the tangent of that einsum along ss without entry i.
+            with_t = _einsum_with(operands, i, ti)
+            others = _zero_at(ss, i, n)
+            total = rt.acc(
+                total, rt.einsum_tangent(subscripts, with_t, others, optimize)
+            )
+    return total
+
+
+@source_of(rt.einsum_adjoint_jvp)
+def einsum_adjoint_jvp(args: Any, dots: Any) -> Any:
+    g = args[0]
+    ans = args[1]
+    subscripts = args[2]
+    operands = args[3]
+    first = rt.einsum_adjoint(rt.getitem_adj(dots, 0), ans, subscripts, operands)
+    second = einsum_adjoint_pairs(g, ans, subscripts, operands, rt.getitem_adj(dots, 3))
+    out = []
+    for i in range(len(operands)):
+        out.append(rt.acc(first[i], second[i]))
+    return out
+
+
 # -- solve, slogdet ----------------------------------------------------------------
 
 _NUMPY2 = int(np.__version__.split(".")[0]) >= 2
@@ -801,6 +892,71 @@ def _norm_derivatives(x, n, ord, axes):
     return None
 
 
+# Where the nuclear and spectral norms have no second derivative is decided
+# on values alone; the check carries no derivative.
+nondifferentiable(rt._check_svd_norm_hessian)
+
+
+def _check_distinct_singular_values(s, m, n, ord):
+    """Refuse third derivatives that would go through the SVD's derivative
+    where it breaks down: tied singular values (or a zero one of a non-square
+    matrix) make its singular-vector tangents infinite, and the norm's third
+    derivative would come out NaN or, with a near-tie, meaningless."""
+    tol = max(m, n) * np.finfo(float).eps * np.max(s, axis=-1, initial=0.0)
+    tied = np.any(np.abs(np.diff(s, axis=-1)) <= tol[..., None])
+    if tied or (m != n and np.any(np.min(s, axis=-1) <= tol)):
+        raise ValueError(
+            f"third derivatives of the ord={ord!r} matrix norm go through the "
+            "SVD's derivative, which needs distinct (and, for a non-square "
+            "matrix, nonzero) singular values"
+        )
+
+
+nondifferentiable(_check_distinct_singular_values)
+
+
+def _svd_norm_hvp(x, w, ord):
+    """As ``rt._svd_norm_hvp``: the Hessian of the nuclear, 2 or -2 norm of
+    (a stack of) matrices applied to ``w``, through np.linalg.svd (so its
+    derivatives are the SVD's)."""
+    m = np.shape(x)[-2]
+    n = np.shape(x)[-1]
+    factors = np.linalg.svd(x, full_matrices=False)
+    u = factors[0]
+    s = factors[1]
+    vh = factors[2]
+    rt._check_svd_norm_hessian(s, m, n, ord)
+    _check_distinct_singular_values(s, m, n, ord)
+    v = _mT(vh)
+    k = np.shape(s)[-1]
+    wt = _mT(u) @ w @ v
+    if ord == "nuc":
+        core = (wt - _mT(wt)) / (s[..., :, None] + s[..., None, :])
+        c = 1.0 / s
+    else:
+        p = 0
+        if ord != 2:
+            p = k - 1
+        e = np.eye(k)[p]
+        sp = s[..., p : p + 1]
+        off = e == 0.0
+        f = np.where(off, rt.div(1.0, np.where(off, sp * sp - s * s, 1.0)), 0.0)
+        col = wt[..., :, p]
+        row = wt[..., p, :]
+        core = (f * (col * sp + s * row))[..., :, None] * e + e[:, None] * (
+            f * (s * col + sp * row)
+        )[..., None, :]
+        c = e / sp
+    out = u @ core @ vh
+    if m > n:
+        wv = w @ v
+        out = out + ((wv - u @ (_mT(u) @ wv)) * c[..., None, :]) @ vh
+    if n > m:
+        uw = _mT(u) @ w
+        out = out + u @ ((uw - (uw @ v) @ vh) * c[..., :, None])
+    return out
+
+
 @source_of(rt.norm_adjoint_partial)
 def norm_adjoint_partial(
     w: Any,
@@ -821,6 +977,15 @@ def norm_adjoint_partial(
     if not keepdims and np.ndim(n) < nd:
         n = np.expand_dims(n, axes)
     found = _norm_derivatives(arr, n, ord, axes)
+    if found is None and len(axes) == 2 and (ord == "nuc" or ord == 2 or ord == -2):
+        if part != 1:
+            return 0.0
+        rows = axes[0]
+        cols = axes[1]
+        moved = np.moveaxis(arr, (rows, cols), (-2, -1))
+        w_moved = np.moveaxis(rt.dense(w, arr), (rows, cols), (-2, -1))
+        hw = np.moveaxis(_svd_norm_hvp(moved, w_moved, ord), (-2, -1), (rows, cols))
+        return _expand_to(g, nd, axes, keepdims) * hw
     if found is None:
         raise NotImplementedError(
             f"second derivatives of the {ord!r} matrix norm are not implemented"
