@@ -96,6 +96,33 @@ def _literal(node: gast.expr) -> Any:
     return _number(node)
 
 
+def _assigned(stmt: gast.stmt) -> str | None:
+    """``a`` when ``stmt`` is ``a = ...`` (one plain name target)."""
+    if (
+        isinstance(stmt, gast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+    ):
+        return stmt.targets[0].id
+    return None
+
+
+def _accumulation(stmt: gast.stmt) -> gast.expr | None:
+    """``e`` when ``stmt`` is ``a = a + e`` with ``e`` not mentioning ``a``."""
+    name = _assigned(stmt)
+    value = getattr(stmt, "value", None)
+    if (
+        name is not None
+        and isinstance(value, gast.BinOp)
+        and isinstance(value.op, gast.Add)
+        and isinstance(value.left, gast.Name)
+        and value.left.id == name
+        and name not in A.names(value.right)
+    ):
+        return value.right
+    return None
+
+
 class _FactorMover:
     def __init__(
         self, fdef: gast.FunctionDef, arrays: set[str], kinds: dict[str, str], rt: str
@@ -126,11 +153,7 @@ class _FactorMover:
         if len(defs) != 1 or len(reads) != 1:
             return None
         (define,) = defs
-        if not (
-            isinstance(define, gast.Assign)
-            and len(define.targets) == 1
-            and isinstance(define.targets[0], gast.Name)
-        ):
+        if _assigned(define) is None:
             return None
         return define, reads[0]
 
@@ -139,13 +162,7 @@ class _FactorMover:
             self._census()
             moved = False
             for stmt in list(_statements(self.fdef.body)):
-                if (
-                    isinstance(stmt, gast.Assign)
-                    and len(stmt.targets) == 1
-                    and isinstance(stmt.targets[0], gast.Name)
-                    and stmt.targets[0].id in self.arrays
-                    and self._move(stmt)
-                ):
+                if _assigned(stmt) in self.arrays and self._move(stmt):
                     moved = True
                     self._census()
             if not moved:
@@ -413,10 +430,7 @@ def _merge_negated_starts(body: Stmts, arrays: set[str]) -> bool:
         stmt = body[i]
         merged = False
         if (
-            isinstance(stmt, gast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], gast.Name)
-            and stmt.targets[0].id in arrays
+            _assigned(stmt) in arrays
             and isinstance(stmt.value, gast.UnaryOp)
             and isinstance(stmt.value.op, gast.USub)
             and isinstance(stmt.value.operand, gast.Name)
@@ -429,20 +443,10 @@ def _merge_negated_starts(body: Stmts, arrays: set[str]) -> bool:
                     if w in A.names_stored(later):
                         break
                     continue
-                value = getattr(later, "value", None)
-                if (
-                    isinstance(later, gast.Assign)
-                    and len(later.targets) == 1
-                    and isinstance(later.targets[0], gast.Name)
-                    and later.targets[0].id == v
-                    and isinstance(value, gast.BinOp)
-                    and isinstance(value.op, gast.Add)
-                    and isinstance(value.left, gast.Name)
-                    and value.left.id == v
-                    and v not in A.names(value.right)
-                ):
+                added = _accumulation(later)
+                if _assigned(later) == v and added is not None:
                     later.value = gast.BinOp(
-                        left=value.right, op=gast.Sub(), right=stmt.value.operand
+                        left=added, op=gast.Sub(), right=stmt.value.operand
                     )
                     del body[i]
                     merged = changed = True
@@ -497,15 +501,7 @@ def _accumulate_in_place(
         ]
         if not reads:
             continue
-        value = getattr(stmt, "value", None)
-        if (
-            isinstance(stmt, gast.Assign)
-            and isinstance(value, gast.BinOp)
-            and isinstance(value.op, gast.Add)
-            and isinstance(value.left, gast.Name)
-            and value.left.id == g
-            and g not in A.names(value.right)
-        ):
+        if _assigned(stmt) == g and _accumulation(stmt) is not None:
             updates.append(stmt)
         elif not (len(reads) == 1 and reads[0] is final.args[1]):
             return
@@ -522,7 +518,7 @@ def _owned(fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call) -> bool:
         if isinstance(stmt, gast.Assign) and any(
             g in A.names_stored(t) for t in stmt.targets
         ):
-            if not (len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+            if _assigned(stmt) is None:
                 return False
             value = stmt.value
             if isinstance(value, (gast.BinOp, gast.UnaryOp)):
@@ -567,10 +563,8 @@ def _reads_ok(stmt: gast.stmt, g: str, add_at: str, final: gast.Call) -> bool:
         elif (
             isinstance(node, gast.Call)
             and A.dotted_name(node.func) == add_at
-            and isinstance(stmt, gast.Assign)
+            and _assigned(stmt) == g
             and stmt.value is node
-            and isinstance(stmt.targets[0], gast.Name)
-            and stmt.targets[0].id == g
         ):
             allowed.add(id(node.args[0]))
     return all(

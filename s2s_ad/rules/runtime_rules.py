@@ -269,25 +269,18 @@ def prod_adjoint_transpose_tangent(out, v, g, a, axis=None, keepdims=False, wher
 # -- containers, seeds and gradients -------------------------------------------------
 
 
+# acc_into is acc updating its first argument in place (only where the
+# compiler proved nothing else holds it): the same derivative.
+@reverse_rule(rt.acc_into)
 @reverse_rule(rt.acc)
 def acc(out, a, b):
     d[a] += rt.linear_apply_transpose("acc", d[out], (a, b), 0)
     d[b] += rt.linear_apply_transpose("acc", d[out], (a, b), 1)
 
 
+@forward_rule(rt.acc_into)
 @forward_rule(rt.acc)
 def acc_tangent(out, *args):
-    t[out] += rt.linear_apply("acc", args, t[args])
-
-
-@reverse_rule(rt.acc_into)
-def acc_into(out, a, b):
-    d[a] += rt.linear_apply_transpose("acc", d[out], (a, b), 0)
-    d[b] += rt.linear_apply_transpose("acc", d[out], (a, b), 1)
-
-
-@forward_rule(rt.acc_into)
-def acc_into_tangent(out, *args):
     t[out] += rt.linear_apply("acc", args, t[args])
 
 
