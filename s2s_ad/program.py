@@ -390,7 +390,12 @@ class Program:
         if locals_read:
             saved = A.tuple_([A.load(n) for n in locals_read])
             body.append(builder.push(saved))
-        returned = A.tuple_([copy_module.deepcopy(result), A.load(trace)])
+        value = copy_module.deepcopy(result)
+        if isinstance(result, gast.Name) and result.id in builder.act.mutated:
+            # The reverse sweep undoes writes to it in place (pops appends,
+            # restores slots), after the caller has taken it as its value.
+            value = A.call(builder.rt("copy_arg"), [value])
+        returned = A.tuple_([value, A.load(trace)])
         body.append(gast.Return(value=returned))
         kwonly = tuple(a.id for a in unit.src.node.args.kwonlyargs)
         positional = [p for p in params if p not in kwonly]

@@ -324,3 +324,74 @@ def test_a_returned_alias_of_a_filled_list_keeps_its_value():
 def test_writes_that_can_follow_the_alias_are_refused(func: Callable[..., Any]):
     with pytest.raises(UnsupportedSyntaxError, match="may share memory"):
         s2s_ad.grad(func)(X)
+
+
+# -- a called function's result that its reverse sweep undoes in place ------------
+
+
+def filled_list(x):
+    acc = []
+    s = 1.0
+    for i in range(3):
+        acc.append(x[i] * s)
+        s = s + sum(acc)  # read: the reverse sweep pops acc to restore it
+    return acc
+
+
+def filled_dict(x):
+    d = {"a": x[0] * 1.0, "b": x[1]}
+    for i in range(2):
+        d["a"] = d["a"] * x[2] + d["b"]  # restored in place by the reverse sweep
+    return d
+
+
+def filled_array(x):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = x[i] * np.sum(y) + x[i]
+    return y
+
+
+def calls_filled_list(x):
+    ys = filled_list(x)
+    return ys
+
+
+def calls_filled_dict(x):
+    ys = filled_dict(x)
+    return ys
+
+
+def calls_filled_array(x):
+    ys = filled_array(x)
+    return ys
+
+
+def _weighted(value: Any, weights: Any) -> float:
+    if isinstance(value, dict):
+        return sum(value[k] * weights[k] for k in value)
+    return float(np.dot(value, weights))
+
+
+@pytest.mark.parametrize(
+    "func, weights",
+    [
+        (filled_list, [1.0, 2.0, 3.0]),
+        (calls_filled_list, [1.0, 2.0, 3.0]),
+        (filled_dict, {"a": 1.0, "b": 2.0}),
+        (calls_filled_dict, {"a": 1.0, "b": 2.0}),
+        (filled_array, np.array([1.0, 2.0, 3.0])),
+        (calls_filled_array, np.array([1.0, 2.0, 3.0])),
+    ],
+)
+def test_a_result_the_reverse_sweep_undoes_keeps_its_value(
+    func: Callable[..., Any], weights: Any
+):
+    value, gradient = s2s_ad.value_and_grad(func, seed=weights)(X)
+    expected = func(X)
+    if isinstance(expected, dict):
+        assert value == expected
+    else:
+        np.testing.assert_array_equal(value, expected)
+    fd = _fd_grad(lambda x: _weighted(func(x), weights), X)
+    np.testing.assert_allclose(gradient, fd, rtol=1e-6)
