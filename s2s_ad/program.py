@@ -28,7 +28,7 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
-from s2s_ad.analysis import analyze, refuse_parameter_writes
+from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
 from s2s_ad.forward import ForwardBuilder, apply_replacements
@@ -201,6 +201,7 @@ class Program:
         if unit.role == "callee":
             refuse_parameter_writes(src, nf)
         activity = analyze(src, nf, wrt, kinds)
+        add_view_checks(src, nf, activity.view_checks, unit.global_name)
         if self.mode == "forward":
             self._transform_forward(unit, nf, activity, wrt)
             return
