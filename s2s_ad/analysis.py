@@ -18,16 +18,30 @@ every name written in place and every name that may share memory with one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import gast
 
+from s2s_ad import astutil as A
 from s2s_ad import ops as O
 from s2s_ad.kinds import CONTAINER, NUMBERS
 from s2s_ad.kinds import infer as infer_kinds
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
+
+
+@dataclass
+class ViewCheck:
+    """``target = source[index]`` read after a write to ``source``: wrong
+    numbers if the element is a view (a row of a 2-D array), fine if it is a
+    number (an entry of a 1-D one).  Only the run time knows which."""
+
+    stmt: gast.Assign
+    target: str
+    source: str
+    write_line: int | None
 
 
 @dataclass
@@ -40,6 +54,7 @@ class Activity:
     mutated_params: set[str] = field(default_factory=set)
     mutated: set[str] = field(default_factory=set)
     kinds: dict[str, str] = field(default_factory=dict)
+    view_checks: list[ViewCheck] = field(default_factory=list)
 
     def is_active(self, node: gast.expr | None) -> bool:
         return isinstance(node, gast.Name) and node.id in self.active
@@ -122,7 +137,7 @@ def analyze(
     # reverse sweep's in-place restores: copies made for mutated names
     # (arguments, the returned value) must cover them as well.
     kinds = infer_kinds(src, nf, param_kinds or {})
-    mutated = _refuse_aliased_writes(src, nf, kinds)
+    mutated, view_checks = _refuse_aliased_writes(src, nf, kinds)
     # Both are reachability along the edges (forwards from wrt, backwards
     # from the result), found by a search: re-sweeping every edge until
     # nothing changes takes one sweep per link of the longest chain.
@@ -176,6 +191,7 @@ def analyze(
         mutated & set(nf.params),
         mutated,
         kinds,
+        view_checks,
     )
 
 
@@ -229,7 +245,7 @@ def _runs_after(first: Place, then: Place) -> bool:
 
 def _refuse_aliased_writes(
     src: FunctionSource, nf: NormalizedFunction, kinds: Mapping[str, str]
-) -> set[str]:
+) -> tuple[set[str], list[ViewCheck]]:
     """Refuse an in-place write that another name holding the memory can see.
 
     ``z = y; z[1] = v`` changes ``y`` too; the adjoint bookkeeping follows
@@ -244,11 +260,14 @@ def _refuse_aliased_writes(
     write again after the write, and the returned value counts as read at
     the end.  Reading an element is no alias; an array's slice (``w =
     y[1:3]``) is a view, which must not be read after a write to ``y``.
+    So is an array's element where the array has more than one dimension
+    (``w = y[0]``, a row), which kinds cannot tell (they carry no ranks): such
+    reads are returned as ``ViewCheck``s for a run-time check instead.
 
     Returns the names that are written in place or may share memory with
     one that is: the writes (and the reverse sweep's undoing of them) reach
     all of these, so copies made for written names (arguments, the returned
-    value) must cover them too.
+    value) must cover them too; and the view checks.
     """
     from s2s_ad.errors import UnsupportedSyntaxError
 
@@ -290,6 +309,7 @@ def _refuse_aliased_writes(
     # assignment's ``u1 = y[1:4]`` ... ``y[1:4] = u4``): the values agree.
     generated = src.filename.startswith("<s2s_ad generated")
 
+    checks: list[ViewCheck] = []
     for stmt, here, target, source in aliases:
         if source in nf.temps or target in nf.temps:
             continue  # the normalizer's own names, used as it knows is safe
@@ -300,17 +320,24 @@ def _refuse_aliased_writes(
             used = reads_of(_reachable({target}, partners) - {source})
             if not isinstance(stmt.value, gast.Subscript):
                 seen = any(_runs_after(here, r) for r in used)
-            elif _slices(stmt.value) and kinds.get(source) != CONTAINER:
-                # Reads replayed by the reverse sweep come after it has put
-                # the slot's old value back, as for augmented assignments.
-                seen = not generated and any(
-                    _stale(here, w, r, blocks)
+            elif kinds.get(source) == CONTAINER or generated:
+                # A list's slice is a copy and its element an object the list
+                # merely holds.  Reads replayed by the reverse sweep come after
+                # it has put the slot's old value back, as for augmented
+                # assignments.
+                seen = False
+            else:
+                stale = [
+                    w
                     for w in writes[source]
                     if _runs_after(here, w)
-                    for r in used
-                )
-            else:
-                seen = False  # an element: a number, or an object y merely holds
+                    and any(_stale(here, w, r, blocks) for r in used)
+                ]
+                if stale and not _slices(stmt.value):
+                    line = getattr(order[stale[0][0]][0], "lineno", None)
+                    checks.append(ViewCheck(stmt, target, source, line))
+                    continue
+                seen = bool(stale)
             if not seen:
                 continue
         else:
@@ -322,7 +349,61 @@ def _refuse_aliased_writes(
             "Copy first (e.g. .copy()) or write into the original directly",
             stmt,
         )
-    return _reachable(set(writes), partners)
+    return _reachable(set(writes), partners), checks
+
+
+def add_view_checks(
+    src: FunctionSource,
+    nf: NormalizedFunction,
+    checks: list[ViewCheck],
+    global_name: Callable[[str, Any], str],
+) -> None:
+    """Put ``rt.check_not_view`` after each flagged element read in ``nf``.
+
+    The check refuses, with the user's line, an element that turns out to be
+    an array sharing memory with its source; an Expr statement, it is kept
+    in the forward sweep only and has no derivative, at any order."""
+    if not checks:
+        return
+    from s2s_ad import runtime
+
+    rt = A.load(global_name("rt", runtime))
+    after: dict[int, gast.stmt] = {}
+    for check in checks:
+        stmt = check.stmt
+        lineno = getattr(stmt, "lineno", None)
+        where = f" (line {check.write_line})" if check.write_line else ""
+        message = (
+            f"{check.target!r} may share memory with {check.source!r}: the "
+            "element read here is an array sharing its memory (a view, as a row "
+            f"of a 2-D array is), and {check.source!r} is written in place{where} "
+            f"before {check.target!r} is read again; s2s_ad cannot follow writes "
+            "through aliases. Copy first (e.g. .copy()) or write into the "
+            "original directly"
+        )
+        args = [
+            A.load(check.target),
+            A.load(check.source),
+            A.const(message),
+            A.const(src.filename),
+            A.const(lineno),
+            A.const(src.line(lineno).strip()),
+            A.const(src.name),
+        ]
+        call = A.call(A.attr(rt, "check_not_view"), args)
+        after[id(stmt)] = A.expr_stmt(call, stmt)
+
+    def insert(block: list[gast.stmt]) -> None:
+        for i in reversed(range(len(block))):
+            stmt = block[i]
+            if id(stmt) in after:
+                block.insert(i + 1, after[id(stmt)])
+            for name in ("body", "orelse"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and not isinstance(stmt, gast.FunctionDef):
+                    insert(inner)
+
+    insert(nf.body)
 
 
 def _stale(alias: Place, write: Place, read: Place, blocks: dict[int, int]) -> bool:

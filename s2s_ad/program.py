@@ -29,7 +29,7 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
-from s2s_ad.analysis import analyze, refuse_parameter_writes
+from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
 from s2s_ad.forward import ForwardBuilder, apply_replacements
@@ -202,6 +202,7 @@ class Program:
         if unit.role == "callee":
             refuse_parameter_writes(src, nf)
         activity = analyze(src, nf, wrt, kinds)
+        add_view_checks(src, nf, activity.view_checks, unit.global_name)
         if self.mode == "forward":
             self._transform_forward(unit, nf, activity, wrt)
             return
@@ -391,7 +392,12 @@ class Program:
         if locals_read:
             saved = A.tuple_([A.load(n) for n in locals_read])
             body.append(builder.push(saved))
-        returned = A.tuple_([copy_module.deepcopy(result), A.load(trace)])
+        value = copy_module.deepcopy(result)
+        if isinstance(result, gast.Name) and result.id in builder.act.mutated:
+            # The reverse sweep undoes writes to it in place (pops appends,
+            # restores slots), after the caller has taken it as its value.
+            value = A.call(builder.rt("copy_arg"), [value])
+        returned = A.tuple_([value, A.load(trace)])
         body.append(gast.Return(value=returned))
         kwonly = tuple(a.id for a in unit.src.node.args.kwonlyargs)
         positional = [p for p in params if p not in kwonly]

@@ -3271,6 +3271,30 @@ def check_not_aliased(
         )
 
 
+def check_not_view(
+    value: Any,
+    base: Any,
+    message: str,
+    filename: str,
+    lineno: int,
+    line: str,
+    funcname: str,
+) -> None:
+    """Refuse ``w = y[i]`` read after a write to ``y`` if ``w`` is a view.
+
+    For a 1-D ``y`` the element is a number, a copy; for a 2-D one it is a
+    row sharing ``y``'s memory, which the write changes behind the adjoint
+    bookkeeping's back.  Kinds carry no ranks, so the compiler puts this
+    check where the static pattern occurs.  Bounds suffice: an array made by
+    indexing is either a view into ``y`` or freshly allocated."""
+    if (
+        isinstance(value, np.ndarray)
+        and isinstance(base, np.ndarray)
+        and np.may_share_memory(value, base)
+    ):
+        raise UnsupportedSyntaxError(message, filename, lineno, line, funcname)
+
+
 def push_adj(lst_bar: Any, lst: Any, g: Any) -> Any:
     """Adjoint of ``x = lst.pop()`` run backwards: the list's adjoint gets the
     element's adjoint back at its end (``lst`` is the list without it).

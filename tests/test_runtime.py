@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from s2s_ad import runtime as rt
-from s2s_ad.errors import ArgumentError, NonScalarOutputError
+from s2s_ad.errors import ArgumentError, NonScalarOutputError, UnsupportedSyntaxError
 
 RNG = np.random.default_rng(1234)
 
@@ -1311,3 +1311,19 @@ def test_item_adjoint_places_g_at_the_entry():
     assert rt.item_adjoint(2.0, x, ((0, 2),))[0, 2] == 2.0
     assert rt.item_adjoint(2.0, x, (1, 0))[1, 0] == 2.0
     assert rt.item_adjoint(2.0, np.zeros(1), ())[0] == 2.0
+
+
+def test_check_not_view_refuses_only_arrays_sharing_the_base():
+    where = ("model.py", 7, "w = a[0]", "loss")
+    a = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(UnsupportedSyntaxError, match="the message") as info:
+        rt.check_not_view(a[1], a, "the message", *where)
+    assert (info.value.filename, info.value.lineno) == ("model.py", 7)
+    assert info.value.source_line == "w = a[0]"
+    y = np.arange(3.0)
+    with pytest.raises(UnsupportedSyntaxError):
+        rt.check_not_view(y[...], y, "the message", *where)
+    # A number, a copy (fancy indexing), an object a list holds: no view.
+    rt.check_not_view(y[0], y, "the message", *where)
+    rt.check_not_view(a[[0]], a, "the message", *where)
+    rt.check_not_view(a[0], [a[0], a[1]], "the message", *where)

@@ -16,7 +16,10 @@ The last tests pin the order-aware alias check that second order relies on:
 generated code fills a list and then names it (``u1.append(...)`` in a loop,
 then ``ys = u1``), which is no write through an alias, while a write that
 can run after the alias is made (later, or earlier in an enclosing loop)
-still is.
+still is.  Then an element read after a write to its array: a number for a
+1-D array (differentiated), a view for a row of a 2-D one (refused when the
+code runs, with the user's line); and results a called function's reverse
+sweep undoes in place, which must keep their value.
 """
 
 from __future__ import annotations
@@ -324,3 +327,184 @@ def test_a_returned_alias_of_a_filled_list_keeps_its_value():
 def test_writes_that_can_follow_the_alias_are_refused(func: Callable[..., Any]):
     with pytest.raises(UnsupportedSyntaxError, match="may share memory"):
         s2s_ad.grad(func)(X)
+
+
+# -- an element read that may be a view -------------------------------------------
+
+
+def element_read_after_write(x):
+    # For a 1-D y, s is a number: the write to y does not reach it.
+    y = x * 1.0
+    s = y[0]
+    y[1] = 5.0 * x[2]
+    return s * y[1] * s + np.sum(y * x)
+
+
+def element_read_after_write_in_loop(x):
+    y = x * 1.0
+    t = 0.0
+    for i in range(2):
+        s = y[i]
+        y[i + 1] = s * x[i]
+        t = t + s * s * x[2]
+    return t + np.sum(y**2)
+
+
+def row_read_after_write(x):
+    a = np.outer(x, x)
+    w = a[0]  # a row: a view into a
+    a[0, 1] = 5.0
+    return np.sum(w * x)
+
+
+ROW_LINE = row_read_after_write.__code__.co_firstlineno + 2  # w = a[0]
+
+
+def row_of_parameter(a, x):
+    w = a[0]
+    a[0, 1] = 5.0
+    return np.sum(w * x)
+
+
+@pytest.mark.parametrize(
+    "func", [element_read_after_write, element_read_after_write_in_loop]
+)
+def test_an_element_read_after_a_write_is_a_number(func: Callable[..., Any]):
+    np.testing.assert_allclose(s2s_ad.grad(func)(X), _fd_grad(func, X), rtol=1e-6)
+    v = np.array([0.5, -1.0, 2.0])
+    _, tangent = s2s_ad.jvp(func, (X,), (v,))
+    fd = (func(X + STEP * v) - func(X - STEP * v)) / (2 * STEP)
+    np.testing.assert_allclose(tangent, fd, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "func", [element_read_after_write, element_read_after_write_in_loop]
+)
+def test_an_element_read_after_a_write_is_differentiated_twice(
+    func: Callable[..., Any],
+):
+    v = np.array([0.5, -1.0, 2.0])
+    gradient = s2s_ad.grad(func)
+    fd = (gradient(X + STEP * v) - gradient(X - STEP * v)) / (2 * STEP)
+    _assert_close(s2s_ad.hvp(func, (X,), (v,)), fd)
+    directional = _directional(s2s_ad.grad(func, wrt=(0,)), [(0,)], [v], 1)
+    _assert_close(s2s_ad.grad(directional)(X), fd)
+
+
+def _refused_row(call: Callable[[], Any]) -> UnsupportedSyntaxError:
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        call()
+    return info.value
+
+
+def test_a_row_read_after_a_write_is_refused_with_the_users_line():
+    error = _refused_row(lambda: s2s_ad.grad(row_read_after_write)(X))
+    assert error.filename == __file__
+    assert error.lineno == ROW_LINE
+    assert error.source_line.strip().startswith("w = a[0]")
+    assert error.funcname == "row_read_after_write"
+    message = str(error)
+    assert "'w' may share memory with 'a'" in message
+    assert f"written in place (line {ROW_LINE + 1})" in message
+    assert "w = a[0]" in message and f"line {ROW_LINE}" in message
+
+
+def test_a_row_of_a_parameter_is_refused_in_every_mode():
+    a = np.arange(6.0).reshape(2, 3) * 0.1 + 0.3
+    x = np.array([0.4, 0.5, 0.6])
+    before = a.copy()
+    calls = [
+        lambda: s2s_ad.grad(row_of_parameter)(a, x),
+        lambda: s2s_ad.jvp(row_of_parameter, (a, x), (a, x)),
+        lambda: s2s_ad.hvp(row_of_parameter, (a, x), (a, x)),
+        lambda: s2s_ad.grad(_directional(s2s_ad.grad(row_of_parameter), [()], [a], 2))(
+            a, x
+        ),
+    ]
+    for call in calls:
+        error = _refused_row(call)
+        assert error.lineno == row_of_parameter.__code__.co_firstlineno + 1
+        assert "'w' may share memory with 'a'" in str(error)
+    np.testing.assert_equal(a, before)
+
+
+def test_a_row_at_second_order_is_refused():
+    v = np.array([0.5, -1.0, 2.0])
+    for call in [
+        lambda: s2s_ad.hvp(row_read_after_write, (X,), (v,)),
+        lambda: s2s_ad.grad(
+            _directional(s2s_ad.grad(row_read_after_write), [()], [v], 1)
+        )(X),
+    ]:
+        assert _refused_row(call).lineno == ROW_LINE
+
+
+# -- a called function's result that its reverse sweep undoes in place ------------
+
+
+def filled_list(x):
+    acc = []
+    s = 1.0
+    for i in range(3):
+        acc.append(x[i] * s)
+        s = s + sum(acc)  # read: the reverse sweep pops acc to restore it
+    return acc
+
+
+def filled_dict(x):
+    d = {"a": x[0] * 1.0, "b": x[1]}
+    for i in range(2):
+        d["a"] = d["a"] * x[2] + d["b"]  # restored in place by the reverse sweep
+    return d
+
+
+def filled_array(x):
+    y = np.zeros(3)
+    for i in range(3):
+        y[i] = x[i] * np.sum(y) + x[i]
+    return y
+
+
+def calls_filled_list(x):
+    ys = filled_list(x)
+    return ys
+
+
+def calls_filled_dict(x):
+    ys = filled_dict(x)
+    return ys
+
+
+def calls_filled_array(x):
+    ys = filled_array(x)
+    return ys
+
+
+def _weighted(value: Any, weights: Any) -> float:
+    if isinstance(value, dict):
+        return sum(value[k] * weights[k] for k in value)
+    return float(np.dot(value, weights))
+
+
+@pytest.mark.parametrize(
+    "func, weights",
+    [
+        (filled_list, [1.0, 2.0, 3.0]),
+        (calls_filled_list, [1.0, 2.0, 3.0]),
+        (filled_dict, {"a": 1.0, "b": 2.0}),
+        (calls_filled_dict, {"a": 1.0, "b": 2.0}),
+        (filled_array, np.array([1.0, 2.0, 3.0])),
+        (calls_filled_array, np.array([1.0, 2.0, 3.0])),
+    ],
+)
+def test_a_result_the_reverse_sweep_undoes_keeps_its_value(
+    func: Callable[..., Any], weights: Any
+):
+    value, gradient = s2s_ad.value_and_grad(func, seed=weights)(X)
+    expected = func(X)
+    if isinstance(expected, dict):
+        assert value == expected
+    else:
+        np.testing.assert_array_equal(value, expected)
+    fd = _fd_grad(lambda x: _weighted(func(x), weights), X)
+    np.testing.assert_allclose(gradient, fd, rtol=1e-6)

@@ -64,6 +64,7 @@ nondifferentiable(
     rt.zeros_like,
     rt.check_wrt_arg,
     rt.check_not_aliased,
+    rt.check_not_view,
     rt.sign,
     rt.maximum_weight,
     rt.minimum_weight,
