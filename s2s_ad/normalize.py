@@ -128,6 +128,8 @@ class Normalizer:
         self._inlining: list[int] = []
         self.temps: set[str] = set()
         self._line: gast.AST | None = fdef
+        # Statements made by block(), their trees numbered (see copy_lineno).
+        self.numbered: dict[int, gast.AST] = {}
 
     # -- entry -----------------------------------------------------------
 
@@ -262,8 +264,10 @@ class Normalizer:
         for stmt in stmts:
             self._line = stmt
             produced = self.stmt(stmt)
-            for node in produced:
-                A.copy_lineno(node, stmt)
+            if getattr(stmt, "lineno", None) is not None:
+                for node in produced:
+                    A.copy_lineno(node, stmt, self.numbered)
+                    self.numbered[id(node)] = node
             out.extend(produced)
         return out
 
