@@ -166,9 +166,17 @@ def not_(value: gast.expr) -> gast.UnaryOp:
     return gast.UnaryOp(op=gast.Not(), operand=value)
 
 
-def copy_lineno(node: gast.AST, like: gast.AST) -> gast.AST:
+def copy_lineno(
+    node: gast.AST, like: gast.AST, done: dict[int, gast.AST] | None = None
+) -> gast.AST:
+    """Give ``like``'s line to every node of ``node``'s tree lacking one.
+
+    ``done`` holds (by id) trees known to have a line everywhere already,
+    which are not walked again: blocks number the statements they produce,
+    and a compound statement's tree holds its inner blocks' statements (in
+    its ``body`` and ``orelse``, the only lists where they are looked for)."""
     lineno = getattr(like, "lineno", None)
-    if lineno is None:
+    if lineno is None or (done and id(node) in done):
         return node
     # walk() inlined, as this runs on every generated statement; contexts and
     # operators (a third of all nodes) have no line number nor children, and
@@ -186,7 +194,10 @@ def copy_lineno(node: gast.AST, like: gast.AST) -> gast.AST:
         for name in sub._fields:
             value = fields.get(name)
             if value.__class__ is list:
-                children.extend(value)
+                if done and (name == "body" or name == "orelse"):
+                    children.extend(v for v in value if id(v) not in done)
+                else:
+                    children.extend(value)
             else:
                 children.append(value)
         for child in children:

@@ -47,6 +47,8 @@ class ForwardBuilder(SweepBuilder):
         callee_name: Callable[[Any], tuple[str, list[str]]],
     ) -> None:
         super().__init__(src, nf, activity, namer, comments, global_name)
+        # Statements made by block(), their trees numbered (see copy_lineno).
+        self.numbered: dict[int, gast.AST] = {}
         self.callee_name = callee_name
         self.tangents: dict[str, str] = {}
 
@@ -70,8 +72,10 @@ class ForwardBuilder(SweepBuilder):
         out: Stmts = []
         for stmt in stmts:
             produced = self.stmt(stmt)
-            for node in produced:
-                A.copy_lineno(node, stmt)
+            if getattr(stmt, "lineno", None) is not None:
+                for node in produced:
+                    A.copy_lineno(node, stmt, self.numbered)
+                    self.numbered[id(node)] = node
             out += produced
         return out
 

@@ -122,12 +122,15 @@ class Normalizer:
         self.namer = namer
         fdef = src.node
         self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
-        self.captured = _captured_names(fdef.body)
+        nodes = _walk_scope(fdef.body)
+        self.captured = _captured_names(nodes)
         self.local_defs: dict[str, gast.AST] = {}
-        self._collect_local_defs(fdef.body)
+        self._collect_local_defs(nodes)
         self._inlining: list[int] = []
         self.temps: set[str] = set()
         self._line: gast.AST | None = fdef
+        # Statements made by block(), their trees numbered (see copy_lineno).
+        self.numbered: dict[int, gast.AST] = {}
 
     # -- entry -----------------------------------------------------------
 
@@ -175,9 +178,11 @@ class Normalizer:
             UnsupportedSyntaxError, what, node if node is not None else self._line
         )
 
-    def _collect_local_defs(self, body: Stmts) -> None:
+    def _collect_local_defs(self, nodes: list[gast.AST]) -> None:
+        """Local functions (defs and lambdas) bound once, among ``nodes``
+        (the function body's, as :func:`_walk_scope` lists them)."""
         counts: dict[str, int] = {}
-        for node in _walk_scope(body):
+        for node in nodes:
             if isinstance(node, gast.FunctionDef):
                 self.local_defs[node.name] = node
                 counts[node.name] = counts.get(node.name, 0) + 1
@@ -262,8 +267,10 @@ class Normalizer:
         for stmt in stmts:
             self._line = stmt
             produced = self.stmt(stmt)
-            for node in produced:
-                A.copy_lineno(node, stmt)
+            if getattr(stmt, "lineno", None) is not None:
+                for node in produced:
+                    A.copy_lineno(node, stmt, self.numbered)
+                    self.numbered[id(node)] = node
             out.extend(produced)
         return out
 
@@ -849,25 +856,32 @@ def _is_docstring(stmt: gast.stmt) -> bool:
     )
 
 
-def _walk_scope(body: Stmts):
-    """Walk statements without entering nested functions or lambdas, nor
-    yielding leaves (contexts, operators, constants: no caller wants them)."""
+def _walk_scope(body: Stmts) -> list[gast.AST]:
+    """The nodes of statements, in source order, without entering nested
+    functions or lambdas, nor listing leaves (contexts, operators,
+    constants: no caller wants them)."""
+    out: list[gast.AST] = []
     todo: list[gast.AST] = list(reversed(body))
+    pop, extend, leaves = todo.pop, todo.extend, A.LEAVES
+    function_class, lambda_class = gast.FunctionDef, gast.Lambda
     while todo:
-        node = todo.pop()
-        yield node
-        if isinstance(node, (gast.FunctionDef, gast.Lambda)):
+        node = pop()
+        out.append(node)
+        cls = node.__class__
+        if cls is function_class or cls is lambda_class:
             continue
-        todo.extend(
-            reversed([c for c in A.children(node) if c.__class__ not in A.LEAVES])
-        )
+        kids = [c for c in A.children(node) if c.__class__ not in leaves]
+        kids.reverse()
+        extend(kids)
+    return out
 
 
-def _captured_names(body: Stmts) -> set[str]:
+def _captured_names(nodes: list[gast.AST]) -> set[str]:
     """Names whose value may also be referenced from elsewhere: appended,
-    placed in a container display, or copied to or from another name."""
+    placed in a container display, or copied to or from another name.
+    ``nodes`` are a function body's, as :func:`_walk_scope` lists them."""
     found: set[str] = set()
-    for node in _walk_scope(body):
+    for node in nodes:
         if isinstance(node, (gast.List, gast.Tuple, gast.Set)) and isinstance(
             node.ctx, gast.Load
         ):

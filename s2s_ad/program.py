@@ -509,7 +509,8 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) in ("array", "numeric")
     }
-    mutated = _mutated_adjoints(rev)
+    scan = _Scan(rev)
+    mutated = _mutated_adjoints(scan.calls)
 
     def may_start(name: str, value: gast.expr) -> bool:
         if name not in arrays or _fresh(value):
@@ -520,9 +521,8 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
 
     def index(block: list[gast.stmt]) -> None:
         for stmt in block:
-            for node in _own_nodes(stmt):
-                if isinstance(node, gast.Name) and node.id in scalars:
-                    where.setdefault(node.id, set()).add(id(block))
+            for name in scan.own[id(stmt)] & scalars:
+                where.setdefault(name, set()).add(id(block))
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
                 if isinstance(sub, list):
@@ -538,7 +538,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     def visit(block: list[gast.stmt], top: bool) -> None:
         # The names each statement mentions, found once: looking them up per
         # adjoint and statement made this pass quadratic in the block length.
-        mentions = [A.names(st) for st in block]
+        mentions = [scan.every[id(st)] for st in block]
         last: dict[str, int] = {}  # name -> its last mentioning statement
         for k, names in enumerate(mentions):
             for n in names:
@@ -548,7 +548,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         else:
             # Adjoints living only in this block, reset by its last mention of
             # them: they are zero at the start of every pass through it.
-            in_sub_blocks = _names_in_sub_blocks(block)
+            in_sub_blocks = _names_in_sub_blocks(block, scan.every)
             local = {
                 n
                 for n in only_in.get(id(block), ())
@@ -592,32 +592,69 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     return done
 
 
-def _names_in_sub_blocks(block: list[gast.stmt]) -> set[str]:
+def _names_in_sub_blocks(
+    block: list[gast.stmt], every: dict[int, set[str]]
+) -> set[str]:
     found: set[str] = set()
     for stmt in block:
         for fld in ("body", "orelse"):
             sub = getattr(stmt, fld, None)
             if isinstance(sub, list):
                 for st in sub:
-                    found |= A.names(st)
+                    found |= every[id(st)]
     return found
 
 
-def _own_nodes(stmt: gast.stmt):
-    """The nodes of a statement outside its nested blocks."""
-    todo: list[gast.AST] = [stmt]
-    while todo:
-        node = todo.pop()
-        yield node
-        fields = node.__dict__  # faster than gast.iter_fields, same order
-        for fld in node._fields:
-            value = fields.get(fld)
-            if fld in ("body", "orelse") and isinstance(value, list):
-                continue
-            if isinstance(value, list):
-                todo.extend(v for v in value if isinstance(v, gast.AST))
-            elif isinstance(value, gast.AST):
-                todo.append(value)
+class _Scan:
+    """What first_contributions asks of every statement of a sweep, found
+    in one walk (asking it per block level walked nested blocks again at
+    every level): ``own`` maps a statement's id to the names outside its
+    nested blocks (``body``/``orelse`` lists, of any node), ``every`` to all
+    the names it mentions, and ``calls`` holds every call.
+
+    Rewriting ``x_bar = x_bar + g`` to ``x_bar = g`` keeps a statement's
+    names, and blocks are rewritten only after their own names were read, so
+    the walk before any rewrite serves the whole pass."""
+
+    def __init__(self, block: list[gast.stmt]) -> None:
+        self.own: dict[int, set[str]] = {}
+        self.every: dict[int, set[str]] = {}
+        self.calls: list[gast.Call] = []
+        for stmt in block:
+            self._statement(stmt)
+
+    def _statement(self, stmt: gast.stmt) -> set[str]:
+        mine: set[str] = set()
+        nested: list[list[gast.stmt]] = []
+        todo: list[gast.AST] = [stmt]
+        pop, append = todo.pop, todo.append
+        name_class, call_class, leaves = gast.Name, gast.Call, A.LEAVES
+        while todo:
+            node = pop()
+            cls = node.__class__
+            if cls is name_class:
+                mine.add(node.id)
+            elif cls is call_class:
+                self.calls.append(node)
+            fields = node.__dict__
+            for fld in node._fields:
+                value = fields.get(fld)
+                if value.__class__ is list:
+                    if fld == "body" or fld == "orelse":
+                        nested.append(value)
+                        continue
+                    for v in value:
+                        if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                            append(v)
+                elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+                    append(value)
+        self.own[id(stmt)] = mine
+        every = set(mine)
+        for sub in nested:
+            for st in sub:
+                every |= self._statement(st)
+        self.every[id(stmt)] = every
+        return every
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
@@ -633,32 +670,26 @@ def _is_reset(stmt: gast.stmt, name: str) -> bool:
 _IN_PLACE = frozenset({"add_at", "zero_at"})
 
 
-def _mutated_adjoints(rev: list[gast.stmt]) -> set[str]:
+def _mutated_adjoints(calls: list[gast.Call]) -> set[str]:
     """Names that may be updated in place: first arguments of the in-place
     run-time helpers, and every argument of a call that is not a run-time
     or NumPy function (a callee's reverse function may update the adjoint
     it is given)."""
     out: set[str] = set()
-    for stmt in rev:
-        for node in A.walk(stmt):
-            if not isinstance(node, gast.Call):
-                continue
-            func = node.func
-            module = (
-                func.value.id
-                if (
-                    isinstance(func, gast.Attribute)
-                    and isinstance(func.value, gast.Name)
-                )
-                else None
-            )
-            if module in ("rt", "np") and func.attr not in _IN_PLACE:
-                continue
-            if module == "rt":
-                args = node.args[:1]
-            else:
-                args = [*node.args, *(k.value for k in node.keywords)]
-            out |= {a.id for a in args if isinstance(a, gast.Name)}
+    for node in calls:
+        func = node.func
+        module = (
+            func.value.id
+            if (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name))
+            else None
+        )
+        if module in ("rt", "np") and func.attr not in _IN_PLACE:
+            continue
+        if module == "rt":
+            args = node.args[:1]
+        else:
+            args = [*node.args, *(k.value for k in node.keywords)]
+        out |= {a.id for a in args if isinstance(a, gast.Name)}
     return out
 
 

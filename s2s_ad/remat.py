@@ -232,23 +232,38 @@ def _reverse_loads(stmts: Stmts) -> Counter[str]:
     (markers skipped, except that putting a popped element back reads it)."""
     counts: Counter[str] = Counter()
     todo: list[gast.AST] = list(stmts)
+    pop, append = todo.pop, todo.append
+    name_class, expr_class, load_class, leaves = (
+        gast.Name,
+        gast.Expr,
+        gast.Load,
+        A.LEAVES,
+    )
+    # A plain stack walk over __dict__ (gast.walk and getattr are slower, and
+    # this sees every node); leaves hold no names.
     while todo:
-        node = todo.pop()
-        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-            counts[node.id] += 1
-        elif isinstance(node, gast.Expr):
+        node = pop()
+        cls = node.__class__
+        if cls is name_class:
+            if node.ctx.__class__ is load_class:
+                counts[node.id] += 1
+            if node.annotation is None:
+                continue
+        elif cls is expr_class:
             kind = marker_kind(node)
             if kind == UNPOP:
                 counts[node.value.args[1].id] += 1
             if kind:
                 continue
-        # A plain stack walk: gast.walk is slower, and this sees every node.
+        fields = node.__dict__
         for fld in node._fields:
-            value = getattr(node, fld, None)
-            if isinstance(value, gast.AST):
-                todo.append(value)
-            elif isinstance(value, list):
-                todo.extend(v for v in value if isinstance(v, gast.AST))
+            value = fields.get(fld)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                        append(v)
+            elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+                append(value)
     return counts
 
 

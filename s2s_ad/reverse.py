@@ -108,6 +108,8 @@ class ReverseBuilder(SweepBuilder):
         callee_names: Callable[[Any], tuple[str, str, list[str]]],
     ) -> None:
         super().__init__(src, nf, activity, namer, comments, global_name)
+        # Statements made by block(), their trees numbered (see copy_lineno).
+        self.numbered: dict[int, gast.AST] = {}
         self.callee_names = callee_names
         self.adjoints: dict[str, str] = {}
         self.tapes: dict[str, str] = {}
@@ -156,8 +158,10 @@ class ReverseBuilder(SweepBuilder):
         parts: list[tuple[gast.stmt, Stmts, Stmts]] = []
         for stmt in stmts:
             f, r = self.stmt(stmt)
-            for node in f + r:
-                A.copy_lineno(node, stmt)
+            if getattr(stmt, "lineno", None) is not None:
+                for node in f + r:
+                    A.copy_lineno(node, stmt, self.numbered)
+                    self.numbered[id(node)] = node
             fwd += f
             parts.append((stmt, f, r))
         self.blocks.append(parts)
