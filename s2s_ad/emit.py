@@ -13,7 +13,6 @@ import ast
 import gc
 import linecache
 import re
-import sys
 from collections.abc import Iterable
 from types import CellType, CodeType, FunctionType
 from typing import Any
@@ -293,191 +292,19 @@ def compile_text(text: str, filename: str, cellnames: Iterable[str] = ()) -> Any
     collecting = gc.isenabled()
     gc.disable()
     try:
-        code = _compile_nested(text, filename, names)
-        if code is None:
-            code = _compile_via_ast(text, filename, names)
+        tree = ast.parse(text, filename)
+        scope = ast.parse(f"def {_SCOPE}({', '.join(names)}):\n    pass").body[0]
+        defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+        listing = ", ".join(f"{d!r}: {d}" for d in defined)
+        # Every node comes from ast.parse, so all have locations already.
+        scope.body = [*tree.body, ast.parse(f"return {{{listing}}}").body[0]]
+        code = compile(ast.Module(body=[scope], type_ignores=[]), filename, "exec")
     finally:
         if collecting:
             gc.enable()
     lines = text.splitlines(keepends=True)
     linecache.cache[filename] = (len(text), None, lines, filename)
     return code
-
-
-def _compile_via_ast(text: str, filename: str, names: list[str]) -> CodeType:
-    tree = ast.parse(text, filename)
-    scope = ast.parse(f"def {_SCOPE}({', '.join(names)}):\n    pass").body[0]
-    defined = [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    listing = ", ".join(f"{d!r}: {d}" for d in defined)
-    # Every node comes from ast.parse, so all have locations already.
-    scope.body = [*tree.body, ast.parse(f"return {{{listing}}}").body[0]]
-    return compile(ast.Module(body=[scope], type_ignores=[]), filename, "exec")
-
-
-_DEF = re.compile(r"^def (\w+)\(", re.MULTILINE)
-
-
-def _compile_nested(text: str, filename: str, names: list[str]) -> CodeType | None:
-    """What :func:`_compile_via_ast` makes, compiled from text: about twice
-    as fast as parsing to a tree first.  The text is indented under the
-    scope's def line, and the code of its functions moved back one line and
-    four columns.  None where that cannot be done exactly: before Python
-    3.11 (another location table), or with a string that may span lines
-    (its value would be indented too)."""
-    if sys.version_info < (3, 11) or "'''" in text or '"""' in text:
-        return None
-    listing = ", ".join(f"{d!r}: {d}" for d in _DEF.findall(text))
-    # Split as the tokenizer counts lines (splitlines also breaks at form
-    # feeds and other separators, which a comment may hold).
-    body = "\n".join(
-        "    " + line if line.strip() else line for line in text.split("\n")
-    )
-    if not body.endswith("\n"):
-        body += "\n"
-    wrapped = f"def {_SCOPE}({', '.join(names)}):\n{body}    return {{{listing}}}\n"
-    try:
-        module = compile(wrapped, filename, "exec")
-    except SyntaxError:
-        return None  # raised again, located in the text, the other way
-    scope = next(c for c in module.co_consts if isinstance(c, CodeType))
-    try:
-        consts = tuple(
-            _moved(c) if isinstance(c, CodeType) else c for c in scope.co_consts
-        )
-    except _Unmovable:
-        return None
-    scope = scope.replace(co_consts=consts)
-    return module.replace(
-        co_consts=tuple(
-            scope if isinstance(c, CodeType) else c for c in module.co_consts
-        )
-    )
-
-
-class _Unmovable(Exception):
-    """A location left of the added indentation (not expected)."""
-
-
-def _moved(code: CodeType) -> CodeType:
-    """``code`` one line up and four columns left, nested code included."""
-    consts = tuple(_moved(c) if isinstance(c, CodeType) else c for c in code.co_consts)
-    # Entries start with a byte >= 0x80, and hold none after it.  Moving
-    # every location by the same lines changes no entry's line delta, so each
-    # entry is re-encoded on its own (and entries repeat: they are cached).
-    entries = _ENTRY.findall(code.co_linetable)
-    return code.replace(
-        co_firstlineno=code.co_firstlineno - 1,
-        co_linetable=b"".join(map(_SHIFTED.__getitem__, entries)),
-        co_consts=consts,
-    )
-
-
-_ENTRY = re.compile(rb"[\x80-\xff][\x00-\x7f]*")
-
-
-class _Shifted(dict):
-    """Location table entry (the format of Python 3.11+, see CPython's
-    Objects/locations.md) -> the same four columns left, encoded as the
-    compiler chooses the form."""
-
-    def __missing__(self, entry: bytes) -> bytes:
-        if len(self) > 100_000:
-            self.clear()
-        self[entry] = shifted = _shift_entry(entry, 4)
-        return shifted
-
-
-_SHIFTED = _Shifted()
-
-
-def _shift_entry(entry: bytes, by: int) -> bytes:
-    head = entry[0]
-    form = (head >> 3) & 15
-    length = (head & 7) + 1
-    if form == 15:  # no location
-        return entry
-    if form == 14:  # long
-        delta, k = _svarint(entry, 1)
-        end_delta, k = _varint(entry, k)
-        col, k = _varint(entry, k)
-        end_col, k = _varint(entry, k)
-        end, col, end_col = delta + end_delta, col - 1, end_col - 1
-    elif form == 13:  # no column
-        delta, k = _svarint(entry, 1)
-        end = delta
-        col = end_col = -1
-    elif form >= 10:  # one line
-        delta = end = form - 10
-        col, end_col = entry[1], entry[2]
-    else:  # short
-        delta = end = 0
-        col = form * 8 + ((entry[1] >> 4) & 7)
-        end_col = col + (entry[1] & 15)
-    # (0, 0) is where the compiler puts code of no expression (a
-    # function's start), indented or not; no token is left of ``by``.
-    if col > 0 or end_col > 0:
-        col -= by
-        end_col -= by
-        if col < 0 or end_col < 0:
-            raise _Unmovable
-    out = bytearray()
-    _encode(out, length, 0, (delta, end, col, end_col))
-    return bytes(out)
-
-
-def _encode(
-    out: bytearray, length: int, line: int, where: tuple[int, int, int, int]
-) -> int:
-    """Append one entry as the compiler writes it; returns the line the
-    next entry's is relative to."""
-    start, end, col, end_col = where
-    delta = start - line
-    if col < 0 or end_col < 0:
-        if end == start:
-            out.append(0x80 | (13 << 3) | (length - 1))
-            _put_svarint(out, delta)
-            return start
-    elif end == start:
-        if delta == 0 and col < 80 and 0 <= end_col - col < 16:
-            out.append(0x80 | ((col // 8) << 3) | (length - 1))
-            out.append(((col % 8) << 4) | (end_col - col))
-            return line
-        if 0 <= delta < 3 and col < 128 and end_col < 128:
-            out += bytes((0x80 | ((10 + delta) << 3) | (length - 1), col, end_col))
-            return start
-    out.append(0x80 | (14 << 3) | (length - 1))
-    _put_svarint(out, delta)
-    _put_varint(out, end - start)
-    _put_varint(out, col + 1)
-    _put_varint(out, end_col + 1)
-    return start
-
-
-def _varint(table: bytes, k: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = table[k]
-        k += 1
-        value |= (byte & 63) << shift
-        if not byte & 64:
-            return value, k
-        shift += 6
-
-
-def _svarint(table: bytes, k: int) -> tuple[int, int]:
-    value, k = _varint(table, k)
-    return (-(value >> 1) if value & 1 else value >> 1), k
-
-
-def _put_varint(out: bytearray, value: int) -> None:
-    while value >= 64:
-        out.append(64 | (value & 63))
-        value >>= 6
-    out.append(value)
-
-
-def _put_svarint(out: bytearray, value: int) -> None:
-    _put_varint(out, ((-value) << 1) | 1 if value < 0 else value << 1)
 
 
 def define(
