@@ -9,7 +9,6 @@ same module state as the original function does.
 
 from __future__ import annotations
 
-import ast
 import builtins
 import hashlib
 import inspect
@@ -137,17 +136,17 @@ def load(func: Callable[..., Any]) -> FunctionSource:
     first = max(first, 1)
     text = textwrap.dedent("".join(lines))
     try:
-        # Blank lines in front give every node its line in the user's file.
-        tree = parse("\n" * (first - 1) + text, first - 1)
+        tree = gast.parse(text)
     except SyntaxError:
         tree = None
-    node = _find_def(tree, func, first - 1) if tree is not None else None
+    node = _find_def(tree, func) if tree is not None else None
     if node is None:
         raise SourceUnavailableError(
             f"cannot differentiate {name!r}: its source at {filename}:{first} could "
             "not be isolated (a lambda sharing a line with other code?). Define it "
             "with def."
         )
+    gast.increment_lineno(tree, first - 1)
     node.decorator_list = []
     all_lines = linecache.getlines(filename) or lines
     namespace = Namespace(func.__globals__, _cells(func))
@@ -157,14 +156,8 @@ def load(func: Callable[..., Any]) -> FunctionSource:
     )
 
 
-def _find_def(
-    tree: gast.Module, func: Callable[..., Any], offset: int
-) -> gast.FunctionDef | None:
-    """The def (or lambda, turned into a def) in ``tree`` that made ``func``.
-
-    A lambda's def and return are numbered ``offset`` lines early, as when
-    the tree was numbered from the source snippet and moved afterwards
-    without them (generated names and error locations depend on it)."""
+def _find_def(tree: gast.Module, func: Callable[..., Any]) -> gast.FunctionDef | None:
+    """The def (or lambda, turned into a def) in ``tree`` that made ``func``."""
     first = tree.body[0] if tree.body else None
     if (
         isinstance(first, (gast.FunctionDef, gast.AsyncFunctionDef))
@@ -188,111 +181,8 @@ def _find_def(
             **_type_params(),
         )
         gast.copy_location(fdef, lam)
-        for made in (ret, fdef):
-            made.lineno -= offset
-            made.end_lineno -= offset
         return fdef
     return None
-
-
-def parse(text: str, offset: int = 0) -> gast.Module:
-    """``gast.parse(text)`` followed by ``gast.increment_lineno(tree,
-    offset)`` for a text whose first ``offset`` lines are blank.
-
-    gast's translator is a generic NodeTransformer, several times slower
-    than parsing itself; this one builds the same nodes directly."""
-    return _to_gast(ast.parse(text), offset)
-
-
-# ast class -> (gast class, its fields to copy), built on first use.
-_GAST_PLANS: dict[type, tuple[type, tuple[str, ...]] | None] = {}
-# gast's translator adds ``type_params`` (empty) to defs on Pythons whose
-# ast lacks it.
-_ADD_TYPE_PARAMS = "type_params" in gast.FunctionDef._fields and (
-    "type_params" not in ast.FunctionDef._fields
-)
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _gast_plan(cls: type) -> tuple[type, tuple[str, ...]] | None:
-    target = getattr(gast, cls.__name__, None)
-    plan = None if target is None else (target, cls._fields)
-    _GAST_PLANS[cls] = plan
-    return plan
-
-
-def _to_gast(node: ast.AST, offset: int) -> Any:
-    # Nodes are made with __new__ and their __dict__ filled, in the order
-    # gast's translator gives it: gast's constructors cost several times more.
-    cls = node.__class__
-    fields = node.__dict__
-    if cls is ast.Name:
-        ctx = fields["ctx"].__class__
-        new = _NEW(_NAME)
-        new.__dict__.update(
-            id=fields["id"],
-            ctx=_NEW(_CONTEXTS[ctx]),
-            annotation=None,
-            type_comment=None,
-        )
-    elif cls is ast.arg:
-        annotation = fields["annotation"]
-        if annotation is not None:
-            annotation = _to_gast(annotation, offset)
-        new = gast.Name(fields["arg"], gast.Param(), annotation, fields["type_comment"])
-    elif cls is ast.ExceptHandler and node.name:
-        new = gast.ExceptHandler(
-            _value(node.type, offset),
-            # Made without a location: gast.increment_lineno then gave it one.
-            gast.Name(
-                node.name,
-                gast.Store(),
-                None,
-                None,
-                lineno=offset,
-                end_lineno=offset,
-            ),
-            _value(node.body, offset),
-        )
-    else:
-        plan = _GAST_PLANS[cls] if cls in _GAST_PLANS else _gast_plan(cls)
-        if plan is None:
-            return None  # as gast's translator: not a node gast knows
-        target, names = plan
-        new = _NEW(target)
-        values = new.__dict__
-        for name in names:
-            if name in fields:
-                value = fields[name]
-                if isinstance(value, ast.AST):
-                    value = _to_gast(value, offset)
-                elif value.__class__ is list:
-                    value = [_value(v, offset) for v in value]
-                values[name] = value
-        if _ADD_TYPE_PARAMS and cls in _DEFS:
-            values["type_params"] = []
-        for name in node._attributes:
-            if name in fields:
-                values[name] = fields[name]
-        return new
-    values = new.__dict__
-    for name in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
-        if name in fields:
-            values[name] = fields[name]
-    return new
-
-
-_NEW = gast.AST.__new__
-_NAME = gast.Name
-_CONTEXTS = {ast.Load: gast.Load, ast.Store: gast.Store, ast.Del: gast.Del}
-
-
-def _value(value: Any, offset: int) -> Any:
-    if isinstance(value, ast.AST):
-        return _to_gast(value, offset)
-    if value.__class__ is list:
-        return [_value(v, offset) for v in value]
-    return value
 
 
 def _arg_names(args: gast.arguments) -> list[str]:
