@@ -136,7 +136,7 @@ class _FactorMover:
         """Where each name is assigned and read, over the whole function."""
         self.defs: dict[str, list[gast.Assign]] = {}
         self.reads: dict[str, list[gast.stmt]] = {}
-        for stmt in _statements(self.fdef.body):
+        for stmt in A.statements(self.fdef.body):
             if isinstance(stmt, gast.Assign):
                 for target in stmt.targets:
                     for name in A.names_stored(target):
@@ -161,7 +161,7 @@ class _FactorMover:
         for _ in range(8):  # each success removes a factor; a few suffice
             self._census()
             moved = False
-            for stmt in list(_statements(self.fdef.body)):
+            for stmt in list(A.statements(self.fdef.body)):
                 if _assigned(stmt) in self.arrays and self._move(stmt):
                     moved = True
                     self._census()
@@ -398,15 +398,6 @@ def _find(
     return False
 
 
-def _statements(body: Stmts):
-    for stmt in body:
-        yield stmt
-        for field in ("body", "orelse"):
-            sub = getattr(stmt, field, None)
-            if isinstance(sub, list):
-                yield from _statements(sub)
-
-
 def _own_names(stmt: gast.stmt) -> list[gast.Name]:
     """The names in ``stmt`` itself, not in the blocks nested in it."""
     if isinstance(stmt, (gast.If, gast.While)):
@@ -421,10 +412,8 @@ def _merge_negated_starts(body: Stmts, arrays: set[str]) -> bool:
     block, when nothing between mentions ``v`` or assigns ``w``."""
     changed = False
     for stmt in body:
-        for field in ("body", "orelse"):
-            sub = getattr(stmt, field, None)
-            if isinstance(sub, list):
-                changed |= _merge_negated_starts(sub, arrays)
+        for sub in A.sub_blocks(stmt):
+            changed |= _merge_negated_starts(sub, arrays)
     i = 0
     while i < len(body):
         stmt = body[i]
@@ -495,7 +484,7 @@ def _accumulate_in_place(
     none needs an older value of ``g`` (so neither does the code that
     differentiates this code again)."""
     updates = []
-    for stmt in _statements(fdef.body):
+    for stmt in A.statements(fdef.body):
         reads = [
             n for n in _own_names(stmt) if n.id == g and isinstance(n.ctx, gast.Load)
         ]
@@ -514,7 +503,7 @@ def _accumulate_in_place(
 def _owned(fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call) -> bool:
     fresh_calls = {f"{rt}.{h}" for h in _FRESH_HELPERS}
     add_at = f"{rt}.add_at"
-    for stmt in _statements(fdef.body):
+    for stmt in A.statements(fdef.body):
         if isinstance(stmt, gast.Assign) and any(
             g in A.names_stored(t) for t in stmt.targets
         ):

@@ -213,6 +213,22 @@ def copy_lineno(
     return node
 
 
+def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
+    """The statement lists nested directly in ``stmt`` (its body, orelse)."""
+    for field in ("body", "orelse"):
+        sub = getattr(stmt, field, None)
+        if isinstance(sub, list):
+            yield sub
+
+
+def statements(body: list[gast.stmt]) -> Iterator[gast.stmt]:
+    """Every statement of ``body`` and of the blocks nested in it, in order."""
+    for stmt in body:
+        yield stmt
+        for sub in sub_blocks(stmt):
+            yield from statements(sub)
+
+
 def name_nodes(node: gast.AST) -> list[gast.Name]:
     """The Name nodes of a tree, in no particular order."""
     found = []

@@ -76,15 +76,6 @@ def _arith(kinds: list[str | None]) -> str | None:
     return UNKNOWN
 
 
-def _walk(body: list[gast.stmt]):
-    for stmt in body:
-        yield stmt
-        for fld in ("body", "orelse"):
-            sub = getattr(stmt, fld, None)
-            if isinstance(sub, list):
-                yield from _walk(sub)
-
-
 def infer(
     src: FunctionSource, nf: NormalizedFunction, params: dict[str, str]
 ) -> dict[str, str]:
@@ -177,7 +168,7 @@ def infer(
     changed = True
     while changed:
         changed = False
-        for stmt in _walk(nf.body):
+        for stmt in A.statements(nf.body):
             if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
                 name = stmt.targets[0].id
                 new = join(kinds.get(name), value_kind(stmt.value))
