@@ -170,17 +170,7 @@ def test_restated_helpers_compute_what_they_restate(label, monkeypatch):
     case = _case(label)
     names = ["einsum_adjoint_pairs", "einsum_tangent_pairs", "einsum_adjoint_jvp"]
     names += ["norm_adjoint_partial"]
-    calls: list[tuple[Any, tuple[Any, ...], Any]] = []
-    for name in names:
-        helper = getattr(rt, name)
-
-        def spy(*a: Any, _helper: Any = helper) -> Any:
-            out = _helper(*a)
-            calls.append((_helper, copy_tree(a), copy_tree(out)))
-            return out
-
-        spy.__s2s_function__ = helper.__s2s_function__  # type: ignore[attr-defined]
-        monkeypatch.setattr(rt, name, spy)
+    calls = trr.spy_on_helpers(monkeypatch, names)
     args, pos, w, _ = trr._second_order_setup(case)
     g = grad(case.func, wrt=pos, seed=case.seed)
     grad(g, wrt=pos, seed=w)(*copy_tree(args))

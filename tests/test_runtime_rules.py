@@ -5242,17 +5242,12 @@ RESTATED_SECOND_DERIVATIVE_HELPERS = [
 RESTATED_CASES = [c for c in THIRD_ORDER_FROM_SECOND_CASES if "sinc" not in c.label]
 
 
-@pytest.mark.parametrize("case", RESTATED_CASES, ids=[c.label for c in RESTATED_CASES])
-def test_restated_second_derivative_helpers_compute_what_they_restate(
-    case, monkeypatch
-):
-    """Every call second-order code makes to a restated helper gives the same
-    result through its definition."""
-    from s2s_ad.rules import runtime_sources  # noqa: F401  (registers them)
-
+def spy_on_helpers(monkeypatch: Any, names: Any) -> list[Any]:
+    """Replace the named runtime helpers by spies recording (helper, args,
+    result) of every call; generated code keeps differentiating them from
+    the helpers' own restatements."""
     calls: list[tuple[Any, tuple[Any, ...], Any]] = []
-    for name in RESTATED_SECOND_DERIVATIVE_HELPERS:
-        assert name in FROM_SOURCE
+    for name in names:
         helper = getattr(rt, name)
 
         def spy(*a: Any, _helper: Any = helper) -> Any:
@@ -5262,6 +5257,19 @@ def test_restated_second_derivative_helpers_compute_what_they_restate(
 
         spy.__s2s_function__ = helper.__s2s_function__  # type: ignore[attr-defined]
         monkeypatch.setattr(rt, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("case", RESTATED_CASES, ids=[c.label for c in RESTATED_CASES])
+def test_restated_second_derivative_helpers_compute_what_they_restate(
+    case, monkeypatch
+):
+    """Every call second-order code makes to a restated helper gives the same
+    result through its definition."""
+    from s2s_ad.rules import runtime_sources  # noqa: F401  (registers them)
+
+    assert set(RESTATED_SECOND_DERIVATIVE_HELPERS) <= FROM_SOURCE
+    calls = spy_on_helpers(monkeypatch, RESTATED_SECOND_DERIVATIVE_HELPERS)
     args, pos, w, _ = _second_order_setup(case)
     g = grad(case.func, wrt=pos, seed=case.seed)
     grad(g, wrt=pos, seed=w)(*copy_tree(args))

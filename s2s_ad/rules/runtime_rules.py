@@ -392,23 +392,17 @@ def zeroed_at_tangent(out, v, like, idx):
     t[out] += rt.zeroed_at(t[v], like, idx)
 
 
+# finalize_owned is finalize without the copy (where the compiler proved
+# nothing else holds the adjoint): the same derivative.
+@reverse_rule(rt.finalize_owned)
 @reverse_rule(rt.finalize)
 def finalize(out, x, g):
     d[g] += rt.finalize_transpose(d[out], x, g)
 
 
+@forward_rule(rt.finalize_owned)
 @forward_rule(rt.finalize)
 def finalize_tangent(out, x, g):
-    t[out] += rt.finalize(x, t[g])
-
-
-@reverse_rule(rt.finalize_owned)
-def finalize_owned(out, x, g):
-    d[g] += rt.finalize_transpose(d[out], x, g)
-
-
-@forward_rule(rt.finalize_owned)
-def finalize_owned_tangent(out, x, g):
     t[out] += rt.finalize(x, t[g])
 
 
