@@ -3614,8 +3614,26 @@ def getitem_adj_transpose(v: Any, g: Any, idx: Any) -> Any:
             np.add.at(out, idx, v)
         return out
     if is_zero(g):
-        return 0.0 if isinstance(v, (list, tuple, dict)) else v
+        if isinstance(v, (list, tuple, dict)):
+            return 0.0
+        if np.ndim(v) and not _selects_all(idx):
+            # Returning v would put entries where they do not belong (or
+            # broadcast them): an error, never a wrong derivative.
+            raise TypeError(
+                f"cannot place the adjoint of entries {idx!r} in a zero adjoint "
+                "whose shape is unknown: this order of derivative through a "
+                "write to those entries is not supported"
+            )
+        return v
     return unbroadcast(v, g)
+
+
+def _selects_all(idx: Any) -> bool:
+    """Whether ``x[idx]`` is all of ``x`` in order (``x[:]``, ``x[...]``)."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    return all(
+        p is Ellipsis or (isinstance(p, slice) and p == slice(None)) for p in parts
+    )
 
 
 def zeroed_at(v: Any, like: Any, idx: Any) -> Any:

@@ -306,6 +306,48 @@ def test_third_derivative_through_slot_writes_matches_finite_differences(func):
     assert grad(slope)(x) == pytest.approx(fd, rel=1e-6, abs=1e-6)
 
 
+def masked_write(x):
+    y = x * 1.0
+    y[y < 0] = 0.0
+    return np.sum(y**2 * x)
+
+
+def test_second_derivative_through_a_masked_write():
+    x = np.array([0.5, -0.3, 1.2, -0.8, 0.9, 0.4])
+    v = np.array([1.0, 2.0, -1.0, 0.5, 0.3, -0.7])
+    g = grad(masked_write)
+    fd = (g(x + 1e-5 * v) - g(x - 1e-5 * v)) / 2e-5
+    np.testing.assert_allclose(hvp(masked_write, (x,), (v,)), fd, rtol=1e-6)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="known gap (issue 4): the third transformation through a write to "
+    "masked entries (y[y < 0] = 0.0) must place the entries' adjoint in the "
+    "array's adjoint while that is still the shapeless zero; the helper "
+    "refuses rather than place it wrongly",
+)
+def test_third_derivative_through_a_masked_write():
+    x = np.array([0.5, -0.3, 1.2, -0.8, 0.9, 0.4])
+    grad(_masked_second_directional)(x)
+
+
+_MASK_V = np.array([1.0, 2.0, -1.0, 0.5, 0.3, -0.7])
+_masked_grad = grad(masked_write)
+
+
+def _masked_directional(x):
+    return np.sum(_masked_grad(x) * _MASK_V)
+
+
+_masked_directional_grad = grad(_masked_directional)
+
+
+def _masked_second_directional(x):
+    return np.sum(_masked_directional_grad(x) * _MASK_V)
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=s2s_ad.S2SError,

@@ -1327,3 +1327,19 @@ def test_check_not_view_refuses_only_arrays_sharing_the_base():
     rt.check_not_view(y[0], y, "the message", *where)
     rt.check_not_view(a[[0]], a, "the message", *where)
     rt.check_not_view(a[0], [a[0], a[1]], "the message", *where)
+
+
+def test_getitem_adj_transpose_never_misplaces_entries_of_a_zero_adjoint():
+    v = np.array([1.0, 2.0])
+    # All of the array, in order: v is the whole adjoint.
+    np.testing.assert_array_equal(rt.getitem_adj_transpose(v, 0.0, slice(None)), v)
+    assert rt.getitem_adj_transpose(3.0, 0.0, 1) == 3.0
+    mask = np.array([True, False, True])
+    with pytest.raises(TypeError, match="shape is unknown"):
+        rt.getitem_adj_transpose(v, 0.0, mask)
+    with pytest.raises(TypeError, match="shape is unknown"):
+        rt.getitem_adj_transpose(np.ones(1), 0.0, slice(0, 1))
+    # With an array adjoint the entries are placed.
+    np.testing.assert_array_equal(
+        rt.getitem_adj_transpose(v, np.zeros(3), mask), [1.0, 0.0, 2.0]
+    )
