@@ -31,6 +31,7 @@ like ``rt.finalize``.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING, Any
 
 import gast
@@ -51,7 +52,7 @@ _NUMBER_KINDS = {"scalar", "array", "numeric"}
 
 
 def optimize_array_adjoints(
-    defs: list[gast.FunctionDef], builder: ReverseBuilder
+    defs: list[gast.FunctionDef], builder: ReverseBuilder, fwd: Stmts
 ) -> None:
     """Run both rewrites on each generated function of one transformation."""
     kinds = builder.act.kinds
@@ -67,9 +68,16 @@ def optimize_array_adjoints(
     for name, bar in builder.adjoints.items():
         name_kinds.setdefault(bar, kinds.get(name, "unknown"))
     rt = A.dotted_name(builder.rt("x").value)
+    forward = {id(stmt) for stmt in fwd}
     for fdef in defs:
-        _FactorMover(fdef, arrays, name_kinds, rt).run()
-        _own_finalized(fdef, arrays, rt)
+        # The forward sweep never mentions an adjoint: only what follows its
+        # last statement is looked at (and indexed).
+        body = fdef.body
+        start = 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
+        rest = body[start:]
+        index = _FactorMover(rest, arrays, name_kinds, rt).run()
+        _own_finalized(rest, arrays, rt, index)
+        body[start:] = rest
 
 
 def _number(node: gast.expr) -> Any:
@@ -123,30 +131,74 @@ def _accumulation(stmt: gast.stmt) -> gast.expr | None:
     return None
 
 
+class _Index:
+    """Names per statement, gathered in one walk: each statement's own (not
+    in its nested blocks), and all it mentions and stores, nested included.
+    Passes query it instead of walking subtrees again (nested loops would
+    make that quadratic)."""
+
+    def __init__(self, body: Stmts) -> None:
+        self.order: list[gast.stmt] = []  # pre-order, as A.statements
+        self.own: dict[int, list[gast.Name]] = {}
+        self.deep: dict[int, set[str]] = {}
+        self.deep_stored: dict[int, set[str]] = {}
+        # name -> the statements that store it / read it themselves
+        self.storing: dict[str, list[gast.stmt]] = {}
+        self.reading: dict[str, list[gast.stmt]] = {}
+        self._visit(body)
+
+    def _visit(self, block: Stmts) -> None:
+        for stmt in block:
+            self.order.append(stmt)
+            own = _own_names(stmt)
+            self.own[id(stmt)] = own
+            names = {n.id for n in own}
+            stored = {n.id for n in own if not isinstance(n.ctx, gast.Load)}
+            for name in stored:
+                self.storing.setdefault(name, []).append(stmt)
+            for name in {n.id for n in own if isinstance(n.ctx, gast.Load)}:
+                self.reading.setdefault(name, []).append(stmt)
+            for sub in A.sub_blocks(stmt):
+                self._visit(sub)
+                for inner in sub:
+                    names |= self.deep[id(inner)]
+                    stored |= self.deep_stored[id(inner)]
+            self.deep[id(stmt)] = names
+            self.deep_stored[id(stmt)] = stored
+
+    def reads(self, stmt: gast.stmt, name: str) -> list[gast.Name]:
+        """The reads of ``name`` in ``stmt`` itself."""
+        return [
+            n
+            for n in self.own[id(stmt)]
+            if n.id == name and isinstance(n.ctx, gast.Load)
+        ]
+
+
 class _FactorMover:
     def __init__(
-        self, fdef: gast.FunctionDef, arrays: set[str], kinds: dict[str, str], rt: str
+        self, body: Stmts, arrays: set[str], kinds: dict[str, str], rt: str
     ) -> None:
-        self.fdef = fdef
+        self.body = body
         self.arrays = arrays
         self.kinds = kinds
         self.rt = rt
 
-    def _census(self) -> None:
+    def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
-        self.defs: dict[str, list[gast.Assign]] = {}
+        index = _Index(self.body)
+        self.defs: dict[str, list[gast.stmt]] = {}
         self.reads: dict[str, list[gast.stmt]] = {}
-        for stmt in A.statements(self.fdef.body):
-            if isinstance(stmt, gast.Assign):
-                for target in stmt.targets:
-                    for name in A.names_stored(target):
-                        self.defs.setdefault(name, []).append(stmt)
-            for node in _own_names(stmt):
+        for stmt in index.order:
+            for node in index.own[id(stmt)]:
                 if isinstance(node.ctx, gast.Load):
                     self.reads.setdefault(node.id, []).append(stmt)
-                elif not isinstance(stmt, gast.Assign):
+                elif isinstance(stmt, gast.Assign):
+                    self.defs.setdefault(node.id, []).append(stmt)
+                else:
                     # Stored by a loop target or similar: never rewritten.
                     self.defs.setdefault(node.id, []).extend([stmt, stmt])
+        return index
 
     def _single(self, name: str) -> tuple[gast.Assign, gast.stmt] | None:
         defs, reads = self.defs.get(name, []), self.reads.get(name, [])
@@ -157,21 +209,22 @@ class _FactorMover:
             return None
         return define, reads[0]
 
-    def run(self) -> None:
+    def run(self) -> _Index:
+        """Move the factors; the index of the function as it is left."""
+        # Moving a factor rewrites expressions inside the same statements and
+        # never adds or removes a name, so one census serves every pass.
+        index = self._census()
+        candidates = [stmt for stmt in index.order if _assigned(stmt) in self.arrays]
         for _ in range(8):  # each success removes a factor; a few suffice
-            self._census()
-            moved = False
-            for stmt in list(A.statements(self.fdef.body)):
-                if _assigned(stmt) in self.arrays and self._move(stmt):
-                    moved = True
-                    self._census()
+            moved = [stmt for stmt in candidates if self._move(stmt)]
             if not moved:
                 break
-        if _merge_negated_starts(self.fdef.body, self.arrays):
-            tidy_comments(self.fdef.body)
-        self._census()
+        if _merge_negated_starts(self.body, self.arrays, index):
+            tidy_comments(self.body)
+            index = self._census()
         for name in sorted(self.arrays):
             self._flip_negated_difference(name)
+        return index
 
     def _flip_negated_difference(self, name: str) -> None:
         """``v = a - b`` read once as ``-v`` becomes ``v = b - a`` read as
@@ -400,60 +453,64 @@ def _find(
 
 def _own_names(stmt: gast.stmt) -> list[gast.Name]:
     """The names in ``stmt`` itself, not in the blocks nested in it."""
-    if isinstance(stmt, (gast.If, gast.While)):
-        return A.name_nodes(stmt.test)
-    if isinstance(stmt, gast.For):
-        return A.name_nodes(stmt.target) + A.name_nodes(stmt.iter)
-    return A.name_nodes(stmt)
+    return [n for part in _own_parts(stmt) for n in A.name_nodes(part)]
 
 
-def _merge_negated_starts(body: Stmts, arrays: set[str]) -> bool:
+def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     """``v = -w`` then ``v = v + e`` becomes ``v = e - w`` (exact), in each
     block, when nothing between mentions ``v`` or assigns ``w``."""
     changed = False
     for stmt in body:
         for sub in A.sub_blocks(stmt):
-            changed |= _merge_negated_starts(sub, arrays)
-    i = 0
-    while i < len(body):
-        stmt = body[i]
-        merged = False
-        if (
+            changed |= _merge_negated_starts(sub, arrays, index)
+    # Where each name is mentioned and stored in this block, in order, so
+    # that finding the next mention does not rescan the block.
+    mentions: dict[str, list[int]] = {}
+    stores: dict[str, list[int]] = {}
+    for k, stmt in enumerate(body):
+        for name in index.deep[id(stmt)]:
+            mentions.setdefault(name, []).append(k)
+        for name in index.deep_stored[id(stmt)]:
+            stores.setdefault(name, []).append(k)
+    starts = []
+    for i, stmt in enumerate(body):
+        if not (
             _assigned(stmt) in arrays
             and isinstance(stmt.value, gast.UnaryOp)
             and isinstance(stmt.value.op, gast.USub)
             and isinstance(stmt.value.operand, gast.Name)
         ):
-            v, w = stmt.targets[0].id, stmt.value.operand.id
-            for j in range(i + 1, len(body)):
-                later = body[j]
-                mentioned = A.names(later)
-                if v not in mentioned:
-                    if w in A.names_stored(later):
-                        break
-                    continue
-                added = _accumulation(later)
-                if _assigned(later) == v and added is not None:
-                    later.value = gast.BinOp(
-                        left=added, op=gast.Sub(), right=stmt.value.operand
-                    )
-                    del body[i]
-                    merged = changed = True
-                break
-        if not merged:
-            i += 1
-    return changed
+            continue
+        v, w = stmt.targets[0].id, stmt.value.operand.id
+        seen = mentions[v]
+        at = bisect.bisect_right(seen, i)
+        if at == len(seen):
+            continue
+        j = seen[at]
+        written = stores.get(w, [])
+        if bisect.bisect_right(written, i) != bisect.bisect_left(written, j):
+            continue  # w is assigned in between
+        later = body[j]
+        added = _accumulation(later)
+        if _assigned(later) == v and added is not None:
+            later.value = gast.BinOp(
+                left=added, op=gast.Sub(), right=stmt.value.operand
+            )
+            starts.append(i)
+    # The pairs are independent: a start is never another pair's update.
+    for i in reversed(starts):
+        del body[i]
+    return changed or bool(starts)
 
 
 # -- finalize without a copy ------------------------------------------------
 
 
-def _own_finalized(fdef: gast.FunctionDef, arrays: set[str], rt: str) -> None:
+def _own_finalized(body: Stmts, arrays: set[str], rt: str, index: _Index) -> None:
     """``rt.finalize(x, g)`` -> ``rt.finalize_owned(x, g)`` for adjoints
     ``g`` that only ever hold arrays made for them, read nowhere else but
     as operands of arithmetic (which makes new arrays) or as the updated
     argument of ``rt.add_at`` assigned back to themselves."""
-    body = fdef.body
     if not body or not isinstance(body[-1], gast.Return):
         return
     finalize = f"{rt}.finalize"
@@ -471,25 +528,19 @@ def _own_finalized(fdef: gast.FunctionDef, arrays: set[str], rt: str) -> None:
     names = [c.args[1].id for c in calls]
     for call in calls:
         g = call.args[1].id
-        if names.count(g) == 1 and _owned(fdef, g, rt, call):
+        if names.count(g) == 1 and _owned(index, g, rt, call):
             call.func = A.dotted(f"{rt}.finalize_owned")
-            _accumulate_in_place(fdef, g, rt, call)
+            _accumulate_in_place(index, g, rt, call)
 
 
-def _accumulate_in_place(
-    fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call
-) -> None:
+def _accumulate_in_place(index: _Index, g: str, rt: str, final: gast.Call) -> None:
     """``g = g + e`` -> ``g = rt.acc_into(g, e)`` for an owned adjoint ``g``
     read nowhere else: no other statement can see the update in place, and
     none needs an older value of ``g`` (so neither does the code that
     differentiates this code again)."""
     updates = []
-    for stmt in A.statements(fdef.body):
-        reads = [
-            n for n in _own_names(stmt) if n.id == g and isinstance(n.ctx, gast.Load)
-        ]
-        if not reads:
-            continue
+    for stmt in index.reading.get(g, []):
+        reads = index.reads(stmt, g)
         if _assigned(stmt) == g and _accumulation(stmt) is not None:
             updates.append(stmt)
         elif not (len(reads) == 1 and reads[0] is final.args[1]):
@@ -500,13 +551,11 @@ def _accumulate_in_place(
         )
 
 
-def _owned(fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call) -> bool:
+def _owned(index: _Index, g: str, rt: str, final: gast.Call) -> bool:
     fresh_calls = {f"{rt}.{h}" for h in _FRESH_HELPERS}
     add_at = f"{rt}.add_at"
-    for stmt in A.statements(fdef.body):
-        if isinstance(stmt, gast.Assign) and any(
-            g in A.names_stored(t) for t in stmt.targets
-        ):
+    for stmt in index.storing.get(g, []):
+        if isinstance(stmt, gast.Assign):
             if _assigned(stmt) is None:
                 return False
             value = stmt.value
@@ -528,36 +577,41 @@ def _owned(fdef: gast.FunctionDef, g: str, rt: str, final: gast.Call) -> bool:
                 pass  # updates g (copying a read-only one): still g's own
             else:
                 return False
-        elif not isinstance(stmt, gast.Assign) and any(
-            n.id == g and not isinstance(n.ctx, gast.Load) for n in _own_names(stmt)
-        ):
-            return False
-        if not _reads_ok(stmt, g, add_at, final):
-            return False
-    return True
-
-
-def _reads_ok(stmt: gast.stmt, g: str, add_at: str, final: gast.Call) -> bool:
-    """Whether every read of ``g`` in ``stmt`` lets no other name hold it."""
-    if g not in {n.id for n in _own_names(stmt) if isinstance(n.ctx, gast.Load)}:
-        return True
-    allowed: set[int] = set()
-    for node in A.walk(stmt):
-        if isinstance(node, gast.BinOp):
-            allowed.update(id(s) for s in (node.left, node.right))
-        elif isinstance(node, gast.UnaryOp):
-            allowed.add(id(node.operand))
-        elif isinstance(node, gast.Call) and node is final:
-            allowed.add(id(node.args[1]))
-        elif (
-            isinstance(node, gast.Call)
-            and A.dotted_name(node.func) == add_at
-            and _assigned(stmt) == g
-            and stmt.value is node
-        ):
-            allowed.add(id(node.args[0]))
+        else:
+            return False  # a loop target or the like
     return all(
-        id(n) in allowed
-        for n in _own_names(stmt)
-        if n.id == g and isinstance(n.ctx, gast.Load)
+        _reads_ok(stmt, index.reads(stmt, g), g, add_at, final)
+        for stmt in index.reading.get(g, [])
     )
+
+
+def _reads_ok(
+    stmt: gast.stmt, reads: list[gast.Name], g: str, add_at: str, final: gast.Call
+) -> bool:
+    """Whether the ``reads`` of ``g`` in ``stmt`` let no other name hold it."""
+    allowed: set[int] = set()
+    for part in _own_parts(stmt):
+        for node in A.walk(part):
+            if isinstance(node, gast.BinOp):
+                allowed.update(id(s) for s in (node.left, node.right))
+            elif isinstance(node, gast.UnaryOp):
+                allowed.add(id(node.operand))
+            elif isinstance(node, gast.Call) and node is final:
+                allowed.add(id(node.args[1]))
+            elif (
+                isinstance(node, gast.Call)
+                and A.dotted_name(node.func) == add_at
+                and _assigned(stmt) == g
+                and stmt.value is node
+            ):
+                allowed.add(id(node.args[0]))
+    return all(id(n) in allowed for n in reads)
+
+
+def _own_parts(stmt: gast.stmt) -> list[gast.AST]:
+    """The trees of ``stmt`` itself, without its nested blocks."""
+    if isinstance(stmt, (gast.If, gast.While)):
+        return [stmt.test]
+    if isinstance(stmt, gast.For):
+        return [stmt.target, stmt.iter]
+    return [stmt]

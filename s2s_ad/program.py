@@ -262,7 +262,7 @@ class Program:
                 comments,
             )
         optimize_functions(defs, builder, fwd)
-        optimize_array_adjoints(defs, builder)
+        optimize_array_adjoints(defs, builder, fwd)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:
