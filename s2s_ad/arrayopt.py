@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad.copyprop import reverse_start
 from s2s_ad.reverse import tidy_comments
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def optimize_array_adjoints(
         # The forward sweep never mentions an adjoint: only what follows its
         # last statement is looked at (and indexed).
         body = fdef.body
-        start = 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
+        start = reverse_start(body, forward)
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)

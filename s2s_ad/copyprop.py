@@ -52,7 +52,7 @@ def optimize_functions(
     forward = {id(stmt) for stmt in fwd}
     for fdef in defs:
         body = fdef.body
-        start = 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
+        start = reverse_start(body, forward)
         rest = body[start:]
         if optimize_adjoints(rest, scalars, adjoints):
             # Drop the comments of adjoint code that went, including those
@@ -61,6 +61,12 @@ def optimize_functions(
             tidy_comments(rest)
             rest += tail
         body[start:] = rest
+
+
+def reverse_start(body: Stmts, forward: set[int]) -> int:
+    """Where ``body`` stops holding forward-sweep statements (ids in
+    ``forward``): what follows is the only part that mentions adjoints."""
+    return 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
 
 
 def optimize_adjoints(body: Stmts, scalars: set[str], adjoints: set[str]) -> bool:

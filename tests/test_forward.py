@@ -79,6 +79,16 @@ def _directional_difference(program, args, positions, tangents, h=1e-6):
     )
 
 
+def _random_tangents(program, args, positions, salt: int) -> list[Any]:
+    """Random tangents for the wrt arguments (None elsewhere), seeded by the
+    program's name so every run draws the same."""
+    rng = np.random.default_rng(zlib.crc32(program.name.encode()) + salt)
+    tangents: list[Any] = [None] * len(args)
+    for i in positions:
+        tangents[i] = _random_like(args[i], rng)
+    return tangents
+
+
 SCALAR_OUTPUT = [p for p in PROGRAMS if p.seed is None and p.rtol <= 1e-4]
 
 
@@ -86,10 +96,7 @@ SCALAR_OUTPUT = [p for p in PROGRAMS if p.seed is None and p.rtol <= 1e-4]
 def test_dot_product_and_finite_differences(program: Program):
     args = _args(program)
     positions = _positions(program)
-    rng = np.random.default_rng(zlib.crc32(program.name.encode()) + 7)
-    tangents: list[Any] = [None] * len(args)
-    for i in positions:
-        tangents[i] = _random_like(args[i], rng)
+    tangents = _random_tangents(program, args, positions, 7)
     value, ydot = jvp(program.func, copy_tree(args), tangents)
     gradients = grad(program.func, wrt=tuple(positions))(*args)
     expected = sum(_inner(g, tangents[i]) for g, i in zip(gradients, positions))
@@ -109,10 +116,7 @@ def test_dot_product_on_the_rest_of_the_table(program: Program):
     # central differences of the whole output.
     args = _args(program)
     positions = _positions(program)
-    rng = np.random.default_rng(zlib.crc32(program.name.encode()) + 11)
-    tangents: list[Any] = [None] * len(args)
-    for i in positions:
-        tangents[i] = _random_like(args[i], rng)
+    tangents = _random_tangents(program, args, positions, 11)
     value, ydot = jvp(program.func, copy_tree(args), tangents)
     out_seed = program.seed(np.random.default_rng(5)) if program.seed else None
     gradients = grad(program.func, wrt=tuple(positions), seed=out_seed)(*args)

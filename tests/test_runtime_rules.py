@@ -4893,13 +4893,12 @@ def test_third_derivatives_through_helpers_from_source(case):
     _assert_tree_allclose(forward, expected, **tol)
 
 
-@pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.label for c in SOURCE_CASES])
-def test_definitions_compute_what_their_helpers_compute(case, monkeypatch):
-    """Every call the first-order code makes to a helper in FROM_SOURCE gives
-    the same result through the helper's definition (which is what the
-    higher-order code runs instead)."""
+def spy_on_helpers(monkeypatch: Any, names: Any) -> list[Any]:
+    """Replace the named runtime helpers by spies recording (helper, args,
+    result) of every call; generated code keeps differentiating them from
+    the helpers' own restatements."""
     calls: list[tuple[Any, tuple[Any, ...], Any]] = []
-    for name in FROM_SOURCE:
+    for name in names:
         helper = getattr(rt, name)
 
         def spy(*a: Any, _helper: Any = helper) -> Any:
@@ -4907,7 +4906,17 @@ def test_definitions_compute_what_their_helpers_compute(case, monkeypatch):
             calls.append((_helper, copy_tree(a), copy_tree(out)))
             return out
 
+        spy.__s2s_function__ = helper.__s2s_function__  # type: ignore[attr-defined]
         monkeypatch.setattr(rt, name, spy)
+    return calls
+
+
+@pytest.mark.parametrize("case", SOURCE_CASES, ids=[c.label for c in SOURCE_CASES])
+def test_definitions_compute_what_their_helpers_compute(case, monkeypatch):
+    """Every call the first-order code makes to a helper in FROM_SOURCE gives
+    the same result through the helper's definition (which is what the
+    higher-order code runs instead)."""
+    calls = spy_on_helpers(monkeypatch, FROM_SOURCE)
     args, pos, w, _ = _second_order_setup(case)
     grad(case.func, wrt=pos, seed=case.seed)(*copy_tree(args))
     jvp(case.func, copy_tree(args), _tangents_at(args, pos, w))
@@ -5240,24 +5249,6 @@ RESTATED_SECOND_DERIVATIVE_HELPERS = [
 ]
 # sinc's derivatives of every order are one helper with a rule (no source).
 RESTATED_CASES = [c for c in THIRD_ORDER_FROM_SECOND_CASES if "sinc" not in c.label]
-
-
-def spy_on_helpers(monkeypatch: Any, names: Any) -> list[Any]:
-    """Replace the named runtime helpers by spies recording (helper, args,
-    result) of every call; generated code keeps differentiating them from
-    the helpers' own restatements."""
-    calls: list[tuple[Any, tuple[Any, ...], Any]] = []
-    for name in names:
-        helper = getattr(rt, name)
-
-        def spy(*a: Any, _helper: Any = helper) -> Any:
-            out = _helper(*a)
-            calls.append((_helper, copy_tree(a), copy_tree(out)))
-            return out
-
-        spy.__s2s_function__ = helper.__s2s_function__  # type: ignore[attr-defined]
-        monkeypatch.setattr(rt, name, spy)
-    return calls
 
 
 @pytest.mark.parametrize("case", RESTATED_CASES, ids=[c.label for c in RESTATED_CASES])
