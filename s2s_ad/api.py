@@ -22,8 +22,10 @@ import numpy as np
 from s2s_ad import __version__, cache, diskcache, emit, fence, ops
 from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
+from s2s_ad.dispatch import make_dispatcher
 from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.kinds import of_value as kind_of
+from s2s_ad.kinds import of_wrt_value
 from s2s_ad.program import Artifact, Program, bind
 from s2s_ad.rules import registry
 from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
@@ -206,36 +208,67 @@ def guards_hold(guards: list[Guard]) -> bool:
     return True
 
 
-class _GradientFunction:
-    """What ``grad``/``value_and_grad`` return: call it like the function."""
+class _GradientFunction(functools.partial):
+    """What ``grad``/``value_and_grad`` return: call it like the function.
+
+    A ``functools.partial`` of its dispatcher (s2s_ad/dispatch.py) so that a
+    call reaches Python code in one step: an instance ``__call__`` written
+    in Python costs more than the whole gradient of a small function.
+    """
+
+    def __new__(
+        cls, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
+    ) -> Any:
+        plain = unwrap(func)
+        if not inspect.isfunction(plain):
+            load(plain)  # raises SourceUnavailableError with the reason
+        single = resolve_wrt(plain, wrt)[1]
+        arity = len(_signature(plain).parameters)
+        late: list[Callable[..., Any]] = []
+        dispatch, open_lane, close_lane = make_dispatcher(
+            arity, with_value, single, lambda args, kwargs: late[0](args, kwargs)
+        )
+        self = super().__new__(cls, dispatch)
+        late.append(self._call_general)
+        self._open_lane, self._close_lane = open_lane, close_lane
+        return self
 
     def __init__(
         self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
     ) -> None:
-        self.func = unwrap(func)
-        if not inspect.isfunction(self.func):
-            load(self.func)  # raises SourceUnavailableError with the reason
-        kinds = {p.kind for p in _signature(self.func).parameters.values()}
+        self.function = unwrap(func)
+        kinds = {p.kind for p in _signature(self.function).parameters.values()}
         if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
-            fence.check(load(self.func))  # raises, naming the line
-        self.wrt, self.single = resolve_wrt(self.func, wrt)
+            fence.check(load(self.function))  # raises, naming the line
+        self.wrt, self.single = resolve_wrt(self.function, wrt)
         self.seed = seed
         self.with_value = with_value
         # Generated code per argument kinds: (artifact, guards, function).
         self._versions: dict[Any, tuple[Artifact, list[Guard], Callable[..., Any]]] = {}
         self._last: Any = None
-        # (argument types, generated function, kinds) of the last call whose
-        # kinds follow from the types alone, so a repeat call skips binding,
-        # kind inference, version lookup and guards.
-        self._fast: tuple[tuple[type, ...], Callable[..., Any], Any] | None = None
+        # Argument types of the last call examined for the fast lane, and the
+        # kinds of the code the lane runs (None: closed).
         self._fast_seen: tuple[type, ...] | None = None
-        self._signature = inspect.signature(self.func)
+        self._fast_kinds: Any = None
+        self._signature = inspect.signature(self.function)
         self._params = list(self._signature.parameters)
         self._wrt_positions = [(self._params.index(n), n) for n in self.wrt]
         # Not functools.update_wrapper: __wrapped__ would make grad(grad(f))
         # differentiate f instead of this gradient.
         for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
-            setattr(self, attr, getattr(self.func, attr, None))
+            setattr(self, attr, getattr(self.function, attr, None))
+
+    def __repr__(self) -> str:
+        kind = "value_and_grad" if self.with_value else "grad"
+        return f"<s2s_ad {kind} of {self.__qualname__} wrt {self.wrt}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("s2s_ad gradient objects cannot be pickled")
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # A plain callable as a class attribute, as before (Python 3.13's
+        # partial warns that it will bind like a method).
+        return self
 
     @property
     def source(self) -> str:
@@ -248,8 +281,8 @@ class _GradientFunction:
     ) -> tuple[Artifact, list[Guard], Callable[..., Any]]:
         version = self._versions.get(kinds)
         if version is None or not guards_hold(version[1]):
-            artifact, guards = build_artifact(self.func, self.wrt, "reverse", kinds)
-            version = (artifact, guards, bind(artifact, self.func))
+            artifact, guards = build_artifact(self.function, self.wrt, "reverse", kinds)
+            version = (artifact, guards, bind(artifact, self.function))
             self._versions[kinds] = version
         return version
 
@@ -264,7 +297,7 @@ class _GradientFunction:
         if cached is None or cached[0] is not generated:
             kind = "value_and_grad" if self.with_value else "grad"
             wrapper = wrapper_function(
-                self.func, generated, kind, self.single, self.seed
+                self.function, generated, kind, self.single, self.seed
             )
             self._wrapper = cached = (generated, wrapper)
         return cached[1]
@@ -275,7 +308,7 @@ class _GradientFunction:
             try:
                 bound = self._signature.bind(*args, **kwargs)
             except TypeError as exc:
-                raise TypeError(f"{self.func.__name__}(): {exc}") from None
+                raise TypeError(f"{self.function.__name__}(): {exc}") from None
             bound.apply_defaults()
             ordered = [bound.arguments[p] for p in self._params]
         else:
@@ -294,42 +327,49 @@ class _GradientFunction:
         """Whether calls with exactly these argument types may skip checks:
         all parameters given positionally, every kind fixed by the type alone
         (floats, ints), and wrt arguments already floats (an int there is
-        converted, which the fast path does not do)."""
+        converted, which the fast lane does not do)."""
         if len(args) != len(self._params):
             return False
         if any(type(a) not in (float, int) for a in args):
             return False
         return all(type(args[i]) is float for i, _ in self._wrt_positions)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        fast = self._fast
-        if fast is not None and not kwargs and tuple(map(type, args)) == fast[0]:
-            self._last = fast[2]
-            out = fast[1](*args, self.seed)
-        else:
-            out = self._call_general(args, kwargs)
-        if self.with_value and not self.single:
-            return out  # already (value, grads)
-        value, grads = out
-        result = grads[0] if self.single else grads
-        return (value, result) if self.with_value else result
+    def _kinds(self, ordered: Sequence[Any]) -> tuple[str, ...]:
+        """The version key: each argument's kind, exact floats marked where
+        differentiated (their gradients are returned without a call)."""
+        kinds = list(map(kind_of, ordered))
+        for position, _ in self._wrt_positions:
+            kinds[position] = of_wrt_value(ordered[position])
+        return tuple(kinds)
 
     def _call_general(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ordered = self._arguments(args, kwargs)
-        kinds = tuple(map(kind_of, ordered))
+        kinds = self._kinds(ordered)
         version = self._versions.get(kinds)
         if version is None or (version[1] and not guards_hold(version[1])):
             version = self._version(kinds)
         generated = version[2]
         self._last = kinds
         types = tuple(map(type, args))
-        if types != self._fast_seen:
+        lane_stale = self._fast_kinds is not None and kinds != self._fast_kinds
+        if types != self._fast_seen or lane_stale:
             # Each new tuple of argument types is examined once (a refusal
-            # too, so it is not re-examined every call).
+            # too, so it is not re-examined every call); the lane runs only
+            # code made for the kinds of the call that opened it, so calls
+            # it serves leave ``_last`` (what ``source`` shows) unchanged.
             self._fast_seen = types
-            ok = not kwargs and not version[1] and self._fast_types_ok(args)
-            self._fast = (types, generated, kinds) if ok else None
-        return generated(*ordered, self.seed)
+            if not kwargs and not version[1] and self._fast_types_ok(args):
+                self._open_lane(types, generated, self.seed)
+                self._fast_kinds = kinds
+            else:
+                self._close_lane()
+                self._fast_kinds = None
+        out = generated(*ordered, self.seed)
+        if self.with_value and not self.single:
+            return out  # already (value, grads)
+        value, grads = out
+        result = grads[0] if self.single else grads
+        return (value, result) if self.with_value else result
 
 
 def grad(
@@ -364,11 +404,7 @@ def gradient_source(
     gradient = _GradientFunction(func, wrt, None, with_value=True)
     kinds = None
     if args is not None:
-        bound = gradient._signature.bind(*args)
-        bound.apply_defaults()
-        kinds = tuple(
-            kind_of(bound.arguments[p]) for p in gradient._signature.parameters
-        )
+        kinds = gradient._kinds(gradient._arguments(tuple(args), {}))
     return gradient._version(kinds)[0].source
 
 

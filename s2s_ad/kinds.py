@@ -35,6 +35,11 @@ SCALAR, ARRAY, NUMERIC, CONTAINER, UNKNOWN = (
 )
 NUMBERS = (SCALAR, ARRAY, NUMERIC)
 
+#: A differentiated argument that is exactly a Python ``float``.  Only the
+#: key of a generated version and the gradient's return carry it (the
+#: gradient is then ``float(x_bar)``, no call); the analysis sees ``scalar``.
+EXACT_FLOAT = "float"
+
 _NUMERIC_METHODS = {
     "sum", "mean", "max", "min", "prod", "dot", "reshape", "ravel", "flatten",
     "transpose", "std", "var", "clip", "squeeze", "astype", "cumsum", "cumprod", "copy",
@@ -54,6 +59,16 @@ def of_value(value: object) -> str:
     if isinstance(value, (list, tuple, dict)):
         return CONTAINER
     return UNKNOWN
+
+
+def of_wrt_value(value: object) -> str:
+    """The kind of a run-time argument that is differentiated."""
+    return EXACT_FLOAT if type(value) is float else of_value(value)
+
+
+def analysed(kind: str | None) -> str | None:
+    """The kind the analysis works with (``scalar`` for an exact float)."""
+    return SCALAR if kind == EXACT_FLOAT else kind
 
 
 def join(a: str | None, b: str | None) -> str | None:

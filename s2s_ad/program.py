@@ -18,6 +18,7 @@ to bind the code to a function object again without transforming.
 
 from __future__ import annotations
 
+import builtins
 import copy as copy_module
 import gc
 import hashlib
@@ -33,6 +34,7 @@ from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
 from s2s_ad.forward import ForwardBuilder, apply_replacements
+from s2s_ad.kinds import EXACT_FLOAT, analysed
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import normalize
 from s2s_ad.remat import rematerialize
@@ -121,7 +123,12 @@ class Program:
     ) -> None:
         self.wrt = wrt
         self.mode = mode
-        self.kinds = kinds
+        self.kinds = (
+            {name: analysed(kind) for name, kind in kinds.items()} if kinds else kinds
+        )
+        # Differentiated arguments known to be Python floats: their gradient
+        # is returned as ``float(x_bar)`` instead of through rt.finalize.
+        self.exact_floats = {n for n, k in (kinds or {}).items() if k == EXACT_FLOAT}
         # Observes (and may extend) each unit at named stages; used by
         # s2s_ad.tracing only, never for cached artifacts.
         self.hook = hook
@@ -362,8 +369,15 @@ class Program:
         grads = []
         for name in self.wrt:
             bar = builder.adjoints.get(name)
-            g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
-            grads.append(A.call(rt("finalize"), [A.load(name), g]))
+            if not (bar and name in builder.act.active):
+                grads.append(A.call(rt("finalize"), [A.load(name), A.const(0.0)]))
+            elif name in self.exact_floats:
+                # A scalar's adjoint is a scalar (every rule reduces
+                # broadcasting contributions), so float() is finalize here.
+                to_float = unit.global_name("float", builtins.float)
+                grads.append(A.call(A.load(to_float), [A.load(bar)]))
+            else:
+                grads.append(A.call(rt("finalize"), [A.load(name), A.load(bar)]))
         body.append(gast.Return(value=A.tuple_([returned, A.tuple_(grads)])))
         fdef = make_function_def(unit.names["entry"], params + [seed], body)
         fdef.args.defaults = [A.const(None)]
