@@ -24,8 +24,8 @@ from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
 from s2s_ad.dispatch import make_dispatcher
 from s2s_ad.errors import S2SError, WrtError
+from s2s_ad.kinds import of_exact_value
 from s2s_ad.kinds import of_value as kind_of
-from s2s_ad.kinds import of_wrt_value
 from s2s_ad.program import Artifact, Program, bind
 from s2s_ad.rules import registry
 from s2s_ad.source import _MISSING, FunctionSource, load, unwrap
@@ -222,6 +222,9 @@ class _GradientFunction(functools.partial):
         plain = unwrap(func)
         if not inspect.isfunction(plain):
             load(plain)  # raises SourceUnavailableError with the reason
+        kinds = {p.kind for p in _signature(plain).parameters.values()}
+        if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
+            fence.check(load(plain))  # raises, naming the line
         single = resolve_wrt(plain, wrt)[1]
         arity = len(_signature(plain).parameters)
         late: list[Callable[..., Any]] = []
@@ -236,10 +239,7 @@ class _GradientFunction(functools.partial):
     def __init__(
         self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
     ) -> None:
-        self.function = unwrap(func)
-        kinds = {p.kind for p in _signature(self.function).parameters.values()}
-        if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
-            fence.check(load(self.function))  # raises, naming the line
+        self.function = unwrap(func)  # checked by __new__
         self.wrt, self.single = resolve_wrt(self.function, wrt)
         self.seed = seed
         self.with_value = with_value
@@ -335,12 +335,10 @@ class _GradientFunction(functools.partial):
         return all(type(args[i]) is float for i, _ in self._wrt_positions)
 
     def _kinds(self, ordered: Sequence[Any]) -> tuple[str, ...]:
-        """The version key: each argument's kind, exact floats marked where
-        differentiated (their gradients are returned without a call)."""
-        kinds = list(map(kind_of, ordered))
-        for position, _ in self._wrt_positions:
-            kinds[position] = of_wrt_value(ordered[position])
-        return tuple(kinds)
+        """The version key: each argument's kind, with Python floats marked
+        (their gradients are returned without a call, and NumPy scalars
+        computed from them only are converted for the reverse sweep)."""
+        return tuple(map(of_exact_value, ordered))
 
     def _call_general(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         ordered = self._arguments(args, kwargs)

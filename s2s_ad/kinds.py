@@ -35,9 +35,10 @@ SCALAR, ARRAY, NUMERIC, CONTAINER, UNKNOWN = (
 )
 NUMBERS = (SCALAR, ARRAY, NUMERIC)
 
-#: A differentiated argument that is exactly a Python ``float``.  Only the
-#: key of a generated version and the gradient's return carry it (the
-#: gradient is then ``float(x_bar)``, no call); the analysis sees ``scalar``.
+#: An argument that is exactly a Python ``float``.  Only the key of a
+#: generated version and the code around the sweeps use it (a gradient is
+#: then ``float(x_bar)``, no call; see also s2s_ad/scalars.py); the
+#: analysis sees ``scalar``.
 EXACT_FLOAT = "float"
 
 _NUMERIC_METHODS = {
@@ -61,8 +62,8 @@ def of_value(value: object) -> str:
     return UNKNOWN
 
 
-def of_wrt_value(value: object) -> str:
-    """The kind of a run-time argument that is differentiated."""
+def of_exact_value(value: object) -> str:
+    """The kind of a run-time argument, Python floats marked."""
     return EXACT_FLOAT if type(value) is float else of_value(value)
 
 

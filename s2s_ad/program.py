@@ -34,9 +34,10 @@ from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
 from s2s_ad.forward import ForwardBuilder, apply_replacements
-from s2s_ad.kinds import EXACT_FLOAT, analysed
+from s2s_ad.kinds import EXACT_FLOAT, SCALAR, analysed
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import normalize
+from s2s_ad.ops import resolve
 from s2s_ad.remat import rematerialize
 from s2s_ad.reverse import (
     ReverseBuilder,
@@ -44,6 +45,8 @@ from s2s_ad.reverse import (
     resolve_markers,
     tidy_comments,
 )
+from s2s_ad.scalars import Context as ScalarContext
+from s2s_ad.scalars import optimize_scalars
 from s2s_ad.source import (
     _MISSING,
     FunctionSource,
@@ -126,8 +129,7 @@ class Program:
         self.kinds = (
             {name: analysed(kind) for name, kind in kinds.items()} if kinds else kinds
         )
-        # Differentiated arguments known to be Python floats: their gradient
-        # is returned as ``float(x_bar)`` instead of through rt.finalize.
+        # Arguments known to be Python floats (see s2s_ad/scalars.py).
         self.exact_floats = {n for n, k in (kinds or {}).items() if k == EXACT_FLOAT}
         # Observes (and may extend) each unit at named stages; used by
         # s2s_ad.tracing only, never for cached artifacts.
@@ -270,6 +272,19 @@ class Program:
             )
         optimize_functions(defs, builder, fwd)
         optimize_array_adjoints(defs, builder, fwd)
+        if unit.role == "top":
+            scalar_context = ScalarContext(
+                forward=fwd,
+                exact_floats=self.exact_floats,
+                wrt=self.wrt,
+                scalar_primals={n for n, k in activity.kinds.items() if k == SCALAR},
+                adjoints=set(builder.adjoints.values()),
+                resolve=lambda node: resolve(src, node, nf.locals),
+                rt=A.dotted_name(rt("seed").value),
+                to_float=lambda: unit.global_name("float", builtins.float),
+                comment=builder.comment,
+            )
+            optimize_scalars(defs[0], scalar_context)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:
@@ -369,15 +384,8 @@ class Program:
         grads = []
         for name in self.wrt:
             bar = builder.adjoints.get(name)
-            if not (bar and name in builder.act.active):
-                grads.append(A.call(rt("finalize"), [A.load(name), A.const(0.0)]))
-            elif name in self.exact_floats:
-                # A scalar's adjoint is a scalar (every rule reduces
-                # broadcasting contributions), so float() is finalize here.
-                to_float = unit.global_name("float", builtins.float)
-                grads.append(A.call(A.load(to_float), [A.load(bar)]))
-            else:
-                grads.append(A.call(rt("finalize"), [A.load(name), A.load(bar)]))
+            g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
+            grads.append(A.call(rt("finalize"), [A.load(name), g]))
         body.append(gast.Return(value=A.tuple_([returned, A.tuple_(grads)])))
         fdef = make_function_def(unit.names["entry"], params + [seed], body)
         fdef.args.defaults = [A.const(None)]

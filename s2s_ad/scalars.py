@@ -1,0 +1,294 @@
+"""Scalar gradients of Python floats: Python float arithmetic, no helpers.
+
+Two rewrites of the top gradient function, made for arguments that are
+exactly Python floats (kind ``float`` in the version key):
+
+1. ``rt.finalize(x, x_bar)`` becomes ``float(x_bar)`` when ``x_bar`` is
+   certainly a scalar: every assignment to it in the reverse sweep is
+   arithmetic on numbers, scalar primals and such adjoints, NumPy ufuncs of
+   them, or a helper that reduces to a scalar's shape (``rt.unbroadcast``
+   to a scalar, ``rt.seed`` of a scalar).  For a float ``x`` and a scalar
+   ``x_bar``, ``rt.finalize`` returns exactly ``float(x_bar)``; an adjoint
+   that some rule leaves unreduced keeps the call (which sums it).
+2. ``np.exp`` of a Python float is a ``np.float64``, and every product with
+   it is NumPy-scalar arithmetic, three to four times the cost of Python
+   float arithmetic; the adjoint of a scalar function is a chain of such
+   products.  So ``v = float(v)`` is added before the reverse sweep for
+   each such ``v`` it reads, under these guarantees (the gradient is bit
+   for bit what it was, and so is every error):
+
+- ``v`` is certainly a ``np.float64`` (or a Python float) at that point: it
+  is assigned once, at the top level of the forward sweep (no loop or branch
+  assigns it, the reverse sweep never restores it), by an expression typed
+  from differentiated arguments that are exactly Python floats, numeric
+  literals, ``+ - * /``, ``**`` with an integer literal exponent, and NumPy
+  ufuncs whose float64 loop returns float64.  ``float(v)`` is then exact.
+- The reverse sweep uses no operator whose Python-float behaviour differs
+  from NumPy's: ``/``, ``//``, ``%`` and ``**`` raise on zero divisors or
+  overflow where NumPy returns inf or nan, so any of them anywhere in the
+  reverse sweep turns the pass off.  ``+``, ``-`` and ``*`` round alike on
+  both types; helpers and NumPy functions take either.
+- The function's value was kept aside before, and the seed computed from
+  the unconverted result, so only adjoint arithmetic sees the floats.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gast
+import numpy as np
+
+from s2s_ad import astutil as A
+from s2s_ad.copyprop import reverse_start
+
+PY_FLOAT, NP_FLOAT, INT = "float", "float64", "int"
+
+#: Operators that behave differently on Python floats (they raise).
+_RAISING = (gast.Div, gast.FloorDiv, gast.Mod, gast.Pow)
+_ARITHMETIC = (gast.Add, gast.Sub, gast.Mult, gast.Div)
+_COMMENT = "NumPy scalars as Python floats: the same values, faster arithmetic"
+
+
+@dataclass
+class Context:
+    """What the rewrites need to know about the function being finished."""
+
+    forward: list[gast.stmt]  # the forward-sweep statements
+    exact_floats: set[str]  # parameters whose arguments are Python floats
+    wrt: tuple[str, ...]
+    scalar_primals: set[str]  # variables of kind scalar (kinds analysis)
+    adjoints: set[str]  # the adjoint variables' names
+    resolve: Callable[[gast.expr], Any]  # a dotted name -> its object
+    rt: str  # the name the runtime module goes by
+    to_float: Callable[[], str]  # the name of the builtin float
+    comment: Callable[[str], gast.stmt]  # a comment line
+
+
+def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
+    """Both rewrites, in place, on the finished top gradient function."""
+    if not ctx.exact_floats:
+        return
+    _return_floats(fdef, ctx)
+    _convert_numpy_scalars(fdef, ctx)
+
+
+# -- gradients returned as floats --------------------------------------------
+
+
+def _return_floats(fdef: gast.FunctionDef, ctx: Context) -> None:
+    ret = fdef.body[-1]
+    if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple)):
+        return
+    grads = ret.value.elts[-1]
+    if not isinstance(grads, gast.Tuple):
+        return
+    scalars = _scalar_adjoints(fdef.body, ctx)
+    finalize = f"{ctx.rt}.finalize"
+    for k, (name, call) in enumerate(zip(ctx.wrt, grads.elts)):
+        if not (
+            name in ctx.exact_floats
+            and isinstance(call, gast.Call)
+            and A.dotted_name(call.func) == finalize
+            and len(call.args) == 2
+            and isinstance(call.args[1], gast.Name)
+            and call.args[1].id in scalars
+        ):
+            continue
+        grads.elts[k] = A.call(A.load(ctx.to_float()), [call.args[1]])
+
+
+def _scalar_adjoints(body: list[gast.stmt], ctx: Context) -> set[str]:
+    """The adjoints every assignment of which makes a scalar (the greatest
+    such set: an accumulation ``a = a + e`` keeps ``a`` scalar)."""
+    values: dict[str, list[gast.expr | None]] = {n: [] for n in ctx.adjoints}
+    for stmt in A.statements(body):
+        simple = (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+        )
+        for name in _own_stores(stmt) if not simple else ():
+            if name in values:
+                values[name].append(None)  # any other store: unknown
+        if simple and stmt.targets[0].id in values:
+            values[stmt.targets[0].id].append(stmt.value)
+    scalars = set(values)
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(scalars):
+            if not all(
+                v is not None and _scalar(v, scalars, ctx) for v in values[name]
+            ):
+                scalars.discard(name)
+                changed = True
+    return scalars
+
+
+def _own_stores(stmt: gast.stmt) -> set[str]:
+    """Names a statement stores itself (a loop its target; not its body)."""
+    if isinstance(stmt, (gast.For, gast.AsyncFor)):
+        return A.names_stored(stmt.target)
+    if isinstance(stmt, (gast.If, gast.While)):
+        return A.names_stored(stmt.test)
+    if any(True for _ in A.sub_blocks(stmt)):
+        return A.names(stmt)  # with, try: everything, to be safe
+    return A.names_stored(stmt)
+
+
+def _scalar(node: gast.expr, scalars: set[str], ctx: Context) -> bool:
+    if isinstance(node, gast.Constant):
+        return type(node.value) in (int, float)
+    if isinstance(node, gast.Name):
+        return node.id in scalars or node.id in ctx.scalar_primals
+    if isinstance(node, gast.BinOp):
+        return _scalar(node.left, scalars, ctx) and _scalar(node.right, scalars, ctx)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return _scalar(node.operand, scalars, ctx)
+    if not isinstance(node, gast.Call) or node.keywords:
+        return False
+    path = A.dotted_name(node.func)
+    args = node.args
+    if path in (f"{ctx.rt}.unbroadcast", f"{ctx.rt}.seed") and args:
+        # Reduced to (or checked against) the shape of a scalar primal.
+        shaped_by = args[1] if path.endswith("unbroadcast") else args[0]
+        return isinstance(shaped_by, gast.Name) and shaped_by.id in ctx.scalar_primals
+    if path == f"{ctx.rt}.div":
+        return all(_scalar(a, scalars, ctx) for a in args)
+    func = ctx.resolve(node.func)
+    return (
+        isinstance(func, np.ufunc)
+        and func.nout == 1
+        and all(_scalar(a, scalars, ctx) for a in args)
+    )
+
+
+# -- NumPy scalars as Python floats ------------------------------------------
+
+
+def _convert_numpy_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
+    """Insert the conversions right after the seed and the adjoint
+    initialisations that follow it."""
+    body = fdef.body
+    start = reverse_start(body, {id(s) for s in ctx.forward})
+    reverse = body[start:]
+    if any(_raises_on_floats(node) for s in reverse for node in A.walk(s)):
+        return
+    seed = f"{ctx.rt}.seed"
+    seeded = next((k for k, s in enumerate(reverse) if _calls(s, seed)), None)
+    if seeded is None:
+        return
+    at = start + seeded + 1
+    while at < len(body) and _initialisation(body[at]):
+        at += 1
+    types = _types(ctx.forward, ctx.exact_floats, ctx.resolve)
+    after = body[at:]
+    stored = {n for s in reverse for n in A.names_stored(s)}
+    read = {n for s in after for n in A.names_loaded(s)}
+    names = sorted(
+        n for n, t in types.items() if t == NP_FLOAT and n in read and n not in stored
+    )
+    if not names:
+        return
+    float_name = ctx.to_float()
+    conversions = [A.assign(n, A.call(A.load(float_name), [A.load(n)])) for n in names]
+    body[at:at] = [ctx.comment(_COMMENT), *conversions]
+
+
+def _raises_on_floats(node: gast.AST) -> bool:
+    if isinstance(node, (gast.BinOp, gast.AugAssign)):
+        return isinstance(node.op, _RAISING)
+    return False
+
+
+def _calls(stmt: gast.stmt, dotted: str) -> bool:
+    value = getattr(stmt, "value", None)
+    return isinstance(value, gast.Call) and A.dotted_name(value.func) == dotted
+
+
+def _initialisation(stmt: gast.stmt) -> bool:
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Constant)
+
+
+def _types(
+    forward: list[gast.stmt],
+    exact_floats: set[str],
+    resolve: Callable[[gast.expr], Any],
+) -> dict[str, str]:
+    """The float type of each variable assigned once at the top level of
+    ``forward`` whose value is certainly a float (Python or NumPy)."""
+    assigned = Counter(n for s in forward for n in A.names_stored(s))
+    types: dict[str, str] = dict.fromkeys(exact_floats, PY_FLOAT)
+    for stmt in forward:
+        if not (
+            isinstance(stmt, gast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+        ):
+            continue
+        name = stmt.targets[0].id
+        if assigned[name] != 1 or name in exact_floats:
+            continue
+        kind = _type_of(stmt.value, types, resolve)
+        if kind in (PY_FLOAT, NP_FLOAT):
+            types[name] = kind
+    for name in exact_floats:
+        if assigned[name]:
+            del types[name]  # a parameter overwritten: not the argument
+    return types
+
+
+def _type_of(
+    node: gast.expr, types: dict[str, str], resolve: Callable[[gast.expr], Any]
+) -> str | None:
+    if isinstance(node, gast.Name):
+        return types.get(node.id)
+    if isinstance(node, gast.Constant):
+        if type(node.value) is float:
+            return PY_FLOAT
+        return INT if type(node.value) is int else None
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return _type_of(node.operand, types, resolve)
+    if isinstance(node, gast.BinOp):
+        return _binop_type(node, types, resolve)
+    if isinstance(node, gast.Call) and not node.keywords:
+        return _ufunc_type(node, types, resolve)
+    return None
+
+
+def _binop_type(
+    node: gast.BinOp, types: dict[str, str], resolve: Callable[[gast.expr], Any]
+) -> str | None:
+    left = _type_of(node.left, types, resolve)
+    if isinstance(node.op, gast.Pow):
+        exponent = node.right
+        integral = isinstance(exponent, gast.Constant) and type(exponent.value) is int
+        return left if integral and left in (PY_FLOAT, NP_FLOAT) else None
+    if not isinstance(node.op, _ARITHMETIC):
+        return None
+    return _joined([left, _type_of(node.right, types, resolve)])
+
+
+def _ufunc_type(
+    node: gast.Call, types: dict[str, str], resolve: Callable[[gast.expr], Any]
+) -> str | None:
+    func = resolve(node.func)
+    if not isinstance(func, np.ufunc) or func.nout != 1 or len(node.args) != func.nin:
+        return None
+    if "d" * func.nin + "->d" not in func.types:
+        return None
+    joined = _joined([_type_of(a, types, resolve) for a in node.args])
+    return NP_FLOAT if joined is not None else None
+
+
+def _joined(kinds: list[str | None]) -> str | None:
+    """NumPy float if any operand is one, else Python float if any is;
+    None if an operand is not a float or an int literal, or all are ints."""
+    if any(k not in (PY_FLOAT, NP_FLOAT, INT) for k in kinds):
+        return None
+    if NP_FLOAT in kinds:
+        return NP_FLOAT
+    return PY_FLOAT if PY_FLOAT in kinds else None
