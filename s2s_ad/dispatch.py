@@ -34,34 +34,38 @@ class _Closed:
     """A type no argument has: the fast lane is closed while a slot holds it."""
 
 
+_MISSING = object()  # an argument not given
+
+
 @functools.cache
 def _maker(arity: int, with_value: bool, single: bool) -> Callable[..., Any]:
     args = [f"a{i}" for i in range(arity)]
     types = [f"t{i}" for i in range(arity)]
     checks = " and ".join(f"type({a}) is {t}" for a, t in zip(args, types))
     unpack = ", ".join(args) + ("," if arity == 1 else "")
+    # The lane is one tuple, replaced whole, so a call in another thread
+    # never pairs the types of one lane with the function of another.
+    # Positional-only parameters spare building an argument tuple; a
+    # parameter left out holds ``missing`` (no argument is that object).
     text = f"""
-def make(general, closed):
-    {" = ".join(types)} = closed
-    call = seed = None
+def make(general, closed, missing):
+    lane = ({"closed, " * arity}None, None)
 
-    def dispatch(*args, **kwargs):
-        if len(args) == {arity} and not kwargs:
-            {unpack} = args
-            if {checks}:
-                out = call({", ".join(args)}, seed)
-                return {_RESULTS[with_value, single]}
-        return general(args, kwargs)
+    def dispatch({", ".join(f"{a}=missing" for a in args)}, /, *rest, **kwargs):
+        {", ".join(types)}, call, seed = lane
+        if {checks} and not rest and not kwargs:
+            out = call({", ".join(args)}, seed)
+            return {_RESULTS[with_value, single]}
+        given = tuple(a for a in ({unpack}) if a is not missing)
+        return general(given + rest, kwargs)
 
     def open_lane(arg_types, function, fixed_seed):
-        nonlocal {", ".join(types)}, call, seed
-        {unpack} = arg_types
-        {", ".join(types)} = {", ".join(args)}
-        call, seed = function, fixed_seed
+        nonlocal lane
+        lane = (*arg_types, function, fixed_seed)
 
     def close_lane():
-        nonlocal {", ".join(types)}
-        {" = ".join(types)} = closed
+        nonlocal lane
+        lane = ({"closed, " * arity}None, None)
 
     return dispatch, open_lane, close_lane
 """
@@ -84,4 +88,4 @@ def make_dispatcher(
     """
     if arity == 0:
         return (lambda *a, **k: general(a, k)), (lambda *a: None), (lambda: None)
-    return _maker(arity, with_value, single)(general, _Closed)
+    return _maker(arity, with_value, single)(general, _Closed, _MISSING)

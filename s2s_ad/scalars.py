@@ -68,11 +68,36 @@ class Context:
 
 
 def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
-    """Both rewrites, in place, on the finished top gradient function."""
+    """The rewrites, in place, on the finished top gradient function."""
     if not ctx.exact_floats:
         return
     _return_floats(fdef, ctx)
-    _convert_numpy_scalars(fdef, ctx)
+    types = _types(ctx.forward, ctx.exact_floats, ctx.resolve)
+    _inline_seed(fdef, ctx, types)
+    _convert_numpy_scalars(fdef, ctx, types)
+
+
+# -- the seed of a float result ----------------------------------------------
+
+
+def _inline_seed(fdef: gast.FunctionDef, ctx: Context, types: dict[str, str]) -> None:
+    """``rt.seed(r, seed)`` -> ``1.0 if seed is None else rt.seed(r, seed)``
+    when ``r`` is certainly a float: rt.seed returns 1.0 for it."""
+    for stmt in fdef.body:
+        if not (isinstance(stmt, gast.Assign) and _calls(stmt, f"{ctx.rt}.seed")):
+            continue
+        call = stmt.value
+        result, given = (call.args + [None, None])[:2]
+        if (
+            isinstance(result, gast.Name)
+            and types.get(result.id) in (PY_FLOAT, NP_FLOAT)
+            and isinstance(given, gast.Name)
+        ):
+            unseeded = gast.Compare(
+                left=A.load(given.id), ops=[gast.Is()], comparators=[A.const(None)]
+            )
+            stmt.value = gast.IfExp(test=unseeded, body=A.const(1.0), orelse=call)
+        return
 
 
 # -- gradients returned as floats --------------------------------------------
@@ -169,7 +194,9 @@ def _scalar(node: gast.expr, scalars: set[str], ctx: Context) -> bool:
 # -- NumPy scalars as Python floats ------------------------------------------
 
 
-def _convert_numpy_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
+def _convert_numpy_scalars(
+    fdef: gast.FunctionDef, ctx: Context, types: dict[str, str]
+) -> None:
     """Insert the conversions right after the seed and the adjoint
     initialisations that follow it."""
     body = fdef.body
@@ -178,13 +205,12 @@ def _convert_numpy_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
     if any(_raises_on_floats(node) for s in reverse for node in A.walk(s)):
         return
     seed = f"{ctx.rt}.seed"
-    seeded = next((k for k, s in enumerate(reverse) if _calls(s, seed)), None)
+    seeded = next((k for k, s in enumerate(reverse) if _seeds(s, seed)), None)
     if seeded is None:
         return
     at = start + seeded + 1
     while at < len(body) and _initialisation(body[at]):
         at += 1
-    types = _types(ctx.forward, ctx.exact_floats, ctx.resolve)
     after = body[at:]
     stored = {n for s in reverse for n in A.names_stored(s)}
     read = {n for s in after for n in A.names_loaded(s)}
@@ -207,6 +233,14 @@ def _raises_on_floats(node: gast.AST) -> bool:
 def _calls(stmt: gast.stmt, dotted: str) -> bool:
     value = getattr(stmt, "value", None)
     return isinstance(value, gast.Call) and A.dotted_name(value.func) == dotted
+
+
+def _seeds(stmt: gast.stmt, seed: str) -> bool:
+    """The statement that seeds the reverse sweep (the call, maybe inlined)."""
+    value = getattr(stmt, "value", None)
+    if isinstance(value, gast.IfExp):
+        value = value.orelse
+    return isinstance(value, gast.Call) and A.dotted_name(value.func) == seed
 
 
 def _initialisation(stmt: gast.stmt) -> bool:
