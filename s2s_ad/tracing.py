@@ -35,7 +35,7 @@ from s2s_ad import astutil as A
 from s2s_ad import emit
 from s2s_ad import runtime as rt
 from s2s_ad.api import Differentiable, Wrt, _parameters, resolve_wrt
-from s2s_ad.kinds import of_value as kind_of
+from s2s_ad.kinds import of_exact_value
 from s2s_ad.program import Program, Unit, bind
 from s2s_ad.reverse import is_comment
 from s2s_ad.source import load, make_function_def, unwrap
@@ -440,7 +440,7 @@ def _prepare(
         if type(values[name]) is int:
             values[name] = float(values[name])
     ordered = [values[p] for p in signature.parameters]
-    kinds = dict(zip(_parameters(target), (kind_of(v) for v in ordered)))
+    kinds = dict(zip(_parameters(target), (of_exact_value(v) for v in ordered)))
     return target, names, single, ordered, kinds, seed
 
 
