@@ -121,10 +121,17 @@ def label_of(obj: Any, fallback: str) -> str:
     return name or fallback
 
 
+#: A module global that makes the compiler transform the module's functions
+#: even inside s2s_ad (see s2s_ad/rules/runtime_sources.py).
+TRANSFORM_MARKER = "__s2s_ad_transform__"
+
+
 def is_user_function(obj: Any) -> bool:
     """Python functions we transform rather than look up rules for."""
     if not inspect.isfunction(obj):
         return False
+    if obj.__globals__.get(TRANSFORM_MARKER) is True:
+        return True  # s2s_ad's own differentiable restatements
     module = getattr(obj, "__module__", "") or ""
     top = module.split(".")[0]
     return top not in ("numpy", "scipy", "math", "s2s_ad", "builtins")

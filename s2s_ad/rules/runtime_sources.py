@@ -37,11 +37,11 @@ from s2s_ad import runtime as rt
 from s2s_ad.rules.registry import nondifferentiable
 
 # The compiler transforms the Python functions of modules other than numpy,
-# math, builtins and s2s_ad itself (ops.is_user_function), and the code it
-# generates from a function takes that function's module name.  So that the
-# definitions below, and the code generated from them, are transformed again
-# at the next order, the functions of this module report a name of its own.
-__name__ = "s2s_ad_runtime_sources"
+# math, builtins and s2s_ad itself, and of modules that set this marker
+# (ops.is_user_function); the code it generates from a function runs with
+# that function's globals, so the code generated from the definitions below
+# is transformed again at the next order too.
+__s2s_ad_transform__ = True
 
 Function = Callable[..., Any]
 
