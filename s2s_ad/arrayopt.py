@@ -38,7 +38,9 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
+from s2s_ad.fusion import fuse_single_uses
 from s2s_ad.reverse import tidy_comments
+from s2s_ad.shapes import fold_number_factors, optimize_shapes
 
 if TYPE_CHECKING:
     from s2s_ad.reverse import ReverseBuilder
@@ -70,7 +72,11 @@ def optimize_array_adjoints(
         name_kinds.setdefault(bar, kinds.get(name, "unknown"))
     rt = A.dotted_name(builder.rt("x").value)
     forward = {id(stmt) for stmt in fwd}
+    primal_of = {bar: name for name, bar in builder.adjoints.items()}
     for fdef in defs:
+        resolve = _resolver(fdef, builder.src.namespace)
+        params = [a.id for a in fdef.args.args if isinstance(a, gast.Name)]
+        numbers = optimize_shapes(fdef.body, params, name_kinds, primal_of, resolve, rt)
         # The forward sweep never mentions an adjoint: only what follows its
         # last statement is looked at (and indexed).
         body = fdef.body
@@ -79,6 +85,23 @@ def optimize_array_adjoints(
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)
         body[start:] = rest
+        fold_number_factors(body, numbers, name_kinds)
+        if fuse_single_uses(body, name_kinds, rt, resolve):
+            # Drop the comments of adjoint code that went, including those
+            # left just before the return.
+            tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
+            tidy_comments(body)
+            body += tail
+
+
+def _resolver(fdef: gast.FunctionDef, namespace: Any) -> Any:
+    """The value a free name of ``fdef`` refers to (None for its locals)."""
+    local = {n.id for n in A.name_nodes(fdef) if not isinstance(n.ctx, gast.Load)}
+
+    def resolve(name: str) -> Any:
+        return None if name in local else namespace.lookup(name)
+
+    return resolve
 
 
 def _number(node: gast.expr) -> Any:
