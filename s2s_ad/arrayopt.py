@@ -76,11 +76,13 @@ def optimize_array_adjoints(
     for fdef in defs:
         resolve = _resolver(fdef, builder.src.namespace)
         params = [a.id for a in fdef.args.args if isinstance(a, gast.Name)]
-        numbers = optimize_shapes(fdef.body, params, name_kinds, primal_of, resolve, rt)
         # The forward sweep never mentions an adjoint: only what follows its
         # last statement is looked at (and indexed).
         body = fdef.body
         start = reverse_start(body, forward)
+        numbers = optimize_shapes(
+            body, params, name_kinds, primal_of, resolve, rt, start
+        )
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)

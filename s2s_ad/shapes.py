@@ -61,6 +61,8 @@ _FOLLOWED = (
     gast.Assign, gast.AugAssign, gast.Expr, gast.Return, gast.If, gast.For,
     gast.While, gast.Pass, gast.Break, gast.Continue,
 )  # fmt: skip
+#: NumPy functions whose results are NumPy values (besides ufuncs).
+_NUMPY_RESULTS = {"sum", "mean", "max", "min", "prod", "dot", "matmul"}
 _NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
 
 
@@ -142,15 +144,66 @@ class ShapeClasses:
                 if not isinstance(node.ctx, gast.Load):
                     stores[node.id] = stores.get(node.id, 0) + 1
         self.keys: dict[str, Key] = {
-            p: ("param", p)
+            p: frozenset({("param", p)})
             for p in params
             if kinds.get(p) == "array" and p not in stores
         }
+        #: Names in the order they got their class (parameters first).
+        self.order = list(self.keys)
         for stmt in body:
             name = _assigned(stmt)
-            if name is None or stores.get(name) != 1 or kinds.get(name) != "array":
+            if (
+                name is None
+                or stores.get(name) != 1
+                or kinds.get(name) not in ("array", "numeric")
+                or not self.numpy_typed(stmt.value)
+            ):
                 continue
-            self.keys[name] = self.key(stmt.value) or ("name", name)
+            key = self.key(stmt.value)
+            self.keys[name] = key if key else frozenset({("name", name)})
+            self.order.append(name)
+
+    def numpy_typed(self, node: gast.expr) -> bool:
+        """Whether ``node`` computes an ndarray or a NumPy scalar, never a
+        Python number (whose adjoint ``unbroadcast`` turns into a float): a
+        classed name, NumPy arithmetic on one, a NumPy function's result."""
+        if isinstance(node, gast.Name):
+            return node.id in self.keys
+        if isinstance(node, gast.BinOp) and isinstance(
+            node.op, (*_ELEMENTWISE, gast.MatMult)
+        ):
+            operands = (node.left, node.right)
+            return all(self._number_valued(o) for o in operands) and any(
+                self.numpy_typed(o) for o in operands
+            )
+        if isinstance(node, gast.UnaryOp) and isinstance(
+            node.op, (gast.USub, gast.UAdd)
+        ):
+            return self.numpy_typed(node.operand)
+        if isinstance(node, gast.Call) and not node.keywords:
+            func = node.func
+            return (
+                isinstance(func, gast.Attribute)
+                and isinstance(func.value, gast.Name)
+                and self.resolve(func.value.id) is np
+                and (
+                    func.attr in _NUMPY_RESULTS
+                    or isinstance(getattr(np, func.attr, None), np.ufunc)
+                )
+            )
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+            return self.kinds.get(node.value.id) == "array" and isinstance(
+                node.slice, gast.Slice
+            )
+        return False
+
+    def _number_valued(self, node: gast.expr) -> bool:
+        if _number(node):
+            return True
+        names = A.name_nodes(node)
+        return all(
+            self.kinds.get(n.id) in ("scalar", "array", "numeric") for n in names
+        )
 
     def shapeless(self, node: gast.expr) -> bool:
         """A number: broadcasting with it leaves the other shape as it is."""
@@ -159,16 +212,16 @@ class ShapeClasses:
         return isinstance(node, gast.Name) and self.kinds.get(node.id) == "scalar"
 
     def key(self, node: gast.expr) -> Key | None:
-        """The class of the array ``node`` computes, when provable."""
+        """The class of the array ``node`` computes, when provable: the
+        classes broadcast together (broadcasting is associative, commutative
+        and idempotent, so a set of classes determines the shape)."""
+        if self.shapeless(node):
+            return frozenset()
         if isinstance(node, gast.Name):
             return self.keys.get(node.id)
         if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
-            if self.shapeless(node.left):
-                return self.key(node.right)
-            left = self.key(node.left)
-            if self.shapeless(node.right):
-                return left
-            return left if left is not None and left == self.key(node.right) else None
+            left, right = self.key(node.left), self.key(node.right)
+            return None if left is None or right is None else left | right
         if isinstance(node, gast.UnaryOp) and isinstance(
             node.op, (gast.USub, gast.UAdd)
         ):
@@ -179,7 +232,7 @@ class ShapeClasses:
             inner = self.keys.get(node.value.id)
             offset = _slice_offset(node.slice)
             if inner is not None and offset is not None:
-                return ("slice", inner, offset)
+                return frozenset({("slice", inner, offset)})
         return None
 
     def _unary_ufunc(self, call: gast.Call) -> bool:
@@ -216,51 +269,54 @@ class _ShapePass:
             and not node.keywords
         )
 
-    def bound(self, node: gast.expr) -> Key | str | None:
-        """A class ``node``'s value broadcasts to ("number" for a 0-d one)."""
-        classes = self.classes
-        if classes.shapeless(node):
-            return "number"
-        if isinstance(node, gast.Name):
-            primal = self.primal_of.get(node.id)
-            if primal is not None:
-                return classes.keys.get(primal)
-            return classes.keys.get(node.id)
+    def bound(self, node: gast.expr) -> Key | None:
+        """Classes whose broadcast ``node``'s value broadcasts to: an
+        adjoint's value broadcasts to its primal's shape."""
+        if isinstance(node, gast.Name) and node.id in self.primal_of:
+            if self.classes.shapeless(node):
+                return frozenset()
+            return self.classes.keys.get(self.primal_of[node.id])
         if isinstance(node, gast.BinOp) and isinstance(node.op, _ELEMENTWISE):
             left, right = self.bound(node.left), self.bound(node.right)
-            if left == "number":
-                return right
-            if right == "number" or left == right:
-                return left
-            return None
+            return None if left is None or right is None else left | right
         if isinstance(node, gast.UnaryOp) and isinstance(
             node.op, (gast.USub, gast.UAdd)
         ):
             return self.bound(node.operand)
-        return None
+        return self.classes.key(node)
 
-    def drop_unbroadcasts(self) -> None:
-        """``rt.unbroadcast(g, x)`` -> ``g`` where ``g`` broadcasts to ``x``."""
+    def drop_unbroadcasts(self, alive: set[str]) -> None:
+        """``rt.unbroadcast(g, x)`` -> ``g`` where ``g`` broadcasts to ``x``;
+        else, when ``x`` is not in ``alive``, ``x`` -> a name of its class
+        that is (``unbroadcast`` reads only the shape of an array)."""
+        reps: dict[Key, str] = {}
+        for name in self.classes.order:
+            if name in alive:
+                reps.setdefault(self.classes.keys[name], name)
         for stmt in A.statements(self.body):
             for node in A.walk(stmt):
                 for field in node._fields:
                     value = getattr(node, field, None)
                     if isinstance(value, list):
                         for k, item in enumerate(value):
-                            if self._redundant(item):
-                                value[k] = item.args[0]
-                    elif self._redundant(value):
-                        setattr(node, field, value.args[0])
+                            value[k] = self._simpler(item, alive, reps)
+                    elif isinstance(value, gast.AST):
+                        setattr(node, field, self._simpler(value, alive, reps))
 
-    def _redundant(self, node: Any) -> bool:
+    def _simpler(self, node: gast.AST, alive: set[str], reps: dict[Key, str]) -> Any:
         if not self._helper(node, "unbroadcast", 2):
-            return False
+            return node
         g, x = node.args
-        if not isinstance(x, gast.Name):
-            return False
-        target = self.classes.keys.get(x.id)
+        target = self.classes.keys.get(x.id) if isinstance(x, gast.Name) else None
+        if target is None:
+            return node
         bound = self.bound(g)
-        return target is not None and bound in (target, "number")
+        if bound is not None and bound <= target:
+            return g
+        rep = reps.get(target)
+        if x.id not in alive and rep is not None:
+            node.args[1] = A.load(rep)
+        return node
 
 
 def optimize_shapes(
@@ -270,6 +326,7 @@ def optimize_shapes(
     primal_of: dict[str, str],
     resolve: Callable[[str], Any],
     rt: str,
+    start: int,
 ) -> set[str]:
     """Drop redundant ``unbroadcast`` calls and keep full-sum adjoints as
     numbers (see the module docstring) in one function's body; the names
@@ -279,10 +336,30 @@ def optimize_shapes(
     if not classes.keys:
         return numbers
     shapes = _ShapePass(body, classes, primal_of, rt)
-    shapes.drop_unbroadcasts()
+    shapes.drop_unbroadcasts(_alive(body[start:], params, rt))
     if _NUMPY_2 and all(isinstance(s, _FOLLOWED) for s in A.statements(body)):
         numbers |= _UniformSeeds(shapes).run()
     return numbers
+
+
+def _alive(reverse: Stmts, params: list[str], rt: str) -> set[str]:
+    """Names the reverse sweep keeps alive anyway: parameters, and names it
+    reads other than as the shape argument of ``rt.unbroadcast``."""
+    shape_only: set[int] = set()
+    for stmt in reverse:
+        for node in A.walk(stmt):
+            if (
+                isinstance(node, gast.Call)
+                and A.dotted_name(node.func) == f"{rt}.unbroadcast"
+                and len(node.args) == 2
+            ):
+                shape_only.add(id(node.args[1]))
+    alive = set(params)
+    for stmt in reverse:
+        for node in A.name_nodes(stmt):
+            if isinstance(node.ctx, gast.Load) and id(node) not in shape_only:
+                alive.add(node.id)
+    return alive
 
 
 class _UniformSeeds:
