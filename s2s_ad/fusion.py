@@ -17,8 +17,11 @@ value ``e`` of ``t = e`` into the one statement that reads ``t`` when
   that compute a new value from their arguments without changing them;
 * every statement between is a pure assignment to a name ``e`` does not
   read, and what ``s`` evaluates before the read is pure too;
-* the statement grown stays short (a few operations), to stay readable,
-  and a value calling an ``rt`` helper only moves into a plain copy.
+* the statement grown stays short (a few operations, two ``rt`` helpers,
+  never one in the arguments of another), to stay readable.
+
+A value used where it is computed also lets NumPy reuse the memory of a
+temporary operand for the result (it does when nothing else refers to it).
 
 Guarantees: nothing between the two places changes anything ``e`` reads
 (the statements between only bind other names to new values), so ``e``
@@ -50,6 +53,8 @@ _NUMBER_KINDS = {"scalar", "array", "numeric"}
 _FUSED = {"array", "numeric"}
 #: At most this many operations in a statement that takes a value in.
 _MAX_OPERATIONS = 6
+#: At most this many ``rt`` helper calls in a statement that takes a value in.
+_MAX_HELPERS = 2
 
 
 def _assigned(stmt: gast.stmt) -> str | None:
@@ -116,12 +121,22 @@ class _Purity:
             return all(self._index(e) for e in node.elts)
         return self.pure(node)
 
-    def calls_helper(self, node: gast.AST) -> bool:
+    def helper_calls(self, node: gast.AST) -> int:
+        prefix = f"{self.rt}."
+        return sum(
+            isinstance(n, gast.Call)
+            and (A.dotted_name(n.func) or "").startswith(prefix)
+            for n in A.walk(node)
+        )
+
+    def in_helper(self, tree: gast.AST, read: gast.Name) -> bool:
+        """Whether ``read`` is inside the arguments of an ``rt`` call."""
         prefix = f"{self.rt}."
         return any(
             isinstance(n, gast.Call)
             and (A.dotted_name(n.func) or "").startswith(prefix)
-            for n in A.walk(node)
+            and any(m is read for m in A.walk(n))
+            for n in A.walk(tree)
         )
 
     def _slice(self, func: gast.expr) -> bool:
@@ -204,9 +219,17 @@ class _Fuser:
         if not (
             _assigned(use) is not None
             and self.purity.pure(value)
-            # A helper call moves into a copy only: calls nested in calls
-            # read badly, and helpers' results are mostly small or shared.
-            and (use.value is node or not self.purity.calls_helper(value))
+            # Helper calls nested in helper calls read badly.
+            and (
+                use.value is node
+                or not self.purity.helper_calls(value)
+                or (
+                    not self.purity.in_helper(use.value, node)
+                    and self.purity.helper_calls(use.value)
+                    + self.purity.helper_calls(value)
+                    <= _MAX_HELPERS
+                )
+            )
             and self.purity.evaluated_purely_before(use, node)
             and _operations(use.value) + _operations(value) <= _MAX_OPERATIONS
             and self._nothing_between(define, use, A.names_loaded(value))

@@ -406,6 +406,20 @@ def add_at(x_bar: Any, x: Any, idx: Any, g: Any) -> Any:
     updated in place and returned; a zero ``x_bar`` is replaced by zeros.
     """
     if type(x) is np.ndarray and type(idx) is slice and type(g) is np.ndarray:
+        # The common case, first, without _writable_for's general checks: an
+        # array adjoint updated in place, or the symbolic zero replaced.
+        if (
+            type(x_bar) is np.ndarray
+            and x_bar.shape == x.shape
+            and x_bar.dtype.kind in "fc"
+            and x_bar.flags.writeable
+        ):
+            x_bar[idx] += g
+            return x_bar
+        if type(x_bar) is float and x_bar == 0 and x.dtype.kind == "f":
+            bar = np.zeros(x.shape, x.dtype)
+            bar[idx] += g
+            return bar
         bar = _writable_for(x_bar, x)
         bar[idx] += g
         return bar
