@@ -8,8 +8,9 @@ soon as it is used (as in ``u4 = u1 - u2 ** 2``) leaves its memory to the
 next one.  This pass runs on each finished generated function and moves the
 value ``e`` of ``t = e`` into the one statement that reads ``t`` when
 
-* ``t`` holds a number or an array (kind ``array`` or ``numeric``), is
-  assigned nowhere else and read nowhere else, and that read is in a later
+* ``t`` holds a number or an array (kind ``array`` or ``numeric``), is a
+  local (not declared global or nonlocal), assigned nowhere else and read
+  nowhere else, and that read is in a later
   plain assignment ``s`` of the same block (not a return: gradients are
   named there);
 * ``e`` is pure: arithmetic, names of numbers and arrays, literals, basic
@@ -182,6 +183,10 @@ class _Fuser:
     def _index(self, block: Stmts) -> None:
         for k, stmt in enumerate(block):
             self.where[id(stmt)] = (block, k)
+            if isinstance(stmt, (gast.Global, gast.Nonlocal)):
+                # Assigning such a name is seen outside: never drop one.
+                for name in stmt.names:
+                    self.stores[name] = self.stores.get(name, 0) + 2
             for node in A.name_nodes(_own(stmt)):
                 if isinstance(node.ctx, gast.Load):
                     self.loads.setdefault(node.id, []).append((stmt, node))

@@ -140,6 +140,10 @@ class ShapeClasses:
         self.resolve = resolve
         stores: dict[str, int] = {}
         for stmt in A.statements(body):
+            if isinstance(stmt, (gast.Global, gast.Nonlocal)):
+                # Other code may assign such a name: no class for it.
+                for name in stmt.names:
+                    stores[name] = 2
             for node in A.name_nodes(stmt):
                 if not isinstance(node.ctx, gast.Load):
                     stores[node.id] = stores.get(node.id, 0) + 1

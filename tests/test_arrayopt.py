@@ -389,3 +389,8 @@ def _fused(text: str) -> str:
 )
 def test_fusion_moves_pure_single_uses_only(text, expected):
     assert _fused(text) == expected
+
+
+def test_fusion_keeps_assignments_to_globals():
+    text = "global t\nt = a * 2.0\nc = t * b"
+    assert _fused(text) == text
