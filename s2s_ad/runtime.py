@@ -1172,23 +1172,21 @@ def _matmul_frames(g: Any, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return A2, B2, G
 
 
-def _plain_matrices(g: Any, a: Any, b: Any) -> bool:
-    """Whether ``g`` is the full adjoint of ``a @ b`` for 2-d arrays ``a``,
-    ``b``: then the adjoints are one matrix product each."""
-    return (
+def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
+    # The common case, first, checked inline (this runs at every step of a
+    # loop): g the full adjoint of a product of matrices.
+    if (
         type(g) is np.ndarray
         and type(a) is np.ndarray
         and type(b) is np.ndarray
+        and g.ndim == 2
         and a.ndim == 2
         and b.ndim == 2
-        and g.shape == (a.shape[0], b.shape[1])
-    )
-
-
-def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
-    """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
-    if _plain_matrices(g, a, b):  # the common case, first
-        return g @ b.T
+    ):
+        rows, cols = g.shape
+        if rows == a.shape[0] and cols == b.shape[1]:
+            return g @ b.T
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)
@@ -1198,8 +1196,17 @@ def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_adjoint_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
-    if _plain_matrices(g, a, b):  # the common case, first
-        return a.T @ g
+    if (  # the common case, first, as in matmul_adjoint_a
+        type(g) is np.ndarray
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and g.ndim == 2
+        and a.ndim == 2
+        and b.ndim == 2
+    ):
+        rows, cols = g.shape
+        if rows == a.shape[0] and cols == b.shape[1]:
+            return a.T @ g
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)
