@@ -20,11 +20,18 @@ and ``u5_bar = u6_bar * 100.0`` scales one that is next multiplied by
   e.g. a weight's gradient summed over the steps of a loop), it is updated
   in place (``rt.acc_into``) instead of reallocated each time.
 
-Guarantees: only adjoints of array kind are rewritten, each with a single
-definition and a single read, so moving a constant factor between them
-changes no other value; the factors are folded exactly (products of the
-literals) and the only numerical change is the order of multiplication
-(within an ulp per element).  ``rt.finalize_owned`` returns its argument
+Before these, :mod:`s2s_ad.shapes` drops ``rt.unbroadcast`` calls whose
+shapes provably match and keeps the adjoint of a full sum a number where
+that is exact; after them, ``v * (c * e)`` becomes ``(c * v) * e`` for a
+number ``v``, and :mod:`s2s_ad.fusion` computes single-use arrays where they
+are used, so that no local keeps them alive (each module states what it
+guarantees).
+
+Guarantees of the two rewrites above: only adjoints of array kind are
+rewritten, each with a single definition and a single read, so moving a
+constant factor between them changes no other value; the factors are
+folded exactly (products of the literals) and the only numerical change is
+the order of multiplication (within an ulp per element).  ``rt.finalize_owned`` returns its argument
 only when it is an ndarray of the primal's shape and dtype, else it copies
 like ``rt.finalize``.
 """
