@@ -394,3 +394,23 @@ def test_fusion_moves_pure_single_uses_only(text, expected):
 def test_fusion_keeps_assignments_to_globals():
     text = "global t\nt = a * 2.0\nc = t * b"
     assert _fused(text) == text
+
+
+def sums_in_a_loop(x, w):
+    total = 0.0
+    for k in range(3):
+        total = total + np.sum(x * w) * (k + 1.0)
+    return total + np.sum((x[1:] - x[:-1]) ** 2)
+
+
+def test_full_sums_in_and_after_loops_match_finite_differences():
+    rng = np.random.default_rng(10)
+    x, w = rng.normal(size=(4, 3)), rng.normal(size=3)
+    _check_grads(sums_in_a_loop, (x, w), (0, 1))
+    v = rng.normal(size=x.shape)
+    g = s2s_ad.grad(sums_in_a_loop)
+    h = 1e-5
+    expected = (g(x + h * v, w) - g(x - h * v, w)) / (2 * h)
+    np.testing.assert_allclose(
+        s2s_ad.hvp(sums_in_a_loop, (x, w), (v, None)), expected, rtol=1e-6, atol=1e-7
+    )
