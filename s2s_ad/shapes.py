@@ -125,6 +125,22 @@ def _negative_int(node: gast.expr) -> int | None:
     return None
 
 
+def _reshaped_in_place(stmt: gast.stmt) -> list[str]:
+    """Names whose shape ``stmt`` may change without assigning them:
+    ``a.shape = ...`` (any attribute store), ``a.resize(...)``."""
+    calls = {id(n.func) for n in A.walk(stmt) if isinstance(n, gast.Call)}
+    return [
+        node.value.id
+        for node in A.walk(stmt)
+        if isinstance(node, gast.Attribute)
+        and isinstance(node.value, gast.Name)
+        and (
+            not isinstance(node.ctx, gast.Load)
+            or (node.attr == "resize" and id(node) in calls)
+        )
+    ]
+
+
 class ShapeClasses:
     """The shape class of each array name the function assigns once at its
     top level (or never, for parameters)."""
@@ -147,6 +163,8 @@ class ShapeClasses:
             for node in A.name_nodes(stmt):
                 if not isinstance(node.ctx, gast.Load):
                     stores[node.id] = stores.get(node.id, 0) + 1
+            for name in _reshaped_in_place(stmt):
+                stores[name] = 2
         self.keys: dict[str, Key] = {
             p: frozenset({("param", p)})
             for p in params

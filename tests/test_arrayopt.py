@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import s2s_ad
-from s2s_ad import arrayopt, fusion
+from s2s_ad import arrayopt, fusion, shapes
 from s2s_ad import runtime as rt
 from tests.fd import numerical_grad
 
@@ -414,3 +414,13 @@ def test_full_sums_in_and_after_loops_match_finite_differences():
     np.testing.assert_allclose(
         s2s_ad.hvp(sums_in_a_loop, (x, w), (v, None)), expected, rtol=1e-6, atol=1e-7
     )
+
+
+def test_a_name_reshaped_in_place_gets_no_class():
+    body = gast.parse(
+        "u = a * 2.0\nv = a + 1.0\nu.shape = (2, 2)\nw = u * v\nv.resize((4,))"
+    ).body
+    kinds = dict.fromkeys("auvw", "array")
+    classes = shapes.ShapeClasses(body, ["a"], kinds, lambda name: None)
+    assert "u" not in classes.keys and "v" not in classes.keys
+    assert "a" in classes.keys
