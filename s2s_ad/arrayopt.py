@@ -80,6 +80,7 @@ def optimize_array_adjoints(
     rt = A.dotted_name(builder.rt("x").value)
     forward = {id(stmt) for stmt in fwd}
     primal_of = {bar: name for name, bar in builder.adjoints.items()}
+    adjoint_names = set(primal_of)
     for fdef in defs:
         resolve = _resolver(fdef, builder.src.namespace)
         params = [a.id for a in fdef.args.args if isinstance(a, gast.Name)]
@@ -94,7 +95,7 @@ def optimize_array_adjoints(
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)
         body[start:] = rest
-        fold_number_factors(body, numbers, name_kinds)
+        fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
         if fuse_single_uses(body, name_kinds, rt, resolve):
             # Drop the comments of adjoint code that went, including those
             # left just before the return.
@@ -105,10 +106,17 @@ def optimize_array_adjoints(
 
 def _resolver(fdef: gast.FunctionDef, namespace: Any) -> Any:
     """The value a free name of ``fdef`` refers to (None for its locals)."""
-    local = {n.id for n in A.name_nodes(fdef) if not isinstance(n.ctx, gast.Load)}
+    local: set[str] = set()
+    known: dict[str, Any] = {}
 
     def resolve(name: str) -> Any:
-        return None if name in local else namespace.lookup(name)
+        if name not in known:
+            if not local:  # gathered at the first question
+                local.update(
+                    n.id for n in A.name_nodes(fdef) if not isinstance(n.ctx, gast.Load)
+                )
+            known[name] = None if name in local else namespace.lookup(name)
+        return known[name]
 
     return resolve
 

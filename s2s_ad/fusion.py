@@ -221,8 +221,11 @@ class _Fuser:
             return False
         use, node = reads[0]
         value = define.value
+        # Cheap tests first: this runs for every assignment of the function.
         if not (
             _assigned(use) is not None
+            and self._in_order(define, use)
+            and _operations(use.value) + _operations(value) <= _MAX_OPERATIONS
             and self.purity.pure(value)
             # Helper calls nested in helper calls read badly.
             and (
@@ -236,7 +239,6 @@ class _Fuser:
                 )
             )
             and self.purity.evaluated_purely_before(use, node)
-            and _operations(use.value) + _operations(value) <= _MAX_OPERATIONS
             and self._nothing_between(define, use, A.names_loaded(value))
         ):
             return False
@@ -249,6 +251,11 @@ class _Fuser:
                     (use if s is define else s, n) for s, n in entries
                 ]
         return True
+
+    def _in_order(self, define: gast.stmt, use: gast.stmt) -> bool:
+        block, i = self.where[id(define)]
+        other, j = self.where[id(use)]
+        return other is block and j > i
 
     def _nothing_between(
         self, define: gast.stmt, use: gast.stmt, operands: set[str]

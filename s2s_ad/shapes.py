@@ -125,20 +125,30 @@ def _negative_int(node: gast.expr) -> int | None:
     return None
 
 
-def _reshaped_in_place(stmt: gast.stmt) -> list[str]:
-    """Names whose shape ``stmt`` may change without assigning them:
-    ``a.shape = ...`` (any attribute store), ``a.resize(...)``."""
-    calls = {id(n.func) for n in A.walk(stmt) if isinstance(n, gast.Call)}
-    return [
-        node.value.id
-        for node in A.walk(stmt)
-        if isinstance(node, gast.Attribute)
-        and isinstance(node.value, gast.Name)
-        and (
-            not isinstance(node.ctx, gast.Load)
-            or (node.attr == "resize" and id(node) in calls)
-        )
-    ]
+def _stores(body: Stmts) -> dict[str, int]:
+    """How often each name may be assigned, in one walk: name stores, and
+    twice for names declared global or nonlocal (other code may assign
+    them) or whose shape may change without assigning them (``a.shape =
+    ...`` or any attribute store, ``a.resize(...)``)."""
+    stores: dict[str, int] = {}
+    for node in A.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Name):
+            if not isinstance(node.ctx, gast.Load):
+                stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, (gast.Global, gast.Nonlocal)):
+            for name in node.names:
+                stores[name] = 2
+        elif isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
+            if not isinstance(node.ctx, gast.Load):
+                stores[node.value.id] = 2
+        elif (
+            isinstance(node, gast.Call)
+            and isinstance(node.func, gast.Attribute)
+            and node.func.attr == "resize"
+            and isinstance(node.func.value, gast.Name)
+        ):
+            stores[node.func.value.id] = 2
+    return stores
 
 
 class ShapeClasses:
@@ -154,17 +164,7 @@ class ShapeClasses:
     ) -> None:
         self.kinds = kinds
         self.resolve = resolve
-        stores: dict[str, int] = {}
-        for stmt in A.statements(body):
-            if isinstance(stmt, (gast.Global, gast.Nonlocal)):
-                # Other code may assign such a name: no class for it.
-                for name in stmt.names:
-                    stores[name] = 2
-            for node in A.name_nodes(stmt):
-                if not isinstance(node.ctx, gast.Load):
-                    stores[node.id] = stores.get(node.id, 0) + 1
-            for name in _reshaped_in_place(stmt):
-                stores[name] = 2
+        stores = _stores(body)
         self.keys: dict[str, Key] = {
             p: frozenset({("param", p)})
             for p in params
@@ -277,11 +277,13 @@ class _ShapePass:
         classes: ShapeClasses,
         primal_of: dict[str, str],
         rt: str,
+        start: int,
     ) -> None:
         self.body = body
         self.classes = classes
         self.primal_of = primal_of
         self.rt = rt
+        self.start = start  # where the reverse sweep starts in body
 
     def _helper(self, node: gast.AST, name: str, nargs: int) -> bool:
         return (
@@ -290,6 +292,15 @@ class _ShapePass:
             and len(node.args) == nargs
             and not node.keywords
         )
+
+    def full_sum(self, node: gast.AST) -> bool:
+        """``rt.unreduce(g, x, None, False, True)``: a full sum's adjoint."""
+        if not self._helper(node, "unreduce", 5):
+            return False
+        axis, keepdims, where = (
+            a.value if isinstance(a, gast.Constant) else a for a in node.args[2:]
+        )
+        return axis is None and keepdims is False and where is True
 
     def bound(self, node: gast.expr) -> Key | None:
         """Classes whose broadcast ``node``'s value broadcasts to: an
@@ -307,27 +318,48 @@ class _ShapePass:
             return self.bound(node.operand)
         return self.classes.key(node)
 
-    def drop_unbroadcasts(self, alive: set[str]) -> None:
+    def drop_unbroadcasts(self, params: list[str]) -> bool:
         """``rt.unbroadcast(g, x)`` -> ``g`` where ``g`` broadcasts to ``x``;
-        else, when ``x`` is not in ``alive``, ``x`` -> a name of its class
-        that is (``unbroadcast`` reads only the shape of an array)."""
+        else, when the reverse sweep reads ``x`` for nothing else, ``x`` -> a
+        name of its class that it keeps alive anyway (a parameter, or a name
+        it reads): ``unbroadcast`` reads only the shape of an array.  Whether
+        the reverse sweep holds a full sum's adjoint (for _UniformSeeds)."""
+        # One walk over the reverse sweep (only it calls helpers): the calls
+        # with where they sit, and the names read other than as their ``x``.
+        sites: list[tuple[gast.AST, str, int | None, gast.Call]] = []
+        loads: list[gast.Name] = []
+        full_sum = False
+        for node in A.walk(gast.Module(body=self.body[self.start :], type_ignores=[])):
+            if isinstance(node, gast.Name):
+                if isinstance(node.ctx, gast.Load):
+                    loads.append(node)
+                continue
+            full_sum = full_sum or self.full_sum(node)
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, list):
+                    sites.extend(
+                        (node, field, k, item)
+                        for k, item in enumerate(value)
+                        if self._helper(item, "unbroadcast", 2)
+                    )
+                elif self._helper(value, "unbroadcast", 2):
+                    sites.append((node, field, None, value))
+        shape_only = {id(call.args[1]) for *_, call in sites}
+        alive = set(params) | {n.id for n in loads if id(n) not in shape_only}
         reps: dict[Key, str] = {}
         for name in self.classes.order:
             if name in alive:
                 reps.setdefault(self.classes.keys[name], name)
-        for stmt in A.statements(self.body):
-            for node in A.walk(stmt):
-                for field in node._fields:
-                    value = getattr(node, field, None)
-                    if isinstance(value, list):
-                        for k, item in enumerate(value):
-                            value[k] = self._simpler(item, alive, reps)
-                    elif isinstance(value, gast.AST):
-                        setattr(node, field, self._simpler(value, alive, reps))
+        for parent, field, k, call in sites:
+            new = self._simpler(call, alive, reps)
+            if k is None:
+                setattr(parent, field, new)
+            else:
+                getattr(parent, field)[k] = new
+        return full_sum
 
-    def _simpler(self, node: gast.AST, alive: set[str], reps: dict[Key, str]) -> Any:
-        if not self._helper(node, "unbroadcast", 2):
-            return node
+    def _simpler(self, node: gast.Call, alive: set[str], reps: dict[Key, str]) -> Any:
         g, x = node.args
         target = self.classes.keys.get(x.id) if isinstance(x, gast.Name) else None
         if target is None:
@@ -357,31 +389,15 @@ def optimize_shapes(
     classes = ShapeClasses(body, params, kinds, resolve)
     if not classes.keys:
         return numbers
-    shapes = _ShapePass(body, classes, primal_of, rt)
-    shapes.drop_unbroadcasts(_alive(body[start:], params, rt))
-    if _NUMPY_2 and all(isinstance(s, _FOLLOWED) for s in A.statements(body)):
+    shapes = _ShapePass(body, classes, primal_of, rt, start)
+    full_sum = shapes.drop_unbroadcasts(params)
+    if (
+        _NUMPY_2
+        and full_sum
+        and all(isinstance(s, _FOLLOWED) for s in A.statements(body))
+    ):
         numbers |= _UniformSeeds(shapes).run()
     return numbers
-
-
-def _alive(reverse: Stmts, params: list[str], rt: str) -> set[str]:
-    """Names the reverse sweep keeps alive anyway: parameters, and names it
-    reads other than as the shape argument of ``rt.unbroadcast``."""
-    shape_only: set[int] = set()
-    for stmt in reverse:
-        for node in A.walk(stmt):
-            if (
-                isinstance(node, gast.Call)
-                and A.dotted_name(node.func) == f"{rt}.unbroadcast"
-                and len(node.args) == 2
-            ):
-                shape_only.add(id(node.args[1]))
-    alive = set(params)
-    for stmt in reverse:
-        for node in A.name_nodes(stmt):
-            if isinstance(node.ctx, gast.Load) and id(node) not in shape_only:
-                alive.add(node.id)
-    return alive
 
 
 class _UniformSeeds:
@@ -424,7 +440,7 @@ class _UniformSeeds:
         found: set[str] = set()
         for stmt in A.statements(self.body):
             name = _assigned(stmt)
-            if name is None or not self._full_sum(stmt.value):
+            if name is None or not self.shapes.full_sum(stmt.value):
                 continue
             x = stmt.value.args[1]
             key = (
@@ -435,15 +451,6 @@ class _UniformSeeds:
                 stmt.value = stmt.value.args[0]
                 found |= names
         return found
-
-    def _full_sum(self, node: gast.expr) -> bool:
-        shapes = self.shapes
-        if not shapes._helper(node, "unreduce", 5):
-            return False
-        axis, keepdims, where = (
-            a.value if isinstance(a, gast.Constant) else a for a in node.args[2:]
-        )
-        return axis is None and keepdims is False and where is True
 
     def _stays(self, name: str, key: Key, names: set[str], depth: int) -> bool:
         """Whether every read of ``name`` (assigned once) takes a number
@@ -499,32 +506,38 @@ def _stored_names(stmt: gast.stmt) -> list[str]:
     return [n.id for n in A.name_nodes(stmt) if not isinstance(n.ctx, gast.Load)]
 
 
-def fold_number_factors(body: Stmts, numbers: set[str], kinds: dict[str, str]) -> None:
+def fold_number_factors(
+    reverse: Stmts, numbers: set[str], kinds: dict[str, str], adjoints: set[str]
+) -> None:
     """``v * (c * e)`` -> ``(c * v) * e`` for a number ``v``, a literal ``c``
     and ``e`` computed from numbers and arrays only (``c * e`` never repeats
-    a list)."""
-    for node in A.walk(gast.Module(body=body, type_ignores=[])):
-        if not (isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)):
+    a list), in the values of adjoints only: values the function computes
+    (forward, or recomputed in the reverse sweep) stay as they were."""
+    for stmt in A.statements(reverse):
+        if _assigned(stmt) not in adjoints:
             continue
-        for side, other in (("left", "right"), ("right", "left")):
-            v, product = getattr(node, side), getattr(node, other)
-            if not (isinstance(v, gast.Name) and v.id in numbers):
-                continue
-            if not (
-                isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult)
-            ):
-                continue
-            if _number(product.left):
-                c, e = product.left, product.right
-            elif _number(product.right):
-                c, e = product.right, product.left
-            else:
-                continue
-            if not all(
-                kinds.get(n.id) in ("scalar", "array", "numeric")
-                for n in A.name_nodes(e)
-            ):
-                continue
-            node.left = gast.BinOp(left=c, op=gast.Mult(), right=v)
-            node.right = e
-            break
+        for node in A.walk(stmt.value):
+            if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
+                _fold(node, numbers, kinds)
+
+
+def _fold(node: gast.BinOp, numbers: set[str], kinds: dict[str, str]) -> None:
+    for side, other in (("left", "right"), ("right", "left")):
+        v, product = getattr(node, side), getattr(node, other)
+        if not (isinstance(v, gast.Name) and v.id in numbers):
+            continue
+        if not (isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult)):
+            continue
+        if _number(product.left):
+            c, e = product.left, product.right
+        elif _number(product.right):
+            c, e = product.right, product.left
+        else:
+            continue
+        if not all(
+            kinds.get(n.id) in ("scalar", "array", "numeric") for n in A.name_nodes(e)
+        ):
+            continue
+        node.left = gast.BinOp(left=c, op=gast.Mult(), right=v)
+        node.right = e
+        return
