@@ -10,16 +10,18 @@ value ``e`` of ``t = e`` into the one statement that reads ``t`` when
 
 * ``t`` holds a number or an array (kind ``array`` or ``numeric``), is a
   local (not declared global or nonlocal), assigned nowhere else and read
-  nowhere else, and that read is in a later
-  plain assignment ``s`` of the same block (not a return: gradients are
-  named there);
+  nowhere else, and that read is in a later plain assignment ``s`` of the
+  same block (not a return: gradients are named there);
 * ``e`` is pure: arithmetic, names of numbers and arrays, literals, basic
   subscripts, calls of NumPy ufuncs and reductions and of ``rt`` helpers
   that compute a new value from their arguments without changing them;
 * every statement between is a pure assignment to a name ``e`` does not
   read, and what ``s`` evaluates before the read is pure too;
 * the statement grown stays short (a few operations, two ``rt`` helpers,
-  never one in the arguments of another), to stay readable.
+  a helper's result never moved into another helper's arguments), to stay
+  readable.  The reverse sweep's comments still name the statements of the
+  normalized function (``# u10 = u6 + u9``), whose adjoints keep their
+  names even where the forward sweep no longer names ``u10``.
 
 A value used where it is computed also lets NumPy reuse the memory of a
 temporary operand for the result (it does when nothing else refers to it).

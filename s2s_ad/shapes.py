@@ -5,35 +5,45 @@ Rules compose without knowing shapes: the adjoint of ``u10 = u6 + u9`` is
 shape, in case ``u6`` was broadcast), and that of ``u11 = np.sum(u10)``
 spreads the scalar ``u11_bar`` over an array of ``u10``'s shape.  Both read
 forward arrays only for their shapes, which keeps them alive to the end.
-This pass runs on each finished generated function, after the factor
+This pass runs on each finished generated function, before the factor
 moves of :mod:`s2s_ad.arrayopt`, and
 
-* gives names of array kind that are assigned once, at the top level of the
-  function, a *shape class*: a parameter never assigned is its own class;
-  ``t = e`` takes the class of ``e`` when elementwise arithmetic (operands
-  of one class, or one operand a number), a NumPy elementwise function of
-  one argument, or a basic slice ``x[a:-b]`` of a classed ``x`` (every
-  ``x[a:-b]`` with the same ``a + b`` has the same shape), else its own;
+* gives each name assigned once, at the top level of the function, a
+  *shape class* when it holds an ndarray or a NumPy scalar (never a Python
+  number): a parameter of array kind never assigned is its own class;
+  ``t = e`` takes the class of ``e`` when that is provable, else its own.
+  A class is a set of classes broadcast together (broadcasting is
+  associative, commutative and idempotent, so the set fixes the shape):
+  elementwise arithmetic joins its operands' sets (a number adds nothing),
+  a NumPy elementwise function of one argument keeps its argument's, and a
+  basic slice ``x[a:-b]`` of a classed ``x`` is a class of its own, shared
+  by every ``x[a:-b]`` with the same ``a + b`` (the same length);
 * drops ``rt.unbroadcast(g, x)`` for ``g`` when ``g`` is broadcastable to the
-  shape of ``x`` by the classes (an adjoint of a primal of ``x``'s class,
-  numbers, and elementwise arithmetic of those): ``unbroadcast`` returns
-  ``g`` itself then, whatever ``g`` is;
+  shape of ``x`` by the classes (an adjoint broadcasts to its primal's
+  class; numbers to any; elementwise arithmetic to the join): then
+  ``unbroadcast`` returns ``g`` itself, whatever ``g`` is;
+* otherwise, when the reverse sweep reads ``x`` only there, passes a name
+  of ``x``'s class that it keeps alive anyway (a parameter, or a name it
+  reads): ``unbroadcast`` reads only the shape of an array, and ``x`` is
+  then free to go once the forward sweep has used it;
 * with NumPy 2 (scalars of a dtype combine with arrays as 0-d arrays of
   that dtype do), replaces ``v = rt.unreduce(g, x, None, False, True)``, the
   adjoint of a full sum without ``keepdims``, by ``v = g`` (``g`` is the
   adjoint of a 0-d result, so a number) when ``v`` only ever meets
   consumers for which the number gives exactly what the array of ``x``'s
   shape filled with it gave: copies, negations and scaling by numbers (the
-  result is again such a stand-in), ``unbroadcast`` to ``x``'s class (done
-  above), and a product with an array of exactly ``x``'s class (the result
-  is the same array, entry for entry);
-* writes ``v * (c * e)``, ``v`` a number (a stand-in or a number adjoint)
-  and ``c`` a literal, as ``(c * v) * e``: one pass over ``e`` instead of
-  two (the one numerical change: the order of two multiplications).
+  result is again such a stand-in), and a product with an array of exactly
+  ``x``'s class (the result is the same array, entry for entry).
+
+:func:`fold_number_factors`, run after the factor moves, writes ``v * (c *
+e)`` in the value of an adjoint, ``v`` a number (a stand-in or a number
+adjoint) and ``c`` a literal, as ``(c * v) * e``: one pass over ``e``
+instead of two.
 
 Guarantees: every value computed is the one computed before (the stand-in
-only ever meets operations that broadcast it to what it stood for), except
-the reassociated products (within an ulp per entry).
+only ever meets operations that broadcast it to what it stood for; shapes
+are read from names of the same shape), except the reassociated products in
+adjoints (within an ulp per entry).
 """
 
 from __future__ import annotations
@@ -46,7 +56,7 @@ import numpy as np
 from s2s_ad import astutil as A
 
 Stmts = list[gast.stmt]
-Key = tuple[Any, ...]
+Key = frozenset  # of atoms: ("param", p), ("name", t), ("slice", key, n)
 
 #: Elementwise operators: the result has the broadcast shape of the operands.
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
