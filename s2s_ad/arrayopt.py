@@ -20,11 +20,18 @@ and ``u5_bar = u6_bar * 100.0`` scales one that is next multiplied by
   e.g. a weight's gradient summed over the steps of a loop), it is updated
   in place (``rt.acc_into``) instead of reallocated each time.
 
-Guarantees: only adjoints of array kind are rewritten, each with a single
-definition and a single read, so moving a constant factor between them
-changes no other value; the factors are folded exactly (products of the
-literals) and the only numerical change is the order of multiplication
-(within an ulp per element).  ``rt.finalize_owned`` returns its argument
+Before these, :mod:`s2s_ad.shapes` drops ``rt.unbroadcast`` calls whose
+shapes provably match and keeps the adjoint of a full sum a number where
+that is exact; after them, ``v * (c * e)`` becomes ``(c * v) * e`` for a
+number ``v``, and :mod:`s2s_ad.fusion` computes single-use arrays where they
+are used, so that no local keeps them alive (each module states what it
+guarantees).
+
+Guarantees of the two rewrites above: only adjoints of array kind are
+rewritten, each with a single definition and a single read, so moving a
+constant factor between them changes no other value; the factors are
+folded exactly (products of the literals) and the only numerical change is
+the order of multiplication (within an ulp per element).  ``rt.finalize_owned`` returns its argument
 only when it is an ndarray of the primal's shape and dtype, else it copies
 like ``rt.finalize``.
 """
@@ -38,7 +45,9 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
+from s2s_ad.fusion import fuse_single_uses
 from s2s_ad.reverse import tidy_comments
+from s2s_ad.shapes import fold_number_factors, optimize_shapes
 
 if TYPE_CHECKING:
     from s2s_ad.reverse import ReverseBuilder
@@ -70,15 +79,46 @@ def optimize_array_adjoints(
         name_kinds.setdefault(bar, kinds.get(name, "unknown"))
     rt = A.dotted_name(builder.rt("x").value)
     forward = {id(stmt) for stmt in fwd}
+    primal_of = {bar: name for name, bar in builder.adjoints.items()}
+    adjoint_names = set(primal_of)
     for fdef in defs:
+        resolve = _resolver(fdef, builder.src.namespace)
+        params = [a.id for a in fdef.args.args if isinstance(a, gast.Name)]
         # The forward sweep never mentions an adjoint: only what follows its
         # last statement is looked at (and indexed).
         body = fdef.body
         start = reverse_start(body, forward)
+        numbers = optimize_shapes(
+            body, params, name_kinds, primal_of, resolve, rt, start
+        )
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)
         body[start:] = rest
+        fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
+        if fuse_single_uses(body, name_kinds, rt, resolve):
+            # Drop the comments of adjoint code that went, including those
+            # left just before the return.
+            tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
+            tidy_comments(body)
+            body += tail
+
+
+def _resolver(fdef: gast.FunctionDef, namespace: Any) -> Any:
+    """The value a free name of ``fdef`` refers to (None for its locals)."""
+    local: set[str] = set()
+    known: dict[str, Any] = {}
+
+    def resolve(name: str) -> Any:
+        if name not in known:
+            if not local:  # gathered at the first question
+                local.update(
+                    n.id for n in A.name_nodes(fdef) if not isinstance(n.ctx, gast.Load)
+                )
+            known[name] = None if name in local else namespace.lookup(name)
+        return known[name]
+
+    return resolve
 
 
 def _number(node: gast.expr) -> Any:

@@ -406,6 +406,20 @@ def add_at(x_bar: Any, x: Any, idx: Any, g: Any) -> Any:
     updated in place and returned; a zero ``x_bar`` is replaced by zeros.
     """
     if type(x) is np.ndarray and type(idx) is slice and type(g) is np.ndarray:
+        # The common case, first, without _writable_for's general checks: an
+        # array adjoint updated in place, or the symbolic zero replaced.
+        if (
+            type(x_bar) is np.ndarray
+            and x_bar.shape == x.shape
+            and x_bar.dtype.kind in "fc"
+            and x_bar.flags.writeable
+        ):
+            x_bar[idx] += g
+            return x_bar
+        if type(x_bar) is float and x_bar == 0 and x.dtype.kind == "f":
+            bar = np.zeros(x.shape, x.dtype)
+            bar[idx] += g
+            return bar
         bar = _writable_for(x_bar, x)
         bar[idx] += g
         return bar
@@ -1158,23 +1172,21 @@ def _matmul_frames(g: Any, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return A2, B2, G
 
 
-def _plain_matrices(g: Any, a: Any, b: Any) -> bool:
-    """Whether ``g`` is the full adjoint of ``a @ b`` for 2-d arrays ``a``,
-    ``b``: then the adjoints are one matrix product each."""
-    return (
+def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
+    # The common case, first, checked inline (this runs at every step of a
+    # loop): g the full adjoint of a product of matrices.
+    if (
         type(g) is np.ndarray
         and type(a) is np.ndarray
         and type(b) is np.ndarray
+        and g.ndim == 2
         and a.ndim == 2
         and b.ndim == 2
-        and g.shape == (a.shape[0], b.shape[1])
-    )
-
-
-def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
-    """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
-    if _plain_matrices(g, a, b):  # the common case, first
-        return g @ b.T
+    ):
+        rows, cols = g.shape
+        if rows == a.shape[0] and cols == b.shape[1]:
+            return g @ b.T
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)
@@ -1184,8 +1196,17 @@ def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_adjoint_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
-    if _plain_matrices(g, a, b):  # the common case, first
-        return a.T @ g
+    if (  # the common case, first, as in matmul_adjoint_a
+        type(g) is np.ndarray
+        and type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and g.ndim == 2
+        and a.ndim == 2
+        and b.ndim == 2
+    ):
+        rows, cols = g.shape
+        if rows == a.shape[0] and cols == b.shape[1]:
+            return a.T @ g
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)

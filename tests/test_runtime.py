@@ -375,6 +375,25 @@ def test_add_at_zero_g_and_read_only_bar_and_float32():
     assert rt.add_at(0.0, xi, 1, 1.0).dtype == np.float64
 
 
+def test_add_at_array_slice_fast_path_matches_the_general_one():
+    g = np.array([1.0, -0.0])
+    for x in (np.ones(3), np.ones(3, dtype=np.float32), np.arange(3)):
+        for bar in (0.0, np.zeros(3), np.broadcast_to(np.ones(1), (3,)), np.ones(1)):
+            kept = isinstance(bar, np.ndarray) and bar.shape == (3,)
+            kept = kept and bar.flags.writeable  # updated in place
+            dtype = bar.dtype if kept else rt._float_dtype(x)
+            expected = np.zeros(3, dtype=dtype)
+            expected += bar
+            expected[1:] += g
+            before = np.array(bar)
+            out = rt.add_at(bar, x, slice(1, None), g)
+            assert out.dtype == expected.dtype and out.shape == (3,)
+            np.testing.assert_array_equal(out, expected)
+            assert np.signbit(out).tolist() == np.signbit(expected).tolist()
+            if isinstance(bar, np.ndarray) and not bar.flags.writeable:
+                np.testing.assert_array_equal(bar, before)  # copied, not written
+
+
 def test_add_at_never_mutates_x():
     (x,) = frozen(rand(3, 4))
     rt.add_at(0.0, x, (1, 2), 1.0)

@@ -1,0 +1,315 @@
+"""Array values used once, computed where they are used.
+
+Every intermediate of a generated function is a local name, so each array
+it makes lives until the function returns: ``u3 = u2 ** 2`` stays in memory
+through the whole reverse sweep even when ``u4 = u1 - u3`` was its only use.
+Arrays of a million entries each cost fresh pages, where a value dropped as
+soon as it is used (as in ``u4 = u1 - u2 ** 2``) leaves its memory to the
+next one.  This pass runs on each finished generated function and moves the
+value ``e`` of ``t = e`` into the one statement that reads ``t`` when
+
+* ``t`` holds a number or an array (kind ``array`` or ``numeric``), is a
+  local (not declared global or nonlocal), assigned nowhere else and read
+  nowhere else, and that read is in a later plain assignment ``s`` of the
+  same block (not a return: gradients are named there);
+* ``e`` is pure: arithmetic, names of numbers and arrays, literals, basic
+  subscripts, calls of NumPy ufuncs and reductions and of ``rt`` helpers
+  that compute a new value from their arguments without changing them;
+* every statement between is a pure assignment to a name ``e`` does not
+  read, and what ``s`` evaluates before the read is pure too;
+* the statement grown stays short (a few operations, two ``rt`` helpers,
+  a helper's result never moved into another helper's arguments), to stay
+  readable.  The reverse sweep's comments still name the statements of the
+  normalized function (``# u10 = u6 + u9``), whose adjoints keep their
+  names even where the forward sweep no longer names ``u10``.
+
+A value used where it is computed also lets NumPy reuse the memory of a
+temporary operand for the result (it does when nothing else refers to it).
+
+Guarantees: nothing between the two places changes anything ``e`` reads
+(the statements between only bind other names to new values), so ``e``
+computes the same value, bit for bit, from the same operands; only when it
+is computed moves, and no other name could see ``t``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gast
+import numpy as np
+
+from s2s_ad import astutil as A
+from s2s_ad.reverse import is_comment
+
+Stmts = list[gast.stmt]
+
+#: rt helpers that return a value computed from their arguments and change
+#: none of them.
+_PURE_HELPERS = {
+    "unbroadcast", "unreduce", "unreduce_mean", "unreduce_max", "div",
+    "matmul_adjoint_a", "matmul_adjoint_b", "sign",
+}  # fmt: skip
+#: NumPy functions (besides ufuncs) that only compute a new value.
+_PURE_NUMPY = {"sum", "mean", "max", "min", "amax", "amin", "prod", "dot", "matmul"}
+_NUMBER_KINDS = {"scalar", "array", "numeric"}
+_FUSED = {"array", "numeric"}
+#: At most this many operations in a statement that takes a value in.
+_MAX_OPERATIONS = 6
+#: At most this many ``rt`` helper calls in a statement that takes a value in.
+_MAX_HELPERS = 2
+
+
+def _assigned(stmt: gast.stmt) -> str | None:
+    if (
+        isinstance(stmt, gast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+    ):
+        return stmt.targets[0].id
+    return None
+
+
+def _operations(node: gast.AST) -> int:
+    """The operations a reader sees in ``node`` (``-2`` and ``slice(1,
+    None, None)`` read as literals)."""
+    count = 0
+    for n in A.walk(node):
+        if isinstance(n, gast.BinOp):
+            count += 1
+        elif isinstance(n, gast.UnaryOp):
+            count += not isinstance(n.operand, gast.Constant)
+        elif isinstance(n, gast.Call):
+            count += not (isinstance(n.func, gast.Name) and n.func.id == "slice")
+    return count
+
+
+class _Purity:
+    """Which expressions only compute a value (see the module docstring)."""
+
+    def __init__(
+        self, kinds: dict[str, str], rt: str, resolve: Callable[[str], Any]
+    ) -> None:
+        self.kinds = kinds
+        self.rt = rt
+        self.resolve = resolve
+
+    def pure(self, node: gast.AST) -> bool:
+        if isinstance(node, gast.Name):
+            return self.kinds.get(node.id) in _NUMBER_KINDS
+        if isinstance(node, gast.Constant):
+            return True
+        if isinstance(node, gast.BinOp):
+            return self.pure(node.left) and self.pure(node.right)
+        if isinstance(node, gast.UnaryOp):
+            return self.pure(node.operand)
+        if isinstance(node, gast.Subscript):
+            return self.pure(node.value) and self._index(node.slice)
+        if isinstance(node, gast.Call):
+            return (
+                (self.pure_function(node.func) or self._slice(node.func))
+                and not node.keywords
+                and all(self.pure(a) for a in node.args)
+            )
+        return False
+
+    def _index(self, node: gast.AST) -> bool:
+        """A basic index of literals, names of numbers and slices of them."""
+        if isinstance(node, gast.Slice):
+            return all(
+                part is None or self.pure(part)
+                for part in (node.lower, node.upper, node.step)
+            )
+        if isinstance(node, gast.Tuple):
+            return all(self._index(e) for e in node.elts)
+        return self.pure(node)
+
+    def helper_calls(self, node: gast.AST) -> int:
+        prefix = f"{self.rt}."
+        return sum(
+            isinstance(n, gast.Call)
+            and (A.dotted_name(n.func) or "").startswith(prefix)
+            for n in A.walk(node)
+        )
+
+    def in_helper(self, tree: gast.AST, read: gast.Name) -> bool:
+        """Whether ``read`` is inside the arguments of an ``rt`` call."""
+        prefix = f"{self.rt}."
+        return any(
+            isinstance(n, gast.Call)
+            and (A.dotted_name(n.func) or "").startswith(prefix)
+            and any(m is read for m in A.walk(n))
+            for n in A.walk(tree)
+        )
+
+    def _slice(self, func: gast.expr) -> bool:
+        return isinstance(func, gast.Name) and self.resolve(func.id) is slice
+
+    def pure_function(self, func: gast.expr) -> bool:
+        name = A.dotted_name(func)
+        if name is None or "." not in name:
+            return False
+        module, attr = name.rsplit(".", 1)
+        if module == self.rt:
+            return attr in _PURE_HELPERS
+        if "." in module or self.resolve(module) is not np:
+            return False
+        return attr in _PURE_NUMPY or isinstance(getattr(np, attr, None), np.ufunc)
+
+    def evaluated_purely_before(self, stmt: gast.Assign, read: gast.Name) -> bool:
+        """Whether what ``stmt`` evaluates before ``read`` changes nothing:
+        its value is pure, or a call (of anything) with pure arguments."""
+        value = stmt.value
+        if self.pure(value):
+            return True
+        return (
+            isinstance(value, gast.Call)
+            and A.dotted_name(value.func) is not None
+            and all(self.pure(a) for a in value.args)
+            and all(self.pure(k.value) for k in value.keywords)
+            and any(n is read for n in A.walk(value))
+        )
+
+
+class _Fuser:
+    def __init__(self, body: Stmts, purity: _Purity, kinds: dict[str, str]) -> None:
+        self.body = body
+        self.purity = purity
+        self.kinds = kinds
+        self.stores: dict[str, int] = {}
+        # name -> [(statement, Name node)] for every read
+        self.loads: dict[str, list[tuple[gast.stmt, gast.Name]]] = {}
+        self.where: dict[int, tuple[Stmts, int]] = {}
+        self._index(body)
+
+    def _index(self, block: Stmts) -> None:
+        for k, stmt in enumerate(block):
+            self.where[id(stmt)] = (block, k)
+            if isinstance(stmt, (gast.Global, gast.Nonlocal)):
+                # Assigning such a name is seen outside: never drop one.
+                for name in stmt.names:
+                    self.stores[name] = self.stores.get(name, 0) + 2
+            for node in A.name_nodes(_own(stmt)):
+                if isinstance(node.ctx, gast.Load):
+                    self.loads.setdefault(node.id, []).append((stmt, node))
+                else:
+                    self.stores[node.id] = self.stores.get(node.id, 0) + 1
+            if not isinstance(stmt, (gast.If, gast.For, gast.While)):
+                if any(True for _ in A.sub_blocks(stmt)):
+                    # A compound statement whose blocks this pass does not
+                    # follow: everything in it counts as read and stored.
+                    for node in A.name_nodes(stmt):
+                        self.stores[node.id] = self.stores.get(node.id, 0) + 2
+                continue
+            for sub in A.sub_blocks(stmt):
+                self._index(sub)
+
+    def run(self) -> bool:
+        """Fuse what the docstring allows; True if anything moved."""
+        gone: set[int] = set()
+        for stmt in list(A.statements(self.body)):
+            if self._fuse(stmt):
+                gone.add(id(stmt))
+        if gone:
+            _remove(self.body, gone)
+        return bool(gone)
+
+    def _fuse(self, define: gast.stmt) -> bool:
+        t = _assigned(define)
+        if t is None or self.kinds.get(t) not in _FUSED or self.stores.get(t) != 1:
+            return False
+        reads = self.loads.get(t, [])
+        if len(reads) != 1:
+            return False
+        use, node = reads[0]
+        value = define.value
+        # Cheap tests first: this runs for every assignment of the function.
+        if not (
+            _assigned(use) is not None
+            and self._in_order(define, use)
+            and _operations(use.value) + _operations(value) <= _MAX_OPERATIONS
+            and self.purity.pure(value)
+            # Helper calls nested in helper calls read badly.
+            and (
+                use.value is node
+                or not self.purity.helper_calls(value)
+                or (
+                    not self.purity.in_helper(use.value, node)
+                    and self.purity.helper_calls(use.value)
+                    + self.purity.helper_calls(value)
+                    <= _MAX_HELPERS
+                )
+            )
+            and self.purity.evaluated_purely_before(use, node)
+            and self._nothing_between(define, use, A.names_loaded(value))
+        ):
+            return False
+        if not _replace(use, node, value):
+            return False
+        for name in A.name_nodes(value):
+            if isinstance(name.ctx, gast.Load):
+                entries = self.loads.get(name.id, [])
+                self.loads[name.id] = [
+                    (use if s is define else s, n) for s, n in entries
+                ]
+        return True
+
+    def _in_order(self, define: gast.stmt, use: gast.stmt) -> bool:
+        block, i = self.where[id(define)]
+        other, j = self.where[id(use)]
+        return other is block and j > i
+
+    def _nothing_between(
+        self, define: gast.stmt, use: gast.stmt, operands: set[str]
+    ) -> bool:
+        block, i = self.where[id(define)]
+        other, j = self.where[id(use)]
+        if other is not block or j <= i:
+            return False
+        for stmt in block[i + 1 : j]:
+            if is_comment(stmt):
+                continue
+            name = _assigned(stmt)
+            if name is None or name in operands or not self.purity.pure(stmt.value):
+                return False
+        return True
+
+
+def _own(stmt: gast.stmt) -> gast.AST:
+    """The part of ``stmt`` outside its nested blocks."""
+    if isinstance(stmt, (gast.If, gast.While)):
+        return stmt.test
+    if isinstance(stmt, gast.For):
+        return gast.Tuple(elts=[stmt.target, stmt.iter], ctx=gast.Load())
+    return stmt
+
+
+def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
+    for node in A.walk(stmt):
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if value is old:
+                setattr(node, field, new)
+                return True
+            if isinstance(value, list):
+                for k, item in enumerate(value):
+                    if item is old:
+                        value[k] = new
+                        return True
+    return False
+
+
+def _remove(block: Stmts, gone: set[int]) -> None:
+    block[:] = [s for s in block if id(s) not in gone]
+    for stmt in block:
+        for sub in A.sub_blocks(stmt):
+            _remove(sub, gone)
+            if not sub and sub is getattr(stmt, "body", None):
+                sub.append(gast.Pass())
+
+
+def fuse_single_uses(
+    body: Stmts, kinds: dict[str, str], rt: str, resolve: Callable[[str], Any]
+) -> bool:
+    """Run the pass on one function's body; True if anything moved."""
+    return _Fuser(body, _Purity(kinds, rt, resolve), kinds).run()
