@@ -23,6 +23,7 @@ from s2s_ad import __version__, cache, diskcache, emit, fence, ops
 from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
 from s2s_ad.dispatch import make_dispatcher
+from s2s_ad.dispatch import signature as lane_signature
 from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.kinds import of_exact_value
 from s2s_ad.kinds import of_value as kind_of
@@ -246,9 +247,9 @@ class _GradientFunction(functools.partial):
         # Generated code per argument kinds: (artifact, guards, function).
         self._versions: dict[Any, tuple[Artifact, list[Guard], Callable[..., Any]]] = {}
         self._last: Any = None
-        # Argument types of the last call examined for the fast lane, and the
-        # kinds of the code the lane runs (None: closed).
-        self._fast_seen: tuple[type, ...] | None = None
+        # The lane signature of the last call examined for the fast lane,
+        # and the kinds of the code the lane runs (None: closed).
+        self._fast_seen: tuple[Any, ...] | None = None
         self._fast_kinds: Any = None
         self._signature = inspect.signature(self.function)
         self._params = list(self._signature.parameters)
@@ -323,16 +324,16 @@ class _GradientFunction(functools.partial):
                 ordered[position] = float(value)
         return ordered
 
-    def _fast_types_ok(self, args: tuple[Any, ...]) -> bool:
-        """Whether calls with exactly these argument types may skip checks:
-        all parameters given positionally, every kind fixed by the type alone
-        (floats, ints), and wrt arguments already floats (an int there is
+    def _lane_signature(self, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """What calls like this one must match to skip the checks (None: no
+        lane): all parameters given positionally, every kind fixed by type
+        and dtype, and wrt numbers already floats (an int there is
         converted, which the fast lane does not do)."""
         if len(args) != len(self._params):
-            return False
-        if any(type(a) not in (float, int) for a in args):
-            return False
-        return all(type(args[i]) is float for i, _ in self._wrt_positions)
+            return None
+        if any(type(args[i]) is int for i, _ in self._wrt_positions):
+            return None
+        return lane_signature(args)
 
     def _kinds(self, ordered: Sequence[Any]) -> tuple[str, ...]:
         """The version key: each argument's kind, with Python floats marked
@@ -348,16 +349,16 @@ class _GradientFunction(functools.partial):
             version = self._version(kinds)
         generated = version[2]
         self._last = kinds
-        types = tuple(map(type, args))
+        signature = None if kwargs or version[1] else self._lane_signature(args)
         lane_stale = self._fast_kinds is not None and kinds != self._fast_kinds
-        if types != self._fast_seen or lane_stale:
-            # Each new tuple of argument types is examined once (a refusal
-            # too, so it is not re-examined every call); the lane runs only
-            # code made for the kinds of the call that opened it, so calls
-            # it serves leave ``_last`` (what ``source`` shows) unchanged.
-            self._fast_seen = types
-            if not kwargs and not version[1] and self._fast_types_ok(args):
-                self._open_lane(types, generated, self.seed)
+        if signature != self._fast_seen or lane_stale:
+            # Each new signature is examined once (a refusal too, so it is
+            # not re-examined every call); the lane runs only code made for
+            # the kinds of the call that opened it, so calls it serves leave
+            # ``_last`` (what ``source`` shows) unchanged.
+            self._fast_seen = signature
+            if signature is not None:
+                self._open_lane(signature, generated, self.seed)
                 self._fast_kinds = kinds
             else:
                 self._close_lane()

@@ -143,3 +143,48 @@ def test_a_shadowed_float_is_not_called(tmp_path):
     g = grad(module.f, 0)
     assert g(3.0) == 6.0
     assert type(g(3.0)) is float
+
+
+def weighted(x, a, n):
+    return np.sum(a * x**n)
+
+
+def test_array_arguments_take_the_lane_by_type_and_dtype():
+    g = grad(weighted, 0)
+    x, a = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    want = 2 * a * x
+    for _ in range(3):
+        got = g(x, a, 2)
+        np.testing.assert_allclose(got, want)
+        assert got.dtype == np.float64 and got is not x
+    np.testing.assert_allclose(got, numerical_grad(weighted, (x, a, 2), wrt=0))
+    single = g(x.astype(np.float32), a, 2)  # another dtype: its own gradient dtype
+    assert single.dtype == np.float32
+    np.testing.assert_allclose(single, want, rtol=1e-6)
+    ints = g(x, np.array([1, 2, 3]), 2)  # an integer array where none is wrt
+    np.testing.assert_allclose(ints, 2 * np.array([1, 2, 3]) * x)
+    np.testing.assert_allclose(g(x, a, 2), want)
+
+
+@pytest.mark.parametrize(
+    "bad", [np.array([1, 2, 3]), np.array([1.0 + 1j, 2.0, 3.0])], ids=["int", "complex"]
+)
+def test_a_warm_lane_still_refuses_bad_arrays(bad):
+    g = grad(weighted, 0)
+    a = np.ones(3)
+    g(np.ones(3), a, 2)
+    g(np.ones(3), a, 2)
+    with pytest.raises(S2SError, match="'x'"):
+        g(bad, a, 2)
+
+
+def test_an_array_subclass_takes_the_general_path():
+    g = grad(weighted, 0)
+    x, a = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    first = g(x, a, 3)
+    sub = g(x.view(FloatArray), a, 3)
+    np.testing.assert_allclose(sub, first)
+
+
+class FloatArray(np.ndarray):
+    pass
