@@ -136,7 +136,9 @@ def load(func: Callable[..., Any]) -> FunctionSource:
     first = max(first, 1)
     text = textwrap.dedent("".join(lines))
     try:
-        tree = gast.parse(text)
+        # Blank lines in front give every node its line in the user's file
+        # at once; moving the lines afterwards walked the whole tree again.
+        tree = gast.parse("\n" * (first - 1) + text)
     except SyntaxError:
         tree = None
     node = _find_def(tree, func) if tree is not None else None
@@ -146,7 +148,6 @@ def load(func: Callable[..., Any]) -> FunctionSource:
             "not be isolated (a lambda sharing a line with other code?). Define it "
             "with def."
         )
-    gast.increment_lineno(tree, first - 1)
     node.decorator_list = []
     all_lines = linecache.getlines(filename) or lines
     namespace = Namespace(func.__globals__, _cells(func))
