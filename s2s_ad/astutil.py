@@ -213,6 +213,36 @@ def copy_lineno(
     return node
 
 
+# The fields of a statement that hold statements (or except handlers).
+_STATEMENT_LISTS = ("body", "orelse", "handlers", "finalbody")
+
+
+def number_statements(
+    stmts: list[gast.stmt], like: gast.AST, done: dict[int, gast.AST]
+) -> None:
+    """Give ``like``'s line to every statement of ``stmts``, and of the
+    blocks nested in them, lacking one; ``done`` as for :func:`copy_lineno`.
+
+    For code that is only ever printed, never compiled from its tree: the
+    expressions inside are left as they are (numbering them was a walk of
+    every node of every generated statement)."""
+    lineno = getattr(like, "lineno", None)
+    if lineno is None:
+        return
+    todo = [s for s in stmts if id(s) not in done]
+    pop, extend = todo.pop, todo.extend
+    while todo:
+        stmt = pop()
+        if getattr(stmt, "lineno", None) is None and "lineno" in stmt._attributes:
+            stmt.lineno = lineno
+            stmt.col_offset = 0
+        fields = stmt.__dict__
+        for name in _STATEMENT_LISTS:
+            value = fields.get(name)
+            if value.__class__ is list:
+                extend(v for v in value if id(v) not in done)
+
+
 def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
     """The statement lists nested directly in ``stmt`` (its body, orelse)."""
     for field in ("body", "orelse"):

@@ -92,6 +92,7 @@ class _Substitute(gast.NodeTransformer):
         result_adj: str,
         temps: dict[str, str],
         global_name: Callable[[str, Any], str],
+        rewrite: Callable[[gast.expr], gast.expr] | None = None,
     ) -> None:
         self.t = template
         self.bound = bound
@@ -99,6 +100,7 @@ class _Substitute(gast.NodeTransformer):
         self.result_adj = result_adj
         self.temps = temps
         self.global_name = global_name
+        self.rewrite = rewrite
 
     def visit(self, node: gast.AST) -> gast.AST:
         cls = node.__class__
@@ -122,6 +124,8 @@ class _Substitute(gast.NodeTransformer):
             elif kind not in A.IMMUTABLE and isinstance(value, gast.AST):
                 value = self.visit(value)
             fields[key] = value
+        if self.rewrite is not None and (cls is gast.Call or cls is gast.BinOp):
+            return self.rewrite(new)
         return new
 
     def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
@@ -174,13 +178,18 @@ def instantiate(
     accumulate: Callable[[gast.expr, gast.expr], gast.stmt | None],
     global_name: Callable[[str, Any], str],
     namer: Namer,
+    rewrite: Callable[[gast.expr], gast.expr] | None = None,
 ) -> list[gast.stmt]:
-    """Adjoint statements for one call; see the module docstring."""
+    """Adjoint statements for one call; see the module docstring.
+
+    ``rewrite`` (see :func:`s2s_ad.simplify.rewriter`) is applied to every
+    call and binary operation made from template code, children first, as
+    it is made; the bound argument trees are copied as they are."""
     temps: dict[str, str] = {}
     for name in _stored_names(template):
         if name not in temps:
             temps[name] = namer.fresh(name)
-    sub = _Substitute(template, bound, result, result_adj, temps, global_name)
+    sub = _Substitute(template, bound, result, result_adj, temps, global_name, rewrite)
     out: list[gast.stmt] = []
     accumulated = False
     for stmt in template.body:
