@@ -634,6 +634,8 @@ class _Scan:
             cls = node.__class__
             if cls is name_class:
                 mine.add(node.id)
+                if node.__dict__.get("annotation") is None:
+                    continue  # its other fields hold no names (a third of all)
             elif cls is call_class:
                 self.calls.append(node)
             fields = node.__dict__

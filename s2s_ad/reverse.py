@@ -351,15 +351,14 @@ class ReverseBuilder(SweepBuilder):
         kinds = [self.kind(a) for a in operands]
         all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
         all_array = bool(kinds) and all(k == "array" for k in kinds)
-        texts: list[Any] = []
+        # The operands as compared with a node (see _shape_key), made once.
+        keys = [_shape_key(a) for a in operands]
 
         def same_shape(node: gast.expr) -> bool:
             if not operands or len(operands) > 2:
                 return False
-            if not texts:  # the operands' structures, made once when needed
-                texts.extend(A.structure(a) for a in operands)
-            text = A.structure(node)  # as gast.dump, but faster
-            others = [k for t, k in zip(texts, kinds) if t != text]
+            key = _shape_key(node)
+            others = [k for o, k in zip(keys, kinds) if o != key]
             mine = self.kind(node)
             if len(others) == len(operands):
                 return False  # not one of the operands
@@ -707,6 +706,19 @@ def tidy_comments(stmts: Stmts) -> Stmts:
 
 def _is_header(stmt: gast.stmt) -> bool:
     return stmt.value.id.startswith("__s2s_comment_h")
+
+
+def _shape_key(node: gast.expr) -> Any:
+    """A value equal for two trees exactly when their ``gast.dump`` texts
+    are: the name and context of a plain name (by far the most common
+    operand), else the tree's structure."""
+    if (
+        node.__class__ is gast.Name
+        and node.annotation is None
+        and node.type_comment is None
+    ):
+        return (node.id, node.ctx.__class__)
+    return A.structure(node)
 
 
 def _plain(bound: dict[str, Any]) -> bool:
