@@ -349,13 +349,26 @@ def structure(node: Any) -> Any:
 
 
 def all_names(node: gast.AST) -> set[str]:
-    found = set()
-    for n in walk(node):
-        if isinstance(n, gast.Name):
-            found.add(n.id)
-        elif isinstance(n, (gast.FunctionDef, gast.ClassDef)):
-            found.add(n.name)
+    """Every name a tree mentions, and the names of the defs and classes in it."""
+    found = {n.id for n in name_nodes(node)}
+    # name_nodes does not enter leaves, which hold no defs either.
+    defs = (gast.FunctionDef, gast.ClassDef)
+    todo = [node]
+    pop, extend = todo.pop, todo.extend
+    while todo:  # statements only: defs are not found inside expressions
+        stmt = pop()
+        if isinstance(stmt, defs):
+            found.add(stmt.name)
+        fields = stmt.__dict__
+        for name in _DEF_LISTS:
+            value = fields.get(name)
+            if value.__class__ is list:
+                extend(value)
     return found
+
+
+# Where statements are: blocks, except handlers, and the cases of a match.
+_DEF_LISTS = (*_STATEMENT_LISTS, "cases")
 
 
 def is_atom(node: gast.expr) -> bool:

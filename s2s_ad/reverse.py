@@ -624,7 +624,7 @@ def resolve_markers(
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
             else:  # UNAPPEND
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
-            A.copy_lineno(new, stmt)
+            A.number_statements([new], stmt, {})  # as block() numbers them
             out.append(new)
         return out
 
@@ -686,22 +686,27 @@ def tidy_comments(stmts: Stmts) -> Stmts:
                 tidy_comments(sub)
                 if fld == "body" and not sub:
                     sub.append(gast.Pass())
-    changed = True
-    while changed:
-        changed = False
-        for i, stmt in enumerate(stmts):
-            if not is_comment(stmt):
-                continue
-            nxt = stmts[i + 1] if i + 1 < len(stmts) else None
-            if (
-                nxt is None
-                or (is_comment(nxt) and _is_header(nxt))
-                or (is_comment(nxt) and not _is_header(stmt) and not _is_header(nxt))
-            ):
-                del stmts[i]
-                changed = True
-                break
+    # One pass, the same result as deleting the first dangling comment until
+    # none is left (which was quadratic): the statements kept so far are
+    # settled but for the last, whose next statement a deletion may change.
+    kept: Stmts = []
+    for stmt in stmts:
+        while kept and _dangling(kept[-1], stmt):
+            kept.pop()
+        kept.append(stmt)
+    while kept and _dangling(kept[-1], None):
+        kept.pop()
+    stmts[:] = kept
     return stmts
+
+
+def _dangling(stmt: gast.stmt, nxt: gast.stmt | None) -> bool:
+    """A comment with no code of its own after it, given the next statement."""
+    if not is_comment(stmt):
+        return False
+    return nxt is None or (
+        is_comment(nxt) and (_is_header(nxt) or not _is_header(stmt))
+    )
 
 
 def _is_header(stmt: gast.stmt) -> bool:
