@@ -311,6 +311,14 @@ def names_loaded(node: gast.AST) -> set[str]:
     return {n.id for n in name_nodes(node) if isinstance(n.ctx, gast.Load)}
 
 
+def loads(node: gast.AST, name: str) -> bool:
+    """Whether ``name in names_loaded(node)``, without collecting the rest."""
+    for n in name_nodes(node):
+        if n.id == name and isinstance(n.ctx, gast.Load):
+            return True
+    return False
+
+
 def names_stored(node: gast.AST) -> set[str]:
     return {
         n.id for n in name_nodes(node) if isinstance(n.ctx, (gast.Store, gast.Param))

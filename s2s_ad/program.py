@@ -567,7 +567,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and isinstance(value.op, gast.Add)
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
-                and target.id not in A.names_loaded(value.right)
+                and not A.loads(value.right, target.id)
                 and may_start(target.id, value.right)
             ):
                 stmt.value = value.right
@@ -736,7 +736,7 @@ def _fuse_reset_then_add(
             and isinstance(value.op, gast.Add)
             and isinstance(value.left, gast.Name)
             and value.left.id == name
-            and name not in A.names_loaded(value.right)
+            and not A.loads(value.right, name)
             and may_start(name, value.right)
         ):
             later.value = value.right
