@@ -253,10 +253,12 @@ def number_statements(
     lineno = getattr(like, "lineno", None)
     if lineno is None:
         return
-    todo = [s for s in stmts if id(s) not in done]
+    todo = list(stmts)
     pop, extend = todo.pop, todo.extend
     while todo:
         stmt = pop()
+        if id(stmt) in done:
+            continue
         if getattr(stmt, "lineno", None) is None and "lineno" in stmt._attributes:
             stmt.lineno = lineno
             stmt.col_offset = 0
@@ -264,7 +266,7 @@ def number_statements(
         for name in _STATEMENT_LISTS:
             value = fields.get(name)
             if value.__class__ is list:
-                extend(v for v in value if id(v) not in done)
+                extend(value)
 
 
 def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:

@@ -639,7 +639,7 @@ class _Scan:
             elif cls is call_class:
                 self.calls.append(node)
             fields = node.__dict__
-            for fld in node._fields:
+            for fld in _CHILD_FIELDS.get(cls) or _child_fields(cls):
                 value = fields.get(fld)
                 if value.__class__ is list:
                     if fld == "body" or fld == "orelse":
@@ -657,6 +657,22 @@ class _Scan:
                 every |= self._statement(st)
         self.every[id(stmt)] = every
         return every
+
+
+# Fields that never hold a node with names inside: strings and numbers, and
+# contexts and operators (leaves).
+_NO_NAMES = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "type_comment", "kind"}
+    | {"level", "module", "is_async", "conversion", "simple"}
+)
+# node class -> its fields that may (the scan reads only those).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = tuple(f for f in cls._fields if f not in _NO_NAMES)
+    _CHILD_FIELDS[cls] = fields
+    return fields
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:

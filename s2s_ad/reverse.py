@@ -161,9 +161,11 @@ class ReverseBuilder(SweepBuilder):
             if getattr(stmt, "lineno", None) is not None:
                 # Later passes and tracing read statements' lines only, and
                 # the sweeps reach Python as text, never as trees.
-                A.number_statements(f + r, stmt, self.numbered)
-                for node in f + r:
-                    self.numbered[id(node)] = node
+                both = f + r
+                A.number_statements(both, stmt, self.numbered)
+                numbered = self.numbered
+                for node in both:
+                    numbered[id(node)] = node
             fwd += f
             parts.append((stmt, f, r))
         self.blocks.append(parts)
