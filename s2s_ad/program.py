@@ -512,10 +512,14 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     scan = _Scan(rev)
     mutated = _mutated_adjoints(scan.calls)
 
-    def may_start(name: str, value: gast.expr) -> bool:
+    def may_start(name: str, value: gast.expr, around: set[str]) -> bool:
+        """``around``: names of the statement holding ``value`` (a superset
+        of value's, known already: most often it settles the question)."""
         if name not in arrays or _fresh(value):
             return True
-        return name not in mutated and not (A.names_loaded(value) & mutated)
+        if name in mutated:
+            return False
+        return around.isdisjoint(mutated) or not (A.names_loaded(value) & mutated)
 
     where: dict[str, set[int]] = {}
 
@@ -568,7 +572,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
                 and not A.loads(value.right, target.id)
-                and may_start(target.id, value.right)
+                and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
                 converted.add(target.id)
@@ -719,7 +723,7 @@ def _fresh(value: gast.expr) -> bool:
 def _fuse_reset_then_add(
     block: list[gast.stmt],
     scalars: set[str],
-    may_start: Callable[[str, gast.expr], bool],
+    may_start: Callable[[str, gast.expr, set[str]], bool],
     mentions: list[set[str]],
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
@@ -753,7 +757,7 @@ def _fuse_reset_then_add(
             and isinstance(value.left, gast.Name)
             and value.left.id == name
             and not A.loads(value.right, name)
-            and may_start(name, value.right)
+            and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
             dead.add(k)
