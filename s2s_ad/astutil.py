@@ -97,12 +97,31 @@ def walk(node: gast.AST) -> Iterator[gast.AST]:
                 extend(v for v in value if isinstance(v, _AST))
 
 
+# The constructors below make a third of all nodes of a transformation.  They
+# fill a new node's fields directly: gast's generic constructor does the same
+# (it only updates the node's __dict__ with its keywords) at twice the cost.
+_Name, _Load, _Store = gast.Name, gast.Load, gast.Store
+_Assign, _Expr = gast.Assign, gast.Expr
+
+
 def load(name: str) -> gast.Name:
-    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+    node = _Name.__new__(_Name)
+    fields = node.__dict__
+    fields["id"] = name
+    fields["ctx"] = _Load.__new__(_Load)
+    fields["annotation"] = None
+    fields["type_comment"] = None
+    return node
 
 
 def store(name: str) -> gast.Name:
-    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+    node = _Name.__new__(_Name)
+    fields = node.__dict__
+    fields["id"] = name
+    fields["ctx"] = _Store.__new__(_Store)
+    fields["annotation"] = None
+    fields["type_comment"] = None
+    return node
 
 
 def const(value: Any) -> gast.Constant:
@@ -114,7 +133,11 @@ def assign(
 ) -> gast.Assign:
     if isinstance(target, str):
         target = store(target)
-    node = gast.Assign(targets=[target], value=value, type_comment=None)
+    node = _Assign.__new__(_Assign)
+    fields = node.__dict__
+    fields["targets"] = [target]
+    fields["value"] = value
+    fields["type_comment"] = None
     if like is not None:
         copy_lineno(node, like)
     return node
@@ -142,7 +165,8 @@ def call(
 
 
 def expr_stmt(value: gast.expr, like: gast.AST | None = None) -> gast.Expr:
-    node = gast.Expr(value=value)
+    node = _Expr.__new__(_Expr)
+    node.__dict__["value"] = value
     if like is not None:
         copy_lineno(node, like)
     return node
@@ -213,6 +237,38 @@ def copy_lineno(
     return node
 
 
+# The fields of a statement that hold statements (or except handlers).
+_STATEMENT_LISTS = ("body", "orelse", "handlers", "finalbody")
+
+
+def number_statements(
+    stmts: list[gast.stmt], like: gast.AST, done: dict[int, gast.AST]
+) -> None:
+    """Give ``like``'s line to every statement of ``stmts``, and of the
+    blocks nested in them, lacking one; ``done`` as for :func:`copy_lineno`.
+
+    For code that is only ever printed, never compiled from its tree: the
+    expressions inside are left as they are (numbering them was a walk of
+    every node of every generated statement)."""
+    lineno = getattr(like, "lineno", None)
+    if lineno is None:
+        return
+    todo = list(stmts)
+    pop, extend = todo.pop, todo.extend
+    while todo:
+        stmt = pop()
+        if id(stmt) in done:
+            continue
+        if getattr(stmt, "lineno", None) is None and "lineno" in stmt._attributes:
+            stmt.lineno = lineno
+            stmt.col_offset = 0
+        fields = stmt.__dict__
+        for name in _STATEMENT_LISTS:
+            value = fields.get(name)
+            if value.__class__ is list:
+                extend(value)
+
+
 def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
     """The statement lists nested directly in ``stmt`` (its body, orelse)."""
     for field in ("body", "orelse"):
@@ -257,6 +313,14 @@ def names_loaded(node: gast.AST) -> set[str]:
     return {n.id for n in name_nodes(node) if isinstance(n.ctx, gast.Load)}
 
 
+def loads(node: gast.AST, name: str) -> bool:
+    """Whether ``name in names_loaded(node)``, without collecting the rest."""
+    for n in name_nodes(node):
+        if n.id == name and isinstance(n.ctx, gast.Load):
+            return True
+    return False
+
+
 def names_stored(node: gast.AST) -> set[str]:
     return {
         n.id for n in name_nodes(node) if isinstance(n.ctx, (gast.Store, gast.Param))
@@ -295,13 +359,26 @@ def structure(node: Any) -> Any:
 
 
 def all_names(node: gast.AST) -> set[str]:
-    found = set()
-    for n in walk(node):
-        if isinstance(n, gast.Name):
-            found.add(n.id)
-        elif isinstance(n, (gast.FunctionDef, gast.ClassDef)):
-            found.add(n.name)
+    """Every name a tree mentions, and the names of the defs and classes in it."""
+    found = {n.id for n in name_nodes(node)}
+    # name_nodes does not enter leaves, which hold no defs either.
+    defs = (gast.FunctionDef, gast.ClassDef)
+    todo = [node]
+    pop, extend = todo.pop, todo.extend
+    while todo:  # statements only: defs are not found inside expressions
+        stmt = pop()
+        if isinstance(stmt, defs):
+            found.add(stmt.name)
+        fields = stmt.__dict__
+        for name in _DEF_LISTS:
+            value = fields.get(name)
+            if value.__class__ is list:
+                extend(value)
     return found
+
+
+# Where statements are: blocks, except handlers, and the cases of a match.
+_DEF_LISTS = (*_STATEMENT_LISTS, "cases")
 
 
 def is_atom(node: gast.expr) -> bool:

@@ -124,6 +124,8 @@ class Normalizer:
         self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
         nodes = _walk_scope(fdef.body)
         self.captured = _captured_names(nodes)
+        # The body's returns, for run(): found here, not in another walk.
+        self._returns = [n for n in nodes if isinstance(n, gast.Return)]
         self.local_defs: dict[str, gast.AST] = {}
         self._collect_local_defs(nodes)
         self._inlining: list[int] = []
@@ -136,15 +138,19 @@ class Normalizer:
 
     def run(self) -> NormalizedFunction:
         fdef = self.src.node
-        body, result = self.function_body(fdef.body)
+        body, result = self.function_body(fdef.body, self._returns)
         return NormalizedFunction(
             _param_names(fdef.args), body, result, set(self.locals), set(self.temps)
         )
 
-    def function_body(self, body: Stmts) -> tuple[Stmts, gast.expr | None]:
-        """Core statements of a function body and the atom it returns."""
+    def function_body(
+        self, body: Stmts, returns: list[gast.Return] | None = None
+    ) -> tuple[Stmts, gast.expr | None]:
+        """Core statements of a function body and the atom it returns (given
+        ``returns``, the body's return statements, in order, if known)."""
         body = [s for s in body if not _is_docstring(s)]
-        returns = [n for n in _walk_scope(body) if isinstance(n, gast.Return)]
+        if returns is None:
+            returns = [n for n in _walk_scope(body) if isinstance(n, gast.Return)]
         simple = not returns or (len(returns) == 1 and body and body[-1] is returns[0])
         if simple:
             jumped, _ = self.jumps(body[:-1] if returns else body, None, None)

@@ -534,10 +534,14 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     scan = _Scan(rev)
     mutated = _mutated_adjoints(scan.calls)
 
-    def may_start(name: str, value: gast.expr) -> bool:
+    def may_start(name: str, value: gast.expr, around: set[str]) -> bool:
+        """``around``: names of the statement holding ``value`` (a superset
+        of value's, known already: most often it settles the question)."""
         if name not in arrays or _fresh(value):
             return True
-        return name not in mutated and not (A.names_loaded(value) & mutated)
+        if name in mutated:
+            return False
+        return around.isdisjoint(mutated) or not (A.names_loaded(value) & mutated)
 
     where: dict[str, set[int]] = {}
 
@@ -589,8 +593,8 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and isinstance(value.op, gast.Add)
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
-                and target.id not in A.names_loaded(value.right)
-                and may_start(target.id, value.right)
+                and not A.loads(value.right, target.id)
+                and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
                 converted.add(target.id)
@@ -656,10 +660,12 @@ class _Scan:
             cls = node.__class__
             if cls is name_class:
                 mine.add(node.id)
+                if node.__dict__.get("annotation") is None:
+                    continue  # its other fields hold no names (a third of all)
             elif cls is call_class:
                 self.calls.append(node)
             fields = node.__dict__
-            for fld in node._fields:
+            for fld in _CHILD_FIELDS.get(cls) or _child_fields(cls):
                 value = fields.get(fld)
                 if value.__class__ is list:
                     if fld == "body" or fld == "orelse":
@@ -677,6 +683,22 @@ class _Scan:
                 every |= self._statement(st)
         self.every[id(stmt)] = every
         return every
+
+
+# Fields that never hold a node with names inside: strings and numbers, and
+# contexts and operators (leaves).
+_NO_NAMES = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "type_comment", "kind"}
+    | {"level", "module", "is_async", "conversion", "simple"}
+)
+# node class -> its fields that may (the scan reads only those).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = tuple(f for f in cls._fields if f not in _NO_NAMES)
+    _CHILD_FIELDS[cls] = fields
+    return fields
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
@@ -723,7 +745,7 @@ def _fresh(value: gast.expr) -> bool:
 def _fuse_reset_then_add(
     block: list[gast.stmt],
     scalars: set[str],
-    may_start: Callable[[str, gast.expr], bool],
+    may_start: Callable[[str, gast.expr, set[str]], bool],
     mentions: list[set[str]],
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
@@ -756,8 +778,8 @@ def _fuse_reset_then_add(
             and isinstance(value.op, gast.Add)
             and isinstance(value.left, gast.Name)
             and value.left.id == name
-            and name not in A.names_loaded(value.right)
-            and may_start(name, value.right)
+            and not A.loads(value.right, name)
+            and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
             dead.add(k)

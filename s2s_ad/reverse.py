@@ -108,7 +108,7 @@ class ReverseBuilder(SweepBuilder):
         callee_names: Callable[[Any], tuple[str, str, list[str]]],
     ) -> None:
         super().__init__(src, nf, activity, namer, comments, global_name)
-        # Statements made by block(), their trees numbered (see copy_lineno).
+        # Statements made by block(), numbered (see number_statements).
         self.numbered: dict[int, gast.AST] = {}
         self.callee_names = callee_names
         self.adjoints: dict[str, str] = {}
@@ -159,9 +159,13 @@ class ReverseBuilder(SweepBuilder):
         for stmt in stmts:
             f, r = self.stmt(stmt)
             if getattr(stmt, "lineno", None) is not None:
-                for node in f + r:
-                    A.copy_lineno(node, stmt, self.numbered)
-                    self.numbered[id(node)] = node
+                # Later passes and tracing read statements' lines only, and
+                # the sweeps reach Python as text, never as trees.
+                both = f + r
+                A.number_statements(both, stmt, self.numbered)
+                numbered = self.numbered
+                for node in both:
+                    numbered[id(node)] = node
             fwd += f
             parts.append((stmt, f, r))
         self.blocks.append(parts)
@@ -282,6 +286,10 @@ class ReverseBuilder(SweepBuilder):
                 return []
             try:
                 bound = bind(template, self.rule_args(op), op.keywords, op.receiver)
+                # Simplified as made where the arguments hold nothing to
+                # simplify (they are atoms in core form), else afterwards.
+                rewrite = self.simplifier(op)
+                plain = _plain(bound)
                 stmts = instantiate(
                     template,
                     bound,
@@ -290,8 +298,9 @@ class ReverseBuilder(SweepBuilder):
                     self.accumulate,
                     self.global_name,
                     self.namer,
+                    rewrite if plain else None,
                 )
-                return self.simplify(stmts, op)
+                return stmts if plain else [rewrite(s) for s in stmts]
             except BindError as exc:
                 raise self.src.error(
                     TransformError,
@@ -332,21 +341,26 @@ class ReverseBuilder(SweepBuilder):
             return "scalar"
         return "scalar" if A.is_atom(node) else "unknown"
 
-    def simplify(self, stmts: Stmts, op: O.Op) -> Stmts:
-        """Drop broadcasting helpers where kinds prove shapes cannot differ."""
+    def simplifier(self, op: O.Op) -> Callable[[Any], Any]:
+        """The peephole rewrite (see :mod:`s2s_ad.simplify`) for the adjoint
+        code of ``op``: broadcasting helpers are dropped where kinds prove
+        shapes cannot differ.  Applied to a statement, it simplifies the
+        whole tree; applied to a call or operation, just that node."""
         from s2s_ad import runtime
-        from s2s_ad.simplify import peephole
+        from s2s_ad.simplify import peephole, rewriter
 
         operands = list(op.args) if op.receiver is None else []
         kinds = [self.kind(a) for a in operands]
         all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
         all_array = bool(kinds) and all(k == "array" for k in kinds)
+        # The operands as compared with a node (see _shape_key), made once.
+        keys = [_shape_key(a) for a in operands]
 
         def same_shape(node: gast.expr) -> bool:
             if not operands or len(operands) > 2:
                 return False
-            text = A.structure(node)  # as gast.dump, but faster
-            others = [k for a, k in zip(operands, kinds) if A.structure(a) != text]
+            key = _shape_key(node)
+            others = [k for o, k in zip(keys, kinds) if o != key]
             mine = self.kind(node)
             if len(others) == len(operands):
                 return False  # not one of the operands
@@ -354,9 +368,15 @@ class ReverseBuilder(SweepBuilder):
                 k == "scalar" for k in others
             )
 
-        return peephole(
-            stmts, self.global_name("rt", runtime), same_shape, all_scalar, all_array
-        )
+        rt = self.global_name("rt", runtime)
+        node_rewrite = rewriter(rt, same_shape, all_scalar, all_array)
+
+        def rewrite(node: Any) -> Any:
+            if isinstance(node, gast.stmt):
+                return peephole([node], rt, same_shape, all_scalar, all_array)[0]
+            return node_rewrite(node)
+
+        return rewrite
 
     def user_call(
         self, stmt: gast.Assign, op: O.Op, name: str
@@ -606,7 +626,7 @@ def resolve_markers(
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
             else:  # UNAPPEND
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
-            A.copy_lineno(new, stmt)
+            A.number_statements([new], stmt, {})  # as block() numbers them
             out.append(new)
         return out
 
@@ -668,26 +688,56 @@ def tidy_comments(stmts: Stmts) -> Stmts:
                 tidy_comments(sub)
                 if fld == "body" and not sub:
                     sub.append(gast.Pass())
-    changed = True
-    while changed:
-        changed = False
-        for i, stmt in enumerate(stmts):
-            if not is_comment(stmt):
-                continue
-            nxt = stmts[i + 1] if i + 1 < len(stmts) else None
-            if (
-                nxt is None
-                or (is_comment(nxt) and _is_header(nxt))
-                or (is_comment(nxt) and not _is_header(stmt) and not _is_header(nxt))
-            ):
-                del stmts[i]
-                changed = True
-                break
+    # One pass, the same result as deleting the first dangling comment until
+    # none is left (which was quadratic): the statements kept so far are
+    # settled but for the last, whose next statement a deletion may change.
+    kept: Stmts = []
+    for stmt in stmts:
+        while kept and _dangling(kept[-1], stmt):
+            kept.pop()
+        kept.append(stmt)
+    while kept and _dangling(kept[-1], None):
+        kept.pop()
+    stmts[:] = kept
     return stmts
+
+
+def _dangling(stmt: gast.stmt, nxt: gast.stmt | None) -> bool:
+    """A comment with no code of its own after it, given the next statement."""
+    if not is_comment(stmt):
+        return False
+    return nxt is None or (
+        is_comment(nxt) and (_is_header(nxt) or not _is_header(stmt))
+    )
 
 
 def _is_header(stmt: gast.stmt) -> bool:
     return stmt.value.id.startswith("__s2s_comment_h")
+
+
+def _shape_key(node: gast.expr) -> Any:
+    """A value equal for two trees exactly when their ``gast.dump`` texts
+    are: the name and context of a plain name (by far the most common
+    operand), else the tree's structure."""
+    if (
+        node.__class__ is gast.Name
+        and node.annotation is None
+        and node.type_comment is None
+    ):
+        return (node.id, node.ctx.__class__)
+    return A.structure(node)
+
+
+def _plain(bound: dict[str, Any]) -> bool:
+    """No call or binary operation in the trees bound to a template's
+    parameters: nothing there that the peephole rewrite would change."""
+    for value in bound.values():
+        for tree in value if isinstance(value, list) else [value]:
+            if isinstance(tree, gast.AST) and any(
+                isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk(tree)
+            ):
+                return False
+    return True
 
 
 def _popped_list(value: gast.expr, local_names: set[str]) -> str | None:

@@ -131,6 +131,29 @@ class _Peephole:
         return node
 
 
+def rewriter(
+    rt: str,
+    same_shape: Callable[[gast.expr], bool],
+    all_scalar: bool,
+    all_array: bool = False,
+) -> Callable[[gast.expr], gast.expr]:
+    """What :func:`peephole` does at one node, for a builder that makes
+    trees bottom-up and so can rewrite each node as it is made (children
+    first, as peephole does), without walking the trees again."""
+    pass_ = _Peephole(rt, same_shape, all_scalar, all_array)
+    call, binop = pass_.visit_Call, pass_.visit_BinOp
+
+    def rewrite(node: gast.expr) -> gast.expr:
+        cls = node.__class__
+        if cls is gast.Call:
+            return call(node)
+        if cls is gast.BinOp:
+            return binop(node)
+        return node
+
+    return rewrite
+
+
 def peephole(
     stmts: list[gast.stmt],
     rt: str,

@@ -10,6 +10,7 @@ same module state as the original function does.
 from __future__ import annotations
 
 import builtins
+import gc
 import hashlib
 import inspect
 import linecache
@@ -135,10 +136,19 @@ def load(func: Callable[..., Any]) -> FunctionSource:
         ) from None
     first = max(first, 1)
     text = textwrap.dedent("".join(lines))
+    # Parsing allocates a node per token, none in a cycle: the cyclic garbage
+    # collector would only rescan them, over and over.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        tree = gast.parse(text)
+        # Blank lines in front give every node its line in the user's file
+        # at once; moving the lines afterwards walked the whole tree again.
+        tree = gast.parse("\n" * (first - 1) + text)
     except SyntaxError:
         tree = None
+    finally:
+        if collecting:
+            gc.enable()
     node = _find_def(tree, func) if tree is not None else None
     if node is None:
         raise SourceUnavailableError(
@@ -146,7 +156,6 @@ def load(func: Callable[..., Any]) -> FunctionSource:
             "not be isolated (a lambda sharing a line with other code?). Define it "
             "with def."
         )
-    gast.increment_lineno(tree, first - 1)
     node.decorator_list = []
     all_lines = linecache.getlines(filename) or lines
     namespace = Namespace(func.__globals__, _cells(func))

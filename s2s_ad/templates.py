@@ -92,6 +92,7 @@ class _Substitute(gast.NodeTransformer):
         result_adj: str,
         temps: dict[str, str],
         global_name: Callable[[str, Any], str],
+        rewrite: Callable[[gast.expr], gast.expr] | None = None,
     ) -> None:
         self.t = template
         self.bound = bound
@@ -99,6 +100,7 @@ class _Substitute(gast.NodeTransformer):
         self.result_adj = result_adj
         self.temps = temps
         self.global_name = global_name
+        self.rewrite = rewrite
 
     def visit(self, node: gast.AST) -> gast.AST:
         cls = node.__class__
@@ -122,6 +124,8 @@ class _Substitute(gast.NodeTransformer):
             elif kind not in A.IMMUTABLE and isinstance(value, gast.AST):
                 value = self.visit(value)
             fields[key] = value
+        if self.rewrite is not None and (cls is gast.Call or cls is gast.BinOp):
+            return self.rewrite(new)
         return new
 
     def visit_Subscript(self, node: gast.Subscript) -> gast.expr:
@@ -152,6 +156,112 @@ class _Substitute(gast.NodeTransformer):
         return node
 
 
+Plan = Callable[[_Substitute], Any]
+# id(template) -> (a weak reference to it, a plan per statement: of the value
+# of ``d[p] += value``, else of the statement).
+_PLANS: dict[int, tuple[weakref.ref[Template], list[Plan]]] = {}
+_EMPTY = A.LEAVES - {gast.Constant}  # node classes without any fields
+
+
+def _plans(template: Template) -> list[Plan]:
+    entry = _PLANS.get(id(template))
+    if entry is None or entry[0]() is not template:
+        stored = set(_stored_names(template))
+        plans = [
+            _plan(stmt.value if _is_accumulation(stmt) else stmt, template, stored)
+            for stmt in template.body
+        ]
+        entry = _PLANS[id(template)] = (weakref.ref(template), plans)
+    return entry[1]
+
+
+def _is_accumulation(stmt: gast.stmt) -> bool:
+    """``d[...] += value``."""
+    return (
+        isinstance(stmt, gast.AugAssign)
+        and isinstance(stmt.target, gast.Subscript)
+        and isinstance(stmt.target.value, gast.Name)
+        and stmt.target.value.id == "d"
+    )
+
+
+def _plan(node: gast.AST, template: Template, stored: set[str]) -> Plan:
+    """A function making what ``_Substitute.visit(node)`` makes (the same
+    tree, fields in the same order, children made in the same order).
+
+    A template is instantiated at every call of its function; deciding once
+    per template node what becomes of it and which of its fields hold nodes
+    leaves only the copying itself to every call."""
+    cls = node.__class__
+    fields = node.__dict__
+    if cls in _EMPTY and not fields:
+        return lambda sub: cls.__new__(cls)
+    if cls in A.LEAVES:
+        return lambda sub: A.clone(node)
+    if cls is gast.Name:
+        return _name_plan(node, template, stored)
+    base = fields.get("value")
+    if cls is gast.Subscript and base.__class__ is gast.Name and base.id == "d":
+        return lambda sub: sub.visit_Subscript(node)
+    children: list[tuple[str, Any, bool]] = []  # (field, plan(s), is a list)
+    for key, value in fields.items():
+        if value.__class__ is list:
+            parts = [
+                (_plan(v, template, stored), None)
+                if isinstance(v, gast.AST)
+                else (None, v)
+                for v in value
+            ]
+            children.append((key, parts, True))
+        elif value.__class__ not in A.IMMUTABLE and isinstance(value, gast.AST):
+            children.append((key, _plan(value, template, stored), False))
+    rewritten = cls is gast.Call or cls is gast.BinOp
+
+    def make(sub: _Substitute) -> gast.AST:
+        new = cls.__new__(cls)
+        made = new.__dict__
+        made.update(fields)  # every field in order; children replaced below
+        for key, plan, many in children:
+            if many:
+                made[key] = [p(sub) if p is not None else v for p, v in plan]
+            else:
+                made[key] = plan(sub)
+        if rewritten and sub.rewrite is not None:
+            return sub.rewrite(new)
+        return new
+
+    return make
+
+
+def _name_plan(node: gast.Name, template: Template, stored: set[str]) -> Plan:
+    """:func:`_plan` of a name: what ``_Substitute.visit_Name`` makes of it."""
+    name = node.id
+    if node.annotation is not None or node.ctx.__dict__:
+        return lambda sub: sub.visit_Name(A.clone(node))
+    fields = node.__dict__
+    ctx = node.ctx.__class__
+
+    def renamed(new_id: str) -> gast.Name:
+        new = _Name.__new__(_Name)
+        made = new.__dict__
+        made.update(fields)
+        made["id"] = new_id
+        made["ctx"] = ctx.__new__(ctx)
+        return new
+
+    if name in stored:  # a temporary (instantiate names them all)
+        return lambda sub: renamed(sub.temps[name])
+    if name == template.result or any(name == p for p, _ in template.params):
+        return lambda sub: sub.visit_Name(A.clone(node))
+    if name in template.globals:
+        value = template.globals[name]
+        return lambda sub: renamed(sub.global_name(name, value))
+    return lambda sub: renamed(name)
+
+
+_Name = gast.Name
+
+
 # id(template) -> (a weak reference to it, the names its statements store in
 # order); a template is instantiated at every call of its function.
 _STORED: dict[int, tuple[weakref.ref[Template], list[str]]] = {}
@@ -174,28 +284,28 @@ def instantiate(
     accumulate: Callable[[gast.expr, gast.expr], gast.stmt | None],
     global_name: Callable[[str, Any], str],
     namer: Namer,
+    rewrite: Callable[[gast.expr], gast.expr] | None = None,
 ) -> list[gast.stmt]:
-    """Adjoint statements for one call; see the module docstring."""
+    """Adjoint statements for one call; see the module docstring.
+
+    ``rewrite`` (see :func:`s2s_ad.simplify.rewriter`) is applied to every
+    call and binary operation made from template code, children first, as
+    it is made; the bound argument trees are copied as they are."""
     temps: dict[str, str] = {}
     for name in _stored_names(template):
         if name not in temps:
             temps[name] = namer.fresh(name)
-    sub = _Substitute(template, bound, result, result_adj, temps, global_name)
+    sub = _Substitute(template, bound, result, result_adj, temps, global_name, rewrite)
     out: list[gast.stmt] = []
     accumulated = False
-    for stmt in template.body:
-        if (
-            isinstance(stmt, gast.AugAssign)
-            and isinstance(stmt.target, gast.Subscript)
-            and isinstance(stmt.target.value, gast.Name)
-            and stmt.target.value.id == "d"
-        ):
+    for stmt, plan in zip(template.body, _plans(template)):
+        if _is_accumulation(stmt):
             key = stmt.target.slice
             if not isinstance(key, gast.Name) or key.id not in bound:
                 raise BindError(
                     f"template {template.origin}: d[...] of a non-parameter"
                 )
-            value = sub.visit(stmt.value)
+            value = plan(sub)
             target = bound[key.id]
             if isinstance(target, list):
                 names = [t for t in target]
@@ -216,7 +326,7 @@ def instantiate(
             continue
         if isinstance(stmt, gast.Pass):
             continue
-        out.append(sub.visit(stmt))
+        out.append(plan(sub))
     return out if accumulated else []
 
 
