@@ -37,7 +37,9 @@ def render() -> str:
             continue  # a user's own rule (README examples, tests)
         if label in _VERSION_DEPENDENT:
             continue
-        if label.startswith(("s2s_ad.runtime", "s2s_ad.rules.runtime_sources", "scipy")):
+        if label.startswith(
+            ("s2s_ad.runtime", "s2s_ad.rules.runtime_sources", "scipy")
+        ):
             # Run-time helpers are for generated code; SciPy's rules exist
             # only where SciPy is installed (listed below by hand).
             continue
