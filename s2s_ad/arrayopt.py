@@ -145,20 +145,9 @@ def _literal(node: gast.expr) -> Any:
     return _number(node)
 
 
-def _assigned(stmt: gast.stmt) -> str | None:
-    """``a`` when ``stmt`` is ``a = ...`` (one plain name target)."""
-    if (
-        isinstance(stmt, gast.Assign)
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], gast.Name)
-    ):
-        return stmt.targets[0].id
-    return None
-
-
 def _accumulation(stmt: gast.stmt) -> gast.expr | None:
     """``e`` when ``stmt`` is ``a = a + e`` with ``e`` not mentioning ``a``."""
-    name = _assigned(stmt)
+    name = A.assigned_name(stmt)
     value = getattr(stmt, "value", None)
     if (
         name is not None
@@ -246,7 +235,7 @@ class _FactorMover:
         if len(defs) != 1 or len(reads) != 1:
             return None
         (define,) = defs
-        if _assigned(define) is None:
+        if A.assigned_name(define) is None:
             return None
         return define, reads[0]
 
@@ -255,7 +244,9 @@ class _FactorMover:
         # Moving a factor rewrites expressions inside the same statements and
         # never adds or removes a name, so one census serves every pass.
         index = self._census()
-        candidates = [stmt for stmt in index.order if _assigned(stmt) in self.arrays]
+        candidates = [
+            stmt for stmt in index.order if A.assigned_name(stmt) in self.arrays
+        ]
         for _ in range(8):  # each success removes a factor; a few suffice
             moved = [stmt for stmt in candidates if self._move(stmt)]
             if not moved:
@@ -516,7 +507,7 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     starts = []
     for i, stmt in enumerate(body):
         if not (
-            _assigned(stmt) in arrays
+            A.assigned_name(stmt) in arrays
             and isinstance(stmt.value, gast.UnaryOp)
             and isinstance(stmt.value.op, gast.USub)
             and isinstance(stmt.value.operand, gast.Name)
@@ -533,7 +524,7 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
             continue  # w is assigned in between
         later = body[j]
         added = _accumulation(later)
-        if _assigned(later) == v and added is not None:
+        if A.assigned_name(later) == v and added is not None:
             later.value = gast.BinOp(
                 left=added, op=gast.Sub(), right=stmt.value.operand
             )
@@ -582,7 +573,7 @@ def _accumulate_in_place(index: _Index, g: str, rt: str, final: gast.Call) -> No
     updates = []
     for stmt in index.reading.get(g, []):
         reads = index.reads(stmt, g)
-        if _assigned(stmt) == g and _accumulation(stmt) is not None:
+        if A.assigned_name(stmt) == g and _accumulation(stmt) is not None:
             updates.append(stmt)
         elif not (len(reads) == 1 and reads[0] is final.args[1]):
             return
@@ -597,7 +588,7 @@ def _owned(index: _Index, g: str, rt: str, final: gast.Call) -> bool:
     add_at = f"{rt}.add_at"
     for stmt in index.storing.get(g, []):
         if isinstance(stmt, gast.Assign):
-            if _assigned(stmt) is None:
+            if A.assigned_name(stmt) is None:
                 return False
             value = stmt.value
             if isinstance(value, (gast.BinOp, gast.UnaryOp)):
@@ -642,7 +633,7 @@ def _reads_ok(
             elif (
                 isinstance(node, gast.Call)
                 and A.dotted_name(node.func) == add_at
-                and _assigned(stmt) == g
+                and A.assigned_name(stmt) == g
                 and stmt.value is node
             ):
                 allowed.add(id(node.args[0]))

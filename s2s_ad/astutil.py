@@ -269,6 +269,17 @@ def number_statements(
                 extend(value)
 
 
+def assigned_name(stmt: gast.stmt) -> str | None:
+    """``a`` when ``stmt`` is ``a = ...`` (one plain name target), else None."""
+    if (
+        isinstance(stmt, gast.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0], gast.Name)
+    ):
+        return stmt.targets[0].id
+    return None
+
+
 def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
     """The statement lists nested directly in ``stmt`` (its body, orelse)."""
     for field in ("body", "orelse"):

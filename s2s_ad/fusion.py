@@ -60,16 +60,6 @@ _MAX_OPERATIONS = 6
 _MAX_HELPERS = 2
 
 
-def _assigned(stmt: gast.stmt) -> str | None:
-    if (
-        isinstance(stmt, gast.Assign)
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], gast.Name)
-    ):
-        return stmt.targets[0].id
-    return None
-
-
 def _operations(node: gast.AST) -> int:
     """The operations a reader sees in ``node`` (``-2`` and ``slice(1,
     None, None)`` read as literals)."""
@@ -215,7 +205,7 @@ class _Fuser:
         return bool(gone)
 
     def _fuse(self, define: gast.stmt) -> bool:
-        t = _assigned(define)
+        t = A.assigned_name(define)
         if t is None or self.kinds.get(t) not in _FUSED or self.stores.get(t) != 1:
             return False
         reads = self.loads.get(t, [])
@@ -225,7 +215,7 @@ class _Fuser:
         value = define.value
         # Cheap tests first: this runs for every assignment of the function.
         if not (
-            _assigned(use) is not None
+            A.assigned_name(use) is not None
             and self._in_order(define, use)
             and _operations(use.value) + _operations(value) <= _MAX_OPERATIONS
             and self.purity.pure(value)
@@ -269,7 +259,7 @@ class _Fuser:
         for stmt in block[i + 1 : j]:
             if is_comment(stmt):
                 continue
-            name = _assigned(stmt)
+            name = A.assigned_name(stmt)
             if name is None or name in operands or not self.purity.pure(stmt.value):
                 return False
         return True

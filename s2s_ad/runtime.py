@@ -1172,21 +1172,25 @@ def _matmul_frames(g: Any, a: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return A2, B2, G
 
 
-def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
-    """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
-    # The common case, first, checked inline (this runs at every step of a
-    # loop): g the full adjoint of a product of matrices.
-    if (
+def _plain_matrix_product(g: Any, a: Any, b: Any) -> bool:
+    """Whether ``g`` is the full adjoint of ``a @ b`` for plain matrices (the
+    case every step of a loop of matrix products has, tested first)."""
+    return (
         type(g) is np.ndarray
         and type(a) is np.ndarray
         and type(b) is np.ndarray
         and g.ndim == 2
         and a.ndim == 2
         and b.ndim == 2
-    ):
-        rows, cols = g.shape
-        if rows == a.shape[0] and cols == b.shape[1]:
-            return g @ b.T
+        and g.shape[0] == a.shape[0]
+        and g.shape[1] == b.shape[1]
+    )
+
+
+def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
+    """The adjoint of ``a`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
+    if _plain_matrix_product(g, a, b):  # the common case, first
+        return g @ b.T
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)
@@ -1196,17 +1200,8 @@ def matmul_adjoint_a(g: Any, a: Any, b: Any) -> Any:
 
 def matmul_adjoint_b(g: Any, a: Any, b: Any) -> Any:
     """The adjoint of ``b`` in ``a @ b`` (1-d, 2-d and broadcast stacks)."""
-    if (  # the common case, first, as in matmul_adjoint_a
-        type(g) is np.ndarray
-        and type(a) is np.ndarray
-        and type(b) is np.ndarray
-        and g.ndim == 2
-        and a.ndim == 2
-        and b.ndim == 2
-    ):
-        rows, cols = g.shape
-        if rows == a.shape[0] and cols == b.shape[1]:
-            return a.T @ g
+    if _plain_matrix_product(g, a, b):  # the common case, first
+        return a.T @ g
     if is_zero(g):
         return 0.0
     A2, B2, G = _matmul_frames(g, a, b)

@@ -130,16 +130,12 @@ def _scalar_adjoints(body: list[gast.stmt], ctx: Context) -> set[str]:
     such set: an accumulation ``a = a + e`` keeps ``a`` scalar)."""
     values: dict[str, list[gast.expr | None]] = {n: [] for n in ctx.adjoints}
     for stmt in A.statements(body):
-        simple = (
-            isinstance(stmt, gast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], gast.Name)
-        )
-        for name in _own_stores(stmt) if not simple else ():
+        target = A.assigned_name(stmt)
+        for name in _own_stores(stmt) if target is None else ():
             if name in values:
                 values[name].append(None)  # any other store: unknown
-        if simple and stmt.targets[0].id in values:
-            values[stmt.targets[0].id].append(stmt.value)
+        if target in values:
+            values[target].append(stmt.value)
     scalars = set(values)
     changed = True
     while changed:
@@ -257,14 +253,8 @@ def _types(
     assigned = Counter(n for s in forward for n in A.names_stored(s))
     types: dict[str, str] = dict.fromkeys(exact_floats, PY_FLOAT)
     for stmt in forward:
-        if not (
-            isinstance(stmt, gast.Assign)
-            and len(stmt.targets) == 1
-            and isinstance(stmt.targets[0], gast.Name)
-        ):
-            continue
-        name = stmt.targets[0].id
-        if assigned[name] != 1 or name in exact_floats:
+        name = A.assigned_name(stmt)
+        if name is None or assigned[name] != 1 or name in exact_floats:
             continue
         kind = _type_of(stmt.value, types, resolve)
         if kind in (PY_FLOAT, NP_FLOAT):

@@ -87,16 +87,6 @@ def _number(node: gast.expr) -> bool:
     )
 
 
-def _assigned(stmt: gast.stmt) -> str | None:
-    if (
-        isinstance(stmt, gast.Assign)
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], gast.Name)
-    ):
-        return stmt.targets[0].id
-    return None
-
-
 def _slice_offset(node: gast.expr) -> int | None:
     """``a + b`` for a slice ``a:-b`` (``a >= 0``, ``b > 0``, either may be
     missing, no step): its length along the axis is ``max(n - a - b, 0)``."""
@@ -183,7 +173,7 @@ class ShapeClasses:
         #: Names in the order they got their class (parameters first).
         self.order = list(self.keys)
         for stmt in body:
-            name = _assigned(stmt)
+            name = A.assigned_name(stmt)
             if (
                 name is None
                 or stores.get(name) != 1
@@ -449,7 +439,7 @@ class _UniformSeeds:
         of the stand-ins copied from them."""
         found: set[str] = set()
         for stmt in A.statements(self.body):
-            name = _assigned(stmt)
+            name = A.assigned_name(stmt)
             if name is None or not self.shapes.full_sum(stmt.value):
                 continue
             x = stmt.value.args[1]
@@ -502,7 +492,7 @@ class _UniformSeeds:
                     continue
                 return False
             if isinstance(parent, gast.Assign) and parent.value is node:
-                target = _assigned(parent)
+                target = A.assigned_name(parent)
                 return target is not None and self._stays(target, key, names, depth + 1)
             return False
         return False
@@ -524,7 +514,7 @@ def fold_number_factors(
     a list), in the values of adjoints only: values the function computes
     (forward, or recomputed in the reverse sweep) stay as they were."""
     for stmt in A.statements(reverse):
-        if _assigned(stmt) not in adjoints:
+        if A.assigned_name(stmt) not in adjoints:
             continue
         for node in A.walk(stmt.value):
             if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
