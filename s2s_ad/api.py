@@ -266,6 +266,12 @@ class _GradientFunction(functools.partial):
     def __reduce__(self) -> Any:
         raise TypeError("s2s_ad gradient objects cannot be pickled")
 
+    def __copy__(self) -> _GradientFunction:
+        return self  # like a function: it holds no state a copy could own
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _GradientFunction:
+        return self
+
     def __get__(self, obj: Any, objtype: Any = None) -> Any:
         # A plain callable as a class attribute, as before (Python 3.13's
         # partial warns that it will bind like a method).

@@ -3,6 +3,7 @@ and exact-float gradients agree with the general path in value and type."""
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import pickle
 
@@ -127,11 +128,15 @@ def test_as_a_class_attribute_it_is_not_bound():
     assert Model().gradient(2.0, 0.5) == pytest.approx(_expected(2.0, 0.5)[1][0])
 
 
-def test_repr_and_pickling():
+def test_repr_pickling_and_copies():
     g = value_and_grad(seed_f, (0, 1))
     assert "seed_f" in repr(g)
     with pytest.raises(TypeError, match="pickled"):
         pickle.dumps(g)
+    model = {"loss": g, "weights": [1.0]}
+    copied = copy.deepcopy(model)
+    assert copied["loss"] is g and copy.copy(g) is g
+    assert copied["loss"](2.0, 0.5)[0] == g(2.0, 0.5)[0]
 
 
 def test_a_shadowed_float_is_not_called(tmp_path):
