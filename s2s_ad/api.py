@@ -226,7 +226,7 @@ class _GradientFunction(functools.partial):
         kinds = {p.kind for p in _signature(plain).parameters.values()}
         if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
             fence.check(load(plain))  # raises, naming the line
-        single = resolve_wrt(plain, wrt)[1]
+        names, single = resolve_wrt(plain, wrt)
         arity = len(_signature(plain).parameters)
         late: list[Callable[..., Any]] = []
         dispatch, open_lane, close_lane = make_dispatcher(
@@ -235,13 +235,13 @@ class _GradientFunction(functools.partial):
         self = super().__new__(cls, dispatch)
         late.append(self._call_general)
         self._open_lane, self._close_lane = open_lane, close_lane
+        self.function, self.wrt, self.single = plain, names, single
         return self
 
     def __init__(
         self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
     ) -> None:
-        self.function = unwrap(func)  # checked by __new__
-        self.wrt, self.single = resolve_wrt(self.function, wrt)
+        # The function, wrt and dispatcher are settled by __new__.
         self.seed = seed
         self.with_value = with_value
         # Generated code per argument kinds: (artifact, guards, function).
