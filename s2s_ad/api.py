@@ -223,11 +223,12 @@ class _GradientFunction(functools.partial):
         plain = unwrap(func)
         if not inspect.isfunction(plain):
             load(plain)  # raises SourceUnavailableError with the reason
-        kinds = {p.kind for p in _signature(plain).parameters.values()}
+        parameters = _signature(plain).parameters
+        kinds = {p.kind for p in parameters.values()}
         if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
             fence.check(load(plain))  # raises, naming the line
         names, single = resolve_wrt(plain, wrt)
-        arity = len(_signature(plain).parameters)
+        arity = len(parameters)
         late: list[Callable[..., Any]] = []
         dispatch, open_lane, close_lane = make_dispatcher(
             arity, with_value, single, lambda args, kwargs: late[0](args, kwargs)

@@ -272,7 +272,7 @@ class Program:
             )
         optimize_functions(defs, builder, fwd)
         optimize_array_adjoints(defs, builder, fwd)
-        if unit.role == "top":
+        if unit.role == "top" and self.exact_floats:
             scalar_context = ScalarContext(
                 forward=fwd,
                 exact_floats=self.exact_floats,
