@@ -46,6 +46,7 @@ import gast
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
 from s2s_ad.fusion import fuse_single_uses
+from s2s_ad.keepshape import keep_shapes_only
 from s2s_ad.reverse import tidy_comments
 from s2s_ad.shapes import fold_number_factors, optimize_shapes
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 Stmts = list[gast.stmt]
 
 #: rt helpers linear in their first argument (a factor moves through them).
-_LINEAR_IN_FIRST = {"unbroadcast", "unreduce", "unreduce_mean"}
+_LINEAR_IN_FIRST = {"unbroadcast", "unbroadcast_to", "unreduce", "unreduce_mean"}
 #: rt helpers whose result is a new array (never one of their arguments).
 _FRESH_HELPERS = {"matmul_adjoint_a", "matmul_adjoint_b"}
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
@@ -91,6 +92,10 @@ def optimize_array_adjoints(
         numbers = optimize_shapes(
             body, params, name_kinds, primal_of, resolve, rt, start
         )
+        if builder.uses_trace and keep_shapes_only(
+            body, start, name_kinds, rt, builder.trace, builder.namer.exact_or_fresh
+        ):
+            start = reverse_start(body, forward)
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)

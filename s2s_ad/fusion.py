@@ -47,7 +47,7 @@ Stmts = list[gast.stmt]
 #: rt helpers that return a value computed from their arguments and change
 #: none of them.
 _PURE_HELPERS = {
-    "unbroadcast", "unreduce", "unreduce_mean", "unreduce_max", "div",
+    "unbroadcast", "unbroadcast_to", "unreduce", "unreduce_mean", "unreduce_max", "div",
     "matmul_adjoint_a", "matmul_adjoint_b", "sign",
 }  # fmt: skip
 #: NumPy functions (besides ufuncs) that only compute a new value.

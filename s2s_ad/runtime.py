@@ -167,6 +167,19 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return _sum_to(np.asarray(g), shape)
 
 
+def unbroadcast_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """:func:`unbroadcast` for an ``x`` that is an ndarray or a NumPy scalar,
+    given by its ``shape`` alone (what ``unbroadcast`` reads of such an
+    ``x``), so that the forward sweep need not keep ``x`` itself."""
+    if type(g) is np.ndarray:  # the common case, first
+        return g if g.shape == shape or not g.ndim else _sum_to(g, shape)
+    if is_zero(g):
+        return 0.0
+    if np.shape(g) == shape or np.ndim(g) == 0:
+        return g
+    return _sum_to(np.asarray(g), shape)
+
+
 def unreduce(
     g: Any, x: Any, axis: Axis = None, keepdims: bool = False, where: Any = True
 ) -> Any:
@@ -3464,6 +3477,12 @@ def unbroadcast_transpose(v: Any, g: Any, x: Any) -> Any:
     if v.ndim > len(shape):
         v = _sum_to(v, shape)
     return np.array(np.broadcast_to(v, shape))
+
+
+def unbroadcast_to_transpose(v: Any, g: Any, shape: tuple[int, ...]) -> Any:
+    """Transpose of ``g -> unbroadcast_to(g, shape)``: ``v`` spread over g's
+    shape (as :func:`unbroadcast_transpose`, which reads nothing of ``x``)."""
+    return unbroadcast_transpose(v, g, None)
 
 
 def unreduce_transpose(

@@ -98,6 +98,34 @@ def test_unbroadcast_is_adjoint_of_broadcast(x_shape, y_shape):
     assert np.shape(rt.unbroadcast(rand(*y_shape), x)) == x_shape
 
 
+_SHAPED_X = [rand(2, 3), rand(3), rand(2, 1), rand(1, 1), np.float64(0.7), np.zeros(())]
+
+
+@pytest.mark.parametrize(
+    "g, x",
+    [
+        (g, x)
+        for x in _SHAPED_X
+        for g in [
+            rand(2, 3),
+            0.0,
+            1.5,
+            np.float64(2.5),
+            np.array(3.0),
+            rand(*np.shape(x)),
+        ]
+    ],
+)
+def test_unbroadcast_to_is_unbroadcast_given_the_shape(g, x):
+    expected = rt.unbroadcast(g, x)
+    out = rt.unbroadcast_to(g, np.shape(x))
+    assert type(out) is type(expected)
+    assert np.shape(out) == np.shape(expected)
+    np.testing.assert_array_equal(out, expected)
+    if expected is g:
+        assert out is g
+
+
 def test_unbroadcast_does_not_mutate():
     g, x = frozen(rand(2, 3), rand(3))
     rt.unbroadcast(g, x)

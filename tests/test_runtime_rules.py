@@ -242,6 +242,44 @@ sweep(
     wrt=(0, 1, 2),
 )
 
+
+def c_unbroadcast_to(g, shape):
+    return np.sum(np.sin(rt.unbroadcast_to(g, shape)))
+
+
+def c_unbroadcast_to_t(v, g, shape):
+    return np.sum(np.sin(rt.unbroadcast_to_transpose(v, g, shape)))
+
+
+# The shape-only forms, for x an ndarray or a NumPy scalar.
+sweep(
+    "unbroadcast_to",
+    rt.unbroadcast_to,
+    c_unbroadcast_to,
+    [
+        (normal(2, 3), (3,)),
+        (normal(2, 3), (2, 1)),
+        (normal(2, 3), (2, 3)),
+        (normal(4, 2, 3), (1, 3)),
+        (normal(3), ()),
+        (0.4, (3,)),
+    ],
+    wrt=(0,),
+)
+sweep(
+    "unbroadcast_to_transpose",
+    rt.unbroadcast_to_transpose,
+    c_unbroadcast_to_t,
+    [
+        (normal(3), normal(2, 3), (3,)),
+        (normal(2, 1), normal(2, 3), (2, 1)),
+        (normal(1, 3), normal(4, 2, 3), (1, 3)),
+        (normal(2, 3), normal(2, 3), (2, 3)),
+        (0.3, normal(3), ()),
+    ],
+    wrt=(0, 1),
+)
+
 T = distinct(2, 3, 4)
 MASK = RNG.uniform(size=(2, 3, 4)) > 0.3
 REDUCTIONS = [
@@ -4334,6 +4372,13 @@ PAIRS: list[tuple[str, Callable, Callable, Any, Any]] = [
         lambda v, g: rt.unbroadcast_transpose(v, g, normal(3)),
         normal(2, 3),
         normal(3),
+    ),
+    (
+        "unbroadcast to a shape",
+        lambda g: rt.unbroadcast_to(g, (2, 1)),
+        lambda v, g: rt.unbroadcast_to_transpose(v, g, (2, 1)),
+        normal(2, 3),
+        normal(2, 1),
     ),
     (
         "unbroadcast to a number",

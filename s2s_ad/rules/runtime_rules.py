@@ -171,6 +171,26 @@ def unbroadcast_transpose_tangent(out, v, g, x):
     t[out] += rt.unbroadcast_transpose(t[v], g, x)
 
 
+@reverse_rule(rt.unbroadcast_to)
+def unbroadcast_to(out, g, shape):
+    d[g] += rt.unbroadcast_to_transpose(d[out], g, shape)
+
+
+@forward_rule(rt.unbroadcast_to)
+def unbroadcast_to_tangent(out, g, shape):
+    t[out] += rt.unbroadcast_to(t[g], shape)
+
+
+@reverse_rule(rt.unbroadcast_to_transpose)
+def unbroadcast_to_transpose(out, v, g, shape):
+    d[v] += rt.unbroadcast_to(d[out], shape)
+
+
+@forward_rule(rt.unbroadcast_to_transpose)
+def unbroadcast_to_transpose_tangent(out, v, g, shape):
+    t[out] += rt.unbroadcast_to_transpose(t[v], g, shape)
+
+
 @reverse_rule(rt.unreduce)
 def unreduce(out, g, x, axis=None, keepdims=False, where=True):
     d[g] += rt.unreduce_transpose(d[out], g, x, axis, keepdims, where)

@@ -1,0 +1,188 @@
+"""Trace the shape of a value that the reverse sweep reads only for its shape.
+
+The adjoint of ``u10 = u8 + u9`` is ``u8_bar = rt.unbroadcast(u10_bar, u8)``:
+it reads ``u8`` only for its shape.  When ``u8`` is overwritten before the
+reverse sweep runs (in a loop), the forward sweep pushes every value it
+takes onto the trace, so a loop of T steps keeps T arrays alive for T
+shapes.  :mod:`s2s_ad.shapes` drops such calls when it can prove the shapes
+equal, but not for names assigned in loops.  This pass, run on each
+finished generated function after it, gives such a name ``x`` a companion
+``x_shape`` and traces that instead:
+
+* after each assignment ``x = e`` in the forward sweep comes
+  ``x_shape = x.shape`` (``x_shape = None`` after ``x = None``), and the
+  generated placeholder ``x = None`` pushed before the first value becomes
+  ``x_shape = None``;
+* ``trace.append(x)`` becomes ``trace.append(x_shape)``, and in the reverse
+  sweep ``x = trace.pop()`` becomes ``x_shape = trace.pop()``;
+* ``rt.unbroadcast(g, x)`` becomes ``rt.unbroadcast_to(g, x_shape)``.
+
+It applies only when every value ``x`` is given in the forward sweep is an
+ndarray or a NumPy scalar (``x`` of array kind, or a matrix product), for
+which ``unbroadcast`` reads nothing but the shape; when the reverse sweep
+reads ``x`` nowhere else and assigns it only from the trace; and when the
+forward sweep assigns ``x`` only by plain ``x = ...`` statements and pushes
+it.  Then ``x_shape`` holds ``x.shape`` wherever the reverse sweep read
+``x``, and ``unbroadcast_to`` computes from it what ``unbroadcast``
+computed: every value is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import gast
+
+from s2s_ad import astutil as A
+
+Stmts = list[gast.stmt]
+
+
+def _call_of(node: gast.AST, owner: str, attr: str, nargs: int) -> bool:
+    """Whether ``node`` is ``owner.attr(...)`` with ``nargs`` arguments."""
+    return (
+        isinstance(node, gast.Call)
+        and isinstance(node.func, gast.Attribute)
+        and node.func.attr == attr
+        and isinstance(node.func.value, gast.Name)
+        and node.func.value.id == owner
+        and len(node.args) == nargs
+        and not node.keywords
+    )
+
+
+def _numpy_valued(value: gast.expr, kind: str | None) -> bool:
+    """Whether assigning ``value`` to a name of ``kind`` gives it an ndarray
+    or a NumPy scalar (the kinds analysis never calls a Python number an
+    array; a matrix product of numbers is never a Python number)."""
+    if kind == "array":
+        return True
+    return isinstance(value, gast.BinOp) and isinstance(value.op, gast.MatMult)
+
+
+class _Census:
+    """Which names qualify, from one walk of each sweep."""
+
+    def __init__(
+        self, body: Stmts, start: int, kinds: dict[str, str], rt: str, trace: str
+    ) -> None:
+        self.bad: set[str] = set()
+        self.pushed: set[str] = set()
+        self.read: set[str] = set()
+        # Forward sweep: plain assignments of NumPy values (or the None
+        # placeholder) are the only stores allowed; pushes are noted.
+        allowed: set[int] = set()
+        for node in _walk(body[:start]):
+            if isinstance(node, gast.Name):
+                if not isinstance(node.ctx, gast.Load) and id(node) not in allowed:
+                    self.bad.add(node.id)
+            elif isinstance(node, gast.Assign):
+                target = node.targets[0]
+                if (
+                    len(node.targets) == 1
+                    and isinstance(target, gast.Name)
+                    and (
+                        _none(node.value)
+                        or _numpy_valued(node.value, kinds.get(target.id))
+                    )
+                ):
+                    allowed.add(id(target))
+            elif _call_of(node, trace, "append", 1) and isinstance(
+                node.args[0], gast.Name
+            ):
+                self.pushed.add(node.args[0].id)
+        # Reverse sweep: a name is read only as unbroadcast's ``x`` and
+        # assigned only from the trace.
+        shape_reads: set[int] = set()
+        pops: set[int] = set()
+        for node in _walk(body[start:]):
+            if isinstance(node, gast.Name):
+                fine = shape_reads if isinstance(node.ctx, gast.Load) else pops
+                if id(node) not in fine:
+                    self.bad.add(node.id)
+            elif _call_of(node, rt, "unbroadcast", 2) and isinstance(
+                node.args[1], gast.Name
+            ):
+                shape_reads.add(id(node.args[1]))
+                self.read.add(node.args[1].id)
+            elif (
+                isinstance(node, gast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], gast.Name)
+                and _call_of(node.value, trace, "pop", 0)
+            ):
+                pops.add(id(node.targets[0]))
+
+    def candidates(self) -> set[str]:
+        return (self.pushed & self.read) - self.bad
+
+
+def _walk(block: Stmts):
+    return A.walk(gast.Module(body=block, type_ignores=[]))
+
+
+def _none(node: gast.expr) -> bool:
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def keep_shapes_only(
+    body: Stmts,
+    start: int,
+    kinds: dict[str, str],
+    rt: str,
+    trace: str,
+    fresh: Callable[[str], str],
+) -> bool:
+    """Trace shapes instead of the values of the names that qualify (see the
+    module docstring) in one generated function's ``body``, whose reverse
+    sweep begins at ``start``; True if any did."""
+    names = _Census(body, start, kinds, rt, trace).candidates()
+    if not names:
+        return False
+    shape_of = {name: fresh(f"{name}_shape") for name in sorted(names)}
+    _forward(body, start, shape_of, trace)
+    for node in _walk(body[start:]):
+        if isinstance(node, gast.Assign) and _call_of(node.value, trace, "pop", 0):
+            target = node.targets[0]
+            if isinstance(target, gast.Name) and target.id in shape_of:
+                node.targets[0] = A.store(shape_of[target.id])
+        elif _call_of(node, rt, "unbroadcast", 2):
+            x = node.args[1]
+            if isinstance(x, gast.Name) and x.id in shape_of:
+                node.func.attr = "unbroadcast_to"
+                node.args[1] = A.load(shape_of[x.id])
+    return True
+
+
+def _forward(
+    block: Stmts, end: int, shape_of: dict[str, str], trace: str, top: bool = True
+) -> None:
+    """The forward-sweep part of the rewrite in ``block[:end]``.  At the top,
+    ``x = None`` before ``trace = []`` is the generated placeholder (its
+    value is only ever pushed): it becomes ``x_shape = None``.  Anywhere
+    else it is the user's, kept and followed by ``x_shape = None``."""
+    out: Stmts = []
+    placeholders = top
+    for stmt in block[:end]:
+        for sub in A.sub_blocks(stmt):
+            _forward(sub, len(sub), shape_of, trace, False)
+        name = A.assigned_name(stmt)
+        if name == trace:
+            placeholders = False
+        if name in shape_of:
+            if not _none(stmt.value):
+                out.append(stmt)
+                stmt = A.assign(
+                    A.store(shape_of[name]), A.attr(A.load(name), "shape"), stmt
+                )
+            elif placeholders:
+                stmt.targets[0] = A.store(shape_of[name])
+            else:
+                out.append(stmt)
+                stmt = A.assign(A.store(shape_of[name]), A.const(None), stmt)
+        elif isinstance(stmt, gast.Expr) and _call_of(stmt.value, trace, "append", 1):
+            pushed = stmt.value.args[0]
+            if isinstance(pushed, gast.Name) and pushed.id in shape_of:
+                stmt.value.args[0] = A.load(shape_of[pushed.id])
+        out.append(stmt)
+    block[:end] = out
