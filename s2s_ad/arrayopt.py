@@ -22,10 +22,12 @@ and ``u5_bar = u6_bar * 100.0`` scales one that is next multiplied by
 
 Before these, :mod:`s2s_ad.shapes` drops ``rt.unbroadcast`` calls whose
 shapes provably match and keeps the adjoint of a full sum a number where
-that is exact; after them, ``v * (c * e)`` becomes ``(c * v) * e`` for a
-number ``v``, and :mod:`s2s_ad.fusion` computes single-use arrays where they
-are used, so that no local keeps them alive (each module states what it
-guarantees).
+that is exact, and :mod:`s2s_ad.keepshape` traces only the shapes of
+values the reverse sweep reads for nothing else; after them,
+:mod:`s2s_ad.scatter` merges updates of the same slice of an adjoint,
+``v * (c * e)`` becomes ``(c * v) * e`` for a number ``v``, and
+:mod:`s2s_ad.fusion` computes single-use arrays where they are used, so
+that no local keeps them alive (each module states what it guarantees).
 
 Guarantees of the two rewrites above: only adjoints of array kind are
 rewritten, each with a single definition and a single read, so moving a
@@ -45,9 +47,10 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
-from s2s_ad.fusion import fuse_single_uses
+from s2s_ad.fusion import Purity, fuse_single_uses
 from s2s_ad.keepshape import keep_shapes_only
 from s2s_ad.reverse import tidy_comments
+from s2s_ad.scatter import merge_slice_updates
 from s2s_ad.shapes import fold_number_factors, optimize_shapes
 
 if TYPE_CHECKING:
@@ -99,9 +102,12 @@ def optimize_array_adjoints(
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
         _own_finalized(rest, arrays, rt, index)
+        merged = merge_slice_updates(
+            rest, name_kinds, rt, builder.trace, Purity(name_kinds, rt, resolve)
+        )
         body[start:] = rest
         fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
-        if fuse_single_uses(body, name_kinds, rt, resolve):
+        if fuse_single_uses(body, name_kinds, rt, resolve) or merged:
             # Drop the comments of adjoint code that went, including those
             # left just before the return.
             tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []

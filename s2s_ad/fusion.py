@@ -74,7 +74,7 @@ def _operations(node: gast.AST) -> int:
     return count
 
 
-class _Purity:
+class Purity:
     """Which expressions only compute a value (see the module docstring)."""
 
     def __init__(
@@ -162,7 +162,7 @@ class _Purity:
 
 
 class _Fuser:
-    def __init__(self, body: Stmts, purity: _Purity, kinds: dict[str, str]) -> None:
+    def __init__(self, body: Stmts, purity: Purity, kinds: dict[str, str]) -> None:
         self.body = body
         self.purity = purity
         self.kinds = kinds
@@ -302,4 +302,4 @@ def fuse_single_uses(
     body: Stmts, kinds: dict[str, str], rt: str, resolve: Callable[[str], Any]
 ) -> bool:
     """Run the pass on one function's body; True if anything moved."""
-    return _Fuser(body, _Purity(kinds, rt, resolve), kinds).run()
+    return _Fuser(body, Purity(kinds, rt, resolve), kinds).run()
