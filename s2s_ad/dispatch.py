@@ -5,18 +5,19 @@ so what surrounds the generated function matters as much as the function.
 ``make_dispatcher`` builds, once per (number of parameters, result shape),
 a plain function that calls the generated code directly when a call passes
 arguments exactly like those of the call that opened the lane (positional
-only; each of the same type, and arrays of the same dtype), and otherwise
-hands the call to the general path (binding, argument checks, kind
-inference, version lookup, guards).  The general path opens the lane only
-for types whose kind the type (and an array's dtype) decides: Python
-floats and ints, NumPy arrays.
+only; each of the same type, and arrays of the same dtype and number of
+dimensions), and otherwise hands the call to the general path (binding,
+argument checks, kind inference, version lookup, guards).  The general
+path opens the lane only for types whose kind the type (and an array's
+dtype and number of dimensions) decides: Python floats and ints, NumPy
+arrays.
 
 Guarantees: the fast lane returns exactly what the general path returns for
 such a call, because it is only opened by the general path after it has
-run a call with those very types and dtypes and chosen that generated
-function; it compares types and dtypes with ``is`` (a subclass of
-``float`` or ``ndarray`` takes the general path); it is closed whenever the
-general path picks other code.
+run a call with those very types, dtypes and numbers of dimensions and
+chosen that generated function; it compares types and dtypes with ``is``
+(a subclass of ``float`` or ``ndarray`` takes the general path); it is
+closed whenever the general path picks other code.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ _MISSING = object()  # an argument not given
 @functools.cache
 def _maker(arity: int, with_value: bool, single: bool) -> Callable[..., Any]:
     args = [f"a{i}" for i in range(arity)]
-    slots = [f"t{i}, d{i}" for i in range(arity)]
+    slots = [f"t{i}, d{i}, n{i}" for i in range(arity)]
     checks = " and ".join(
-        f"type(a{i}) is t{i} and (d{i} is None or a{i}.dtype is d{i})"
+        f"type(a{i}) is t{i} and (d{i} is None or (a{i}.dtype is d{i} "
+        f"and a{i}.ndim == n{i}))"
         for i in range(arity)
     )
     unpack = ", ".join(args) + ("," if arity == 1 else "")
@@ -58,7 +60,7 @@ def _maker(arity: int, with_value: bool, single: bool) -> Callable[..., Any]:
     # parameter left out holds ``missing`` (no argument is that object).
     text = f"""
 def make(general, closed, missing):
-    lane = ({"closed, None, " * arity}None, None)
+    lane = ({"closed, None, None, " * arity}None, None)
 
     def dispatch({", ".join(f"{a}=missing" for a in args)}, /, *rest, **kwargs):
         {", ".join(slots)}, call, seed = lane
@@ -74,7 +76,7 @@ def make(general, closed, missing):
 
     def close_lane():
         nonlocal lane
-        lane = ({"closed, None, " * arity}None, None)
+        lane = ({"closed, None, None, " * arity}None, None)
 
     return dispatch, open_lane, close_lane
 """
@@ -101,15 +103,16 @@ def make_dispatcher(
 
 
 def signature(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-    """What a lane compares, flat: (type, dtype or None) per argument; None
-    if some argument's kind does not follow from its type and dtype."""
+    """What a lane compares, flat: (type, dtype or None, number of
+    dimensions or None) per argument; None if some argument's kind does not
+    follow from its type, dtype and number of dimensions."""
     out: list[Any] = []
     for a in args:
         kind = type(a)
         if kind is np.ndarray:
-            out += (kind, a.dtype)
+            out += (kind, a.dtype, a.ndim)
         elif kind is float or kind is int:
-            out += (kind, None)
+            out += (kind, None, None)
         else:
             return None
     return tuple(out)

@@ -62,14 +62,43 @@ def of_value(value: object) -> str:
     return UNKNOWN
 
 
+#: An argument that is exactly an ``np.ndarray`` of dtype float64 with at
+#: least one dimension: ``float64[2d]`` for a matrix.  As for exact floats,
+#: only the version key and s2s_ad/exactarrays.py use it; the analysis sees
+#: ``array``.
+_EXACT_ARRAY = "float64[{}d]"
+_F64 = np.dtype(np.float64)
+
+
+def exact_array(ndim: int) -> str:
+    """The kind of an exact float64 ndarray of ``ndim`` (>= 1) dimensions."""
+    return _EXACT_ARRAY.format(ndim)
+
+
+def exact_rank(kind: str | None) -> int | None:
+    """The number of dimensions an exact float64 array kind names, else None."""
+    if kind and kind.startswith("float64[") and kind.endswith("d]"):
+        return int(kind[8:-2])
+    return None
+
+
 def of_exact_value(value: object) -> str:
-    """The kind of a run-time argument, Python floats marked."""
-    return EXACT_FLOAT if type(value) is float else of_value(value)
+    """The kind of a run-time argument, Python floats and float64 arrays of
+    exact type marked."""
+    kind = type(value)
+    if kind is float:
+        return EXACT_FLOAT
+    if kind is np.ndarray and value.dtype == _F64 and value.ndim:  # type: ignore[attr-defined]
+        return exact_array(value.ndim)  # type: ignore[attr-defined]
+    return of_value(value)
 
 
 def analysed(kind: str | None) -> str | None:
-    """The kind the analysis works with (``scalar`` for an exact float)."""
-    return SCALAR if kind == EXACT_FLOAT else kind
+    """The kind the analysis works with (``scalar`` for an exact float,
+    ``array`` for an exact float64 array)."""
+    if kind == EXACT_FLOAT:
+        return SCALAR
+    return ARRAY if exact_rank(kind) is not None else kind
 
 
 def join(a: str | None, b: str | None) -> str | None:

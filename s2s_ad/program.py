@@ -27,14 +27,17 @@ from types import CellType
 from typing import Any, Callable
 
 import gast
+import numpy as np
 
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
 from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
+from s2s_ad.exactarrays import Context as ArrayContext
+from s2s_ad.exactarrays import optimize_exact_arrays
 from s2s_ad.forward import ForwardBuilder, apply_replacements
-from s2s_ad.kinds import EXACT_FLOAT, SCALAR, analysed
+from s2s_ad.kinds import EXACT_FLOAT, SCALAR, analysed, exact_rank
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import normalize
 from s2s_ad.ops import resolve
@@ -131,6 +134,10 @@ class Program:
         )
         # Arguments known to be Python floats (see s2s_ad/scalars.py).
         self.exact_floats = {n for n, k in (kinds or {}).items() if k == EXACT_FLOAT}
+        # ... and exact float64 arrays, by rank (see s2s_ad/exactarrays.py).
+        self.exact_ranks = {
+            n: r for n, k in (kinds or {}).items() if (r := exact_rank(k)) is not None
+        }
         # Observes (and may extend) each unit at named stages; used by
         # s2s_ad.tracing only, never for cached artifacts.
         self.hook = hook
@@ -285,6 +292,18 @@ class Program:
                 comment=builder.comment,
             )
             optimize_scalars(defs[0], scalar_context)
+        if unit.role == "top" and self.exact_ranks:
+            array_context = ArrayContext(
+                forward=fwd,
+                exact_ranks=self.exact_ranks,
+                numbers={n for n, k in activity.kinds.items() if k == SCALAR},
+                floats=self.exact_floats,
+                primal_of={bar: n for n, bar in builder.adjoints.items()},
+                resolve=lambda node: resolve(src, node, nf.locals),
+                rt=A.dotted_name(rt("seed").value),
+                np_name=lambda: unit.global_name("np", np),
+            )
+            optimize_exact_arrays(defs[0], array_context)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:

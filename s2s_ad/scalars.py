@@ -81,16 +81,23 @@ def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
 
 
 def _inline_seed(fdef: gast.FunctionDef, ctx: Context, types: dict[str, str]) -> None:
+    """The seed of a result that is certainly a float."""
+    certain = {n for n, t in types.items() if t in (PY_FLOAT, NP_FLOAT)}
+    inline_seed(fdef.body, ctx.rt, certain)
+
+
+def inline_seed(body: list[gast.stmt], rt: str, certain: set[str]) -> None:
     """``rt.seed(r, seed)`` -> ``1.0 if seed is None else rt.seed(r, seed)``
-    when ``r`` is certainly a float: rt.seed returns 1.0 for it."""
-    for stmt in fdef.body:
-        if not (isinstance(stmt, gast.Assign) and _calls(stmt, f"{ctx.rt}.seed")):
+    in the top level of ``body`` when ``r`` is one of the names ``certain``
+    to hold a Python float or a ``np.float64``: rt.seed returns 1.0 for it."""
+    for stmt in body:
+        if not (isinstance(stmt, gast.Assign) and _calls(stmt, f"{rt}.seed")):
             continue
         call = stmt.value
         result, given = (call.args + [None, None])[:2]
         if (
             isinstance(result, gast.Name)
-            and types.get(result.id) in (PY_FLOAT, NP_FLOAT)
+            and result.id in certain
             and isinstance(given, gast.Name)
         ):
             unseeded = gast.Compare(

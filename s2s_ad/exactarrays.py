@@ -1,0 +1,327 @@
+"""Gradients of exact float64 arrays: NumPy operators where helpers were.
+
+For arguments that are exactly ``np.ndarray`` of dtype float64 with at
+least one dimension (kind ``float64[2d]`` and so on in the version key; the
+analysis sees ``array``), the number of dimensions of many arrays in the
+generated code follows from the code.  The helpers the rules call check at
+run time what is then known, so this pass, run on the finished top gradient
+function, replaces some of them:
+
+1. ``rt.matmul_adjoint_a(g, a, b)`` -> ``g @ b.T`` and
+   ``rt.matmul_adjoint_b(g, a, b)`` -> ``a.T @ g`` when ``a`` and ``b`` are
+   certainly float64 matrices and ``g`` certainly an ndarray of exactly the
+   shape of ``u = a @ b``: every value ``g`` is given is ``rt.unbroadcast(X,
+   u)`` (or ``rt.unbroadcast_to(X, u_shape)``) of an ``X`` certainly an
+   ndarray with dimensions, which the helper sums to ``u``'s shape exactly.
+   The helper then takes its first branch, which computes just that.
+2. An adjoint ``x_bar`` of such an argument ``x`` that starts at ``0.0`` and
+   is only ever accumulated (``x_bar = rt.acc_into(x_bar, e)``, e.g. a
+   weight's gradient summed over the steps of a loop), each ``e`` certainly
+   a float64 ndarray with as many dimensions as ``x``, starts as
+   ``np.zeros_like(x)`` and is updated by ``x_bar += e``: the same sums
+   (``0.0 + e`` is ``e``), without a call per step.
+3. ``rt.finalize_owned(x, x_bar)`` -> ``x_bar`` when every value ``x_bar``
+   is given is certainly a float64 ndarray of exactly ``x``'s shape (the
+   zeros above, ``rt.add_at`` into ``x``'s adjoint, ``rt.unbroadcast(X,
+   x)``, a matrix product adjoint of ``x``) and one is given on every path:
+   ``finalize_owned`` returns such an array as it is.
+4. ``rt.seed(r, seed)`` -> ``1.0 if seed is None else rt.seed(r, seed)``
+   when ``r`` is certainly a ``np.float64`` (a full reduction of a float64
+   array): ``rt.seed`` returns ``1.0`` for it.
+
+"Certainly" is decided by a fixpoint over every assignment of each name
+(loops included): a name has a number of dimensions only when all its
+values agree on it, starting from the arguments' and following float64
+arithmetic with numbers, NumPy's shape-keeping functions, matrix products,
+slices and integer indexing.  Generated code differentiated again is the
+general code (no argument kinds), which this pass never sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gast
+
+from s2s_ad import astutil as A
+from s2s_ad.copyprop import reverse_start
+from s2s_ad.ranks import Ranks
+from s2s_ad.scalars import inline_seed
+
+Stmts = list[gast.stmt]
+
+
+@dataclass
+class Context:
+    """What the rewrites need to know about the function being finished."""
+
+    forward: list[gast.stmt]  # the forward-sweep statements
+    exact_ranks: dict[str, int]  # parameters with exact float64 array kinds
+    numbers: set[str]  # variables of kind scalar (real numbers)
+    floats: set[str]  # parameters whose arguments are Python floats
+    primal_of: dict[str, str]  # adjoint name -> primal name
+    resolve: Callable[[gast.expr], Any]  # a dotted name -> its object
+    rt: str  # the name the runtime module goes by
+    np_name: Callable[[], str]  # the name NumPy goes by (added on demand)
+
+
+def optimize_exact_arrays(fdef: gast.FunctionDef, ctx: Context) -> None:
+    """The rewrites, in place, on the finished top gradient function."""
+    body = fdef.body
+    assigned = {n for s in A.statements(body) for n in _stores(s)}
+    params = {p: r for p, r in ctx.exact_ranks.items() if p not in assigned}
+    if not params:
+        return
+    start = reverse_start(body, {id(s) for s in ctx.forward})
+    floats = {p for p in ctx.floats if p not in assigned}
+    ranks = Ranks(body, params, ctx.numbers, floats, ctx.primal_of, ctx.resolve, ctx.rt)
+    inline_seed(
+        body, ctx.rt, {n for n, i in ranks.info.items() if i == (0, True, True)}
+    )
+    made = _inline_matmul_adjoints(body, start, ranks, ctx)
+    ranks.refresh()
+    added = _accumulate_in_place(body, start, params, ranks, made, ctx)
+    _return_owned(body, params, ranks, made, added, ctx)
+
+
+def _stores(stmt: gast.stmt) -> set[str]:
+    """The names ``stmt`` itself assigns (a loop its target, not its body)."""
+    if isinstance(stmt, gast.For):
+        return A.names_stored(stmt.target)
+    if isinstance(stmt, (gast.If, gast.While)):
+        return set()
+    return A.names_stored(stmt)
+
+
+def _zero(node: gast.expr) -> bool:
+    return (
+        isinstance(node, gast.Constant)
+        and type(node.value) in (int, float)
+        and node.value == 0
+    )
+
+
+# -- the rewrites -----------------------------------------------------------
+
+
+def _replace_calls(
+    root: list[gast.stmt], replace: Callable[[gast.Call], gast.expr | None]
+) -> None:
+    """Each call for which ``replace`` gives a node, replaced by that node."""
+    for node in A.walk(gast.Module(body=root, type_ignores=[])):
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if isinstance(value, gast.Call):
+                new = replace(value)
+                if new is not None:
+                    setattr(node, field, new)
+            elif isinstance(value, list):
+                for k, item in enumerate(value):
+                    if isinstance(item, gast.Call):
+                        new = replace(item)
+                        if new is not None:
+                            value[k] = new
+
+
+def _inline_matmul_adjoints(
+    body: Stmts, start: int, ranks: Ranks, ctx: Context
+) -> dict[int, str]:
+    """1: matrix product adjoints as products; for each new product (by id),
+    the name of the matrix whose shape it has."""
+    made: dict[int, str] = {}
+    names = {f"{ctx.rt}.matmul_adjoint_a": 0, f"{ctx.rt}.matmul_adjoint_b": 1}
+
+    def replace(call: gast.Call) -> gast.expr | None:
+        which = names.get(A.dotted_name(call.func))
+        if which is None or len(call.args) != 3 or call.keywords:
+            return None
+        g, a, b = call.args
+        if not (ranks.has(a, 2) and ranks.has(b, 2) and ranks.product_adjoint(g, a, b)):
+            return None
+        if which == 0:
+            new = gast.BinOp(left=g, op=gast.MatMult(), right=A.attr(b, "T"))
+            shaped = a
+        else:
+            new = gast.BinOp(left=A.attr(a, "T"), op=gast.MatMult(), right=g)
+            shaped = b
+        if isinstance(shaped, gast.Name) and ranks.has(g, 2):
+            made[id(new)] = shaped.id  # float64, of exactly that shape
+        return new
+
+    _replace_calls(body[start:], replace)
+    return made
+
+
+def _returned_finals(body: Stmts, ctx: Context, helper: str) -> list[gast.Call]:
+    """The ``rt.<helper>(x, x_bar)`` calls of the returned gradients."""
+    ret = body[-1] if body else None
+    if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple)):
+        return []
+    grads = ret.value.elts[-1]
+    if not isinstance(grads, gast.Tuple):
+        return []
+    return [
+        call
+        for call in grads.elts
+        if isinstance(call, gast.Call)
+        and A.dotted_name(call.func) == f"{ctx.rt}.{helper}"
+        and len(call.args) == 2
+        and all(isinstance(arg, gast.Name) for arg in call.args)
+    ]
+
+
+def _accumulate_in_place(
+    body: Stmts,
+    start: int,
+    params: dict[str, int],
+    ranks: Ranks,
+    made: dict[int, str],
+    ctx: Context,
+) -> set[int]:
+    """2: gradients summed in place from zeros (the zeros recorded in
+    ``made``); the ids of the in-place additions."""
+    added: set[int] = set()
+    for call in _returned_finals(body, ctx, "finalize_owned"):
+        x, bar = (arg.id for arg in call.args)
+        if x not in params:
+            continue
+        init, updates = None, []
+        fine = True
+        for stmt in A.statements(body[start:]):
+            if not any(bar in A.names(part) for part in _own_parts(stmt)):
+                continue
+            if (
+                A.assigned_name(stmt) == bar
+                and _zero(stmt.value)
+                and init is None
+                and stmt in body
+            ):
+                init = stmt
+                continue
+            value = stmt.value if A.assigned_name(stmt) == bar else None
+            if (
+                isinstance(value, gast.Call)
+                and A.dotted_name(value.func) == f"{ctx.rt}.acc_into"
+                and len(value.args) == 2
+                and isinstance(value.args[0], gast.Name)
+                and value.args[0].id == bar
+                and bar not in A.names(value.args[1])
+                and ranks.has(value.args[1], params[x])
+            ):
+                updates.append(stmt)
+                continue
+            if stmt is body[-1]:
+                continue  # the return: only the call above reads it
+            fine = False
+            break
+        if not (fine and init is not None and updates):
+            continue
+        if sum(n.id == bar for n in A.name_nodes(body[-1])) != 1:
+            continue
+        zeros = A.attr(A.load(ctx.np_name()), "zeros_like")
+        init.value = A.call(zeros, [A.load(x)])
+        made[id(init.value)] = x
+        for stmt in updates:
+            augmented = gast.AugAssign(
+                target=A.store(bar), op=gast.Add(), value=stmt.value.args[1]
+            )
+            A.copy_lineno(augmented, stmt)
+            _swap(body, stmt, augmented)
+            added.add(id(augmented))
+    return added
+
+
+def _own_parts(stmt: gast.stmt) -> list[gast.AST]:
+    """The trees of ``stmt`` itself, without its nested blocks."""
+    if isinstance(stmt, (gast.If, gast.While)):
+        return [stmt.test]
+    if isinstance(stmt, gast.For):
+        return [stmt.target, stmt.iter]
+    return [stmt]
+
+
+def _swap(block: Stmts, old: gast.stmt, new: gast.stmt) -> bool:
+    """Put ``new`` where ``old`` is, in ``block`` or a block nested in it."""
+    for k, stmt in enumerate(block):
+        if stmt is old:
+            block[k] = new
+            return True
+        for sub in A.sub_blocks(stmt):
+            if _swap(sub, old, new):
+                return True
+    return False
+
+
+def _return_owned(
+    body: Stmts,
+    params: dict[str, int],
+    ranks: Ranks,
+    made: dict[int, str],
+    added: set[int],
+    ctx: Context,
+) -> None:
+    """3: owned gradients of exactly the argument's shape, returned as is."""
+    ret = body[-1]
+    owned: dict[int, str] = {}
+    for call in _returned_finals(body, ctx, "finalize_owned"):
+        x, bar = (arg.id for arg in call.args)
+        if x not in params:
+            continue
+        may_be_zero = False
+        covered = False
+        fine = True
+        for stmt in A.statements(body):
+            if stmt is ret or bar not in _stores(stmt):
+                continue
+            if id(stmt) in added:
+                continue  # in place: the shape stays
+            value = stmt.value if A.assigned_name(stmt) == bar else None
+            if value is not None and _zero(value):
+                may_be_zero = True
+                covered = False
+                continue
+            if value is None or not _exact_for(value, x, bar, ranks, made, ctx):
+                fine = False
+                break
+            if stmt in body:
+                covered = True
+        if fine and (covered or not may_be_zero):
+            owned[id(call)] = bar
+    if owned:
+        _replace_calls(
+            [ret], lambda c: A.load(owned[id(c)]) if id(c) in owned else None
+        )
+
+
+def _exact_for(
+    value: gast.expr,
+    x: str,
+    bar: str,
+    ranks: Ranks,
+    made: dict[int, str],
+    ctx: Context,
+) -> bool:
+    """Whether ``value`` is certainly a float64 ndarray of exactly ``x``'s
+    shape (``x`` an exact float64 array argument)."""
+    if made.get(id(value)) == x:
+        return True
+    if not isinstance(value, gast.Call) or value.keywords:
+        return False
+    path = A.dotted_name(value.func)
+    args = value.args
+    if path == f"{ctx.rt}.add_at" and len(args) == 4:
+        return (
+            isinstance(args[0], gast.Name)
+            and args[0].id == bar
+            and isinstance(args[1], gast.Name)
+            and args[1].id == x
+        )
+    if path == f"{ctx.rt}.unbroadcast" and len(args) == 2:
+        # Float64 with dimensions: summed down to (or already of) x's shape.
+        return (
+            isinstance(args[1], gast.Name)
+            and args[1].id == x
+            and ranks.array_f8(args[0])
+        )
+    return False
