@@ -496,7 +496,7 @@ def _find(
 
 def _own_names(stmt: gast.stmt) -> list[gast.Name]:
     """The names in ``stmt`` itself, not in the blocks nested in it."""
-    return [n for part in _own_parts(stmt) for n in A.name_nodes(part)]
+    return [n for part in A.own_parts(stmt) for n in A.name_nodes(part)]
 
 
 def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
@@ -633,7 +633,7 @@ def _reads_ok(
 ) -> bool:
     """Whether the ``reads`` of ``g`` in ``stmt`` let no other name hold it."""
     allowed: set[int] = set()
-    for part in _own_parts(stmt):
+    for part in A.own_parts(stmt):
         for node in A.walk(part):
             if isinstance(node, gast.BinOp):
                 allowed.update(id(s) for s in (node.left, node.right))
@@ -649,12 +649,3 @@ def _reads_ok(
             ):
                 allowed.add(id(node.args[0]))
     return all(id(n) in allowed for n in reads)
-
-
-def _own_parts(stmt: gast.stmt) -> list[gast.AST]:
-    """The trees of ``stmt`` itself, without its nested blocks."""
-    if isinstance(stmt, (gast.If, gast.While)):
-        return [stmt.test]
-    if isinstance(stmt, gast.For):
-        return [stmt.target, stmt.iter]
-    return [stmt]

@@ -288,6 +288,15 @@ def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
             yield sub
 
 
+def own_parts(stmt: gast.stmt) -> list[gast.AST]:
+    """The trees of ``stmt`` itself, without its nested blocks."""
+    if isinstance(stmt, (gast.If, gast.While)):
+        return [stmt.test]
+    if isinstance(stmt, gast.For):
+        return [stmt.target, stmt.iter]
+    return [stmt]
+
+
 def statements(body: list[gast.stmt]) -> Iterator[gast.stmt]:
     """Every statement of ``body`` and of the blocks nested in it, in order."""
     for stmt in body:

@@ -46,7 +46,7 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
-from s2s_ad.ranks import Ranks
+from s2s_ad.ranks import Ranks, zero_literal
 from s2s_ad.scalars import inline_seed
 
 Stmts = list[gast.stmt]
@@ -92,14 +92,6 @@ def _stores(stmt: gast.stmt) -> set[str]:
     if isinstance(stmt, (gast.If, gast.While)):
         return set()
     return A.names_stored(stmt)
-
-
-def _zero(node: gast.expr) -> bool:
-    return (
-        isinstance(node, gast.Constant)
-        and type(node.value) in (int, float)
-        and node.value == 0
-    )
 
 
 # -- the rewrites -----------------------------------------------------------
@@ -189,11 +181,11 @@ def _accumulate_in_place(
         init, updates = None, []
         fine = True
         for stmt in A.statements(body[start:]):
-            if not any(bar in A.names(part) for part in _own_parts(stmt)):
+            if not any(bar in A.names(part) for part in A.own_parts(stmt)):
                 continue
             if (
                 A.assigned_name(stmt) == bar
-                and _zero(stmt.value)
+                and zero_literal(stmt.value)
                 and init is None
                 and stmt in body
             ):
@@ -232,15 +224,6 @@ def _accumulate_in_place(
     return added
 
 
-def _own_parts(stmt: gast.stmt) -> list[gast.AST]:
-    """The trees of ``stmt`` itself, without its nested blocks."""
-    if isinstance(stmt, (gast.If, gast.While)):
-        return [stmt.test]
-    if isinstance(stmt, gast.For):
-        return [stmt.target, stmt.iter]
-    return [stmt]
-
-
 def _swap(block: Stmts, old: gast.stmt, new: gast.stmt) -> bool:
     """Put ``new`` where ``old`` is, in ``block`` or a block nested in it."""
     for k, stmt in enumerate(block):
@@ -277,7 +260,7 @@ def _return_owned(
             if id(stmt) in added:
                 continue  # in place: the shape stays
             value = stmt.value if A.assigned_name(stmt) == bar else None
-            if value is not None and _zero(value):
+            if value is not None and zero_literal(value):
                 may_be_zero = True
                 covered = False
                 continue

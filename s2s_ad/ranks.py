@@ -39,6 +39,7 @@ import gast
 import numpy as np
 
 from s2s_ad import astutil as A
+from s2s_ad.shapes import UNARY_UFUNCS
 
 Stmts = list[gast.stmt]
 
@@ -48,12 +49,6 @@ Info = tuple[int, bool, bool]  # (rank, f8, certain)
 _UNSET = ("unset",)  # no value seen yet (the optimistic start)
 
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
-#: NumPy functions of one float64 array that return a float64 array of its shape.
-_SHAPE_KEEPING = {
-    "exp", "log", "tanh", "sin", "cos", "tan", "sqrt", "abs", "absolute",
-    "negative", "square", "log1p", "expm1", "sinh", "cosh", "arctan",
-    "arcsin", "arccos", "arcsinh", "log2", "log10", "exp2", "sign", "cbrt",
-}  # fmt: skip
 #: NumPy reductions that, over a whole array, give a NumPy scalar.
 _FULL_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 _FILLED = {"zeros", "ones", "empty"}
@@ -291,7 +286,7 @@ class Ranks:
         if helper in _SPREADING and len(args) >= 2:
             return self._spread(args[0], args[1])
         if helper in ("acc_into", "acc") and len(args) == 2:
-            if _zero(args[0]):
+            if zero_literal(args[0]):
                 return self.of(args[1])  # the first contribution itself
             return _broadcast([self.of(args[0]), self.of(args[1])])
         if helper == "div" and len(args) == 2:
@@ -316,7 +311,7 @@ class Ranks:
         info = self.of(args[0])
         if info is None or info is _UNSET:
             return info
-        if name in _SHAPE_KEEPING:
+        if name in UNARY_UFUNCS:
             return info
         if name in _FULL_REDUCTIONS:
             return (0, info[1], True)  # a NumPy scalar
@@ -457,7 +452,8 @@ def _popped(value: gast.expr) -> bool:
     )
 
 
-def _zero(node: gast.expr) -> bool:
+def zero_literal(node: gast.expr) -> bool:
+    """A literal ``0`` or ``0.0`` (the zero an adjoint starts from)."""
     return (
         isinstance(node, gast.Constant)
         and type(node.value) in (int, float)

@@ -61,7 +61,7 @@ Key = frozenset  # of atoms: ("param", p), ("name", t), ("slice", key, n)
 #: Elementwise operators: the result has the broadcast shape of the operands.
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow)
 #: NumPy functions of one array that keep its shape.
-_UNARY_UFUNCS = {
+UNARY_UFUNCS = {
     "exp", "log", "tanh", "sin", "cos", "tan", "sqrt", "abs", "absolute",
     "negative", "square", "log1p", "expm1", "sinh", "cosh", "arctan",
     "arcsin", "arccos", "arcsinh", "log2", "log10", "exp2", "sign", "cbrt",
@@ -264,7 +264,7 @@ class ShapeClasses:
             or call.keywords
             or not isinstance(func, gast.Attribute)
             or not isinstance(func.value, gast.Name)
-            or func.attr not in _UNARY_UFUNCS
+            or func.attr not in UNARY_UFUNCS
         ):
             return False
         return self.resolve(func.value.id) is np

@@ -15,6 +15,7 @@ import s2s_ad
 from s2s_ad import program
 from s2s_ad.kinds import analysed, exact_rank, of_exact_value
 from tests.fd import numerical_grad
+from tests.pass_checks import checked_gradients, compare_without
 
 
 def rnn(Wx, Wh, xs):
@@ -142,28 +143,13 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def without_the_pass(monkeypatch):
-    """Switch the pass off (no cache may answer with code made with it);
-    the code made without it is forgotten afterwards."""
-
-    def switch_off():
-        monkeypatch.setenv("S2S_AD_CACHE_DIR", "off")
-        monkeypatch.setattr(program, "optimize_exact_arrays", lambda *args: None)
-        s2s_ad.cache.clear()
-
-    yield switch_off
-    s2s_ad.cache.clear()
-
-
 @pytest.mark.parametrize(
     "func, args, wrt, present, absent", CASES, ids=[c[0].__name__ for c in CASES]
 )
 def test_gradients_match_finite_differences_and_the_code_without_the_pass(
-    func, args, wrt, present, absent, without_the_pass
+    func, args, wrt, present, absent, pass_off
 ):
-    vg = s2s_ad.value_and_grad(func, wrt=wrt)
-    value, grads = vg(*args)
+    vg, value, grads = checked_gradients(func, args, wrt)
     text = vg.source
     for piece in present:
         assert piece in text, piece
@@ -172,18 +158,10 @@ def test_gradients_match_finite_differences_and_the_code_without_the_pass(
     for k, g in zip(wrt, grads):
         assert type(g) is np.ndarray and g.dtype == np.float64
         assert g.shape == args[k].shape
-        np.testing.assert_allclose(
-            g, numerical_grad(func, args, wrt=k), rtol=1e-6, atol=1e-8
-        )
     again = vg(*args)[1]
     assert all(a is not b for a, b in zip(again, grads))  # fresh each call
-    without_the_pass()
-    plain = s2s_ad.value_and_grad(func, wrt=wrt)
-    plain_value, plain_grads = plain(*args)
-    assert "zeros_like" not in plain.source
-    assert value == plain_value
-    for g, p in zip(grads, plain_grads):
-        np.testing.assert_array_equal(g, p)
+    pass_off(program, "optimize_exact_arrays", lambda *args: None)
+    assert "zeros_like" not in compare_without(func, args, wrt, value, grads)
 
 
 def test_kinds_of_exact_float64_arrays():

@@ -16,7 +16,7 @@ import pytest
 
 import s2s_ad
 from s2s_ad import arrayopt, keepshape
-from tests.fd import numerical_grad
+from tests.pass_checks import checked_gradients, compare_without
 
 
 def rnn(Wx, Wh, xs):
@@ -103,28 +103,13 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def without_the_pass(monkeypatch):
-    """Switch the pass off (no cache may answer with code made with it);
-    the code made without it is forgotten afterwards."""
-
-    def switch_off():
-        monkeypatch.setenv("S2S_AD_CACHE_DIR", "off")
-        monkeypatch.setattr(arrayopt, "keep_shapes_only", lambda *args: False)
-        s2s_ad.cache.clear()
-
-    yield switch_off
-    s2s_ad.cache.clear()
-
-
 @pytest.mark.parametrize(
     "func, args, wrt, by_shape, by_value", CASES, ids=[c[0].__name__ for c in CASES]
 )
 def test_gradients_match_finite_differences_and_the_code_without_the_pass(
-    func, args, wrt, by_shape, by_value, without_the_pass
+    func, args, wrt, by_shape, by_value, pass_off
 ):
-    vg = s2s_ad.value_and_grad(func, wrt=wrt)
-    value, grads = vg(*args)
+    vg, value, grads = checked_gradients(func, args, wrt)
     text = vg.source
     for name in by_shape:
         assert f"trace.append({name}_shape)" in text
@@ -133,18 +118,8 @@ def test_gradients_match_finite_differences_and_the_code_without_the_pass(
     for name in by_value:
         assert f"trace.append({name})" in text and f"{name}_shape" not in text
     assert ("rt.unbroadcast_to(" in text) is bool(by_shape)
-    for k, g in zip(wrt, grads):
-        np.testing.assert_allclose(
-            g, numerical_grad(func, args, wrt=k), rtol=1e-6, atol=1e-8
-        )
-    without_the_pass()
-    plain = s2s_ad.value_and_grad(func, wrt=wrt)
-    plain_value, plain_grads = plain(*args)
-    assert "unbroadcast_to" not in plain.source
-    assert value == plain_value
-    for g, p in zip(grads, plain_grads):
-        assert type(g) is type(p) and np.shape(g) == np.shape(p)
-        np.testing.assert_array_equal(g, p)
+    pass_off(arrayopt, "keep_shapes_only", lambda *args: False)
+    assert "unbroadcast_to" not in compare_without(func, args, wrt, value, grads)
 
 
 def test_the_rnn_traces_shapes_of_its_matrix_products():

@@ -17,7 +17,7 @@ import pytest
 import s2s_ad
 from s2s_ad import arrayopt, scatter
 from s2s_ad.fusion import Purity
-from tests.fd import numerical_grad
+from tests.pass_checks import checked_gradients, compare_without
 
 
 def rosenbrock(x):
@@ -58,20 +58,6 @@ CASES = [
 ]
 
 
-@pytest.fixture
-def without_the_pass(monkeypatch):
-    """Switch the pass off (no cache may answer with code made with it);
-    the code made without it is forgotten afterwards."""
-
-    def switch_off():
-        monkeypatch.setenv("S2S_AD_CACHE_DIR", "off")
-        monkeypatch.setattr(arrayopt, "merge_slice_updates", lambda *args: False)
-        s2s_ad.cache.clear()
-
-    yield switch_off
-    s2s_ad.cache.clear()
-
-
 def _add_ats(text):
     return text.count("rt.add_at(")
 
@@ -80,23 +66,13 @@ def _add_ats(text):
     "func, args, wrt, merged", CASES, ids=[c[0].__name__ for c in CASES]
 )
 def test_gradients_match_finite_differences_and_the_code_without_the_pass(
-    func, args, wrt, merged, without_the_pass
+    func, args, wrt, merged, pass_off
 ):
-    vg = s2s_ad.value_and_grad(func, wrt=wrt)
-    value, grads = vg(*args)
-    for k, g in zip(wrt, grads):
-        np.testing.assert_allclose(
-            g, numerical_grad(func, args, wrt=k), rtol=1e-6, atol=1e-8
-        )
-    text = vg.source
-    without_the_pass()
-    plain = s2s_ad.value_and_grad(func, wrt=wrt)
-    plain_value, plain_grads = plain(*args)
-    assert _add_ats(plain.source) - _add_ats(text) == merged
-    assert value == plain_value
-    for g, p in zip(grads, plain_grads):
-        assert type(g) is type(p) and np.shape(g) == np.shape(p)
-        np.testing.assert_allclose(g, p, rtol=1e-14, atol=1e-15)
+    vg, value, grads = checked_gradients(func, args, wrt)
+    pass_off(arrayopt, "merge_slice_updates", lambda *args: False)
+    # The order of two additions into each entry may differ.
+    plain = compare_without(func, args, wrt, value, grads, rtol=1e-14)
+    assert _add_ats(plain) - _add_ats(vg.source) == merged
 
 
 def test_rosenbrock_updates_the_head_once():
