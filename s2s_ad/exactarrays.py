@@ -15,11 +15,13 @@ function, replaces some of them:
    ndarray with dimensions, which the helper sums to ``u``'s shape exactly.
    The helper then takes its first branch, which computes just that.
 2. An adjoint ``x_bar`` of such an argument ``x`` that starts at ``0.0`` and
-   is only ever accumulated (``x_bar = rt.acc_into(x_bar, e)``, e.g. a
-   weight's gradient summed over the steps of a loop), each ``e`` certainly
-   a float64 ndarray with as many dimensions as ``x``, starts as
-   ``np.zeros_like(x)`` and is updated by ``x_bar += e``: the same sums
-   (``0.0 + e`` is ``e``), without a call per step.
+   is only ever accumulated, by ``x_bar = rt.acc_into(x_bar, e)`` (e.g. a
+   weight's gradient summed over the steps of a loop) with ``e`` certainly
+   a float64 ndarray with as many dimensions as ``x``, or by ``x_bar =
+   rt.add_at(x_bar, x, index, e)`` (the adjoint of reading ``x[index]``)
+   with a basic index (integers and slices), starts as ``np.zeros_like(x)``
+   and is updated by ``x_bar += e`` or ``x_bar[index] += e``: what the
+   helpers do with an array, and ``0.0 + e`` is ``e``; without a call.
 3. ``rt.finalize_owned(x, x_bar)`` -> ``x_bar`` when every value ``x_bar``
    is given is certainly a float64 ndarray of exactly ``x``'s shape (the
    zeros above, ``rt.add_at`` into ``x``'s adjoint, ``rt.unbroadcast(X,
@@ -191,17 +193,9 @@ def _accumulate_in_place(
             ):
                 init = stmt
                 continue
-            value = stmt.value if A.assigned_name(stmt) == bar else None
-            if (
-                isinstance(value, gast.Call)
-                and A.dotted_name(value.func) == f"{ctx.rt}.acc_into"
-                and len(value.args) == 2
-                and isinstance(value.args[0], gast.Name)
-                and value.args[0].id == bar
-                and bar not in A.names(value.args[1])
-                and ranks.has(value.args[1], params[x])
-            ):
-                updates.append(stmt)
+            target = _in_place(stmt, x, bar, params[x], ranks, ctx)
+            if target is not None:
+                updates.append((stmt, target))
                 continue
             if stmt is body[-1]:
                 continue  # the return: only the call above reads it
@@ -214,14 +208,82 @@ def _accumulate_in_place(
         zeros = A.attr(A.load(ctx.np_name()), "zeros_like")
         init.value = A.call(zeros, [A.load(x)])
         made[id(init.value)] = x
-        for stmt in updates:
-            augmented = gast.AugAssign(
-                target=A.store(bar), op=gast.Add(), value=stmt.value.args[1]
-            )
+        for stmt, target in updates:
+            contribution = stmt.value.args[-1]
+            augmented = gast.AugAssign(target=target, op=gast.Add(), value=contribution)
             A.copy_lineno(augmented, stmt)
             _swap(body, stmt, augmented)
             added.add(id(augmented))
     return added
+
+
+def _in_place(
+    stmt: gast.stmt, x: str, bar: str, rank: int, ranks: Ranks, ctx: Context
+) -> gast.expr | None:
+    """The target of ``target += e`` that adds what ``stmt`` adds to the
+    float64 array ``bar`` of ``x``'s shape: ``bar`` for ``bar =
+    rt.acc_into(bar, e)`` with ``e`` a float64 array of ``x``'s rank (which
+    adds in place then), ``bar[index]`` for ``bar = rt.add_at(bar, x, index,
+    e)`` with a basic index (which does ``bar[index] += e``)."""
+    value = stmt.value if A.assigned_name(stmt) == bar else None
+    if not (isinstance(value, gast.Call) and not value.keywords and value.args):
+        return None
+    args = value.args
+    if not (isinstance(args[0], gast.Name) and args[0].id == bar):
+        return None
+    if any(bar in A.names(arg) for arg in args[1:]):
+        return None
+    path = A.dotted_name(value.func)
+    if path == f"{ctx.rt}.acc_into" and len(args) == 2:
+        return A.store(bar) if ranks.has(args[1], rank) else None
+    if (
+        path == f"{ctx.rt}.add_at"
+        and len(args) == 4
+        and isinstance(args[1], gast.Name)
+        and args[1].id == x
+    ):
+        index = _basic_index(args[2], ranks, ctx)
+        if index is not None:
+            return gast.Subscript(value=A.load(bar), slice=index, ctx=gast.Store())
+    return None
+
+
+def _basic_index(node: gast.expr, ranks: Ranks, ctx: Context) -> gast.expr | None:
+    """``node`` as a subscript when it is certainly a basic index (ints and
+    slices, no arrays: ``+=`` then adds once per entry, as ``rt.add_at``
+    does): integer literals, ``range`` loop variables, ``slice(...)`` of
+    those and None, and tuples of them."""
+    if isinstance(node, gast.Tuple):
+        parts = [_basic_index(e, ranks, ctx) for e in node.elts]
+        if any(p is None or isinstance(p, gast.Tuple) for p in parts):
+            return None
+        return gast.Tuple(elts=parts, ctx=gast.Load())
+    if _integer(node, ranks):
+        return node
+    if (
+        isinstance(node, gast.Call)
+        and ctx.resolve(node.func) is slice
+        and len(node.args) == 3
+        and not node.keywords
+    ):
+        bounds = []
+        for arg in node.args:
+            if isinstance(arg, gast.Constant) and arg.value is None:
+                bounds.append(None)
+            elif _integer(arg, ranks):
+                bounds.append(arg)
+            else:
+                return None
+        return gast.Slice(lower=bounds[0], upper=bounds[1], step=bounds[2])
+    return None
+
+
+def _integer(node: gast.expr, ranks: Ranks) -> bool:
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        node = node.operand
+    if isinstance(node, gast.Constant):
+        return type(node.value) is int
+    return isinstance(node, gast.Name) and node.id in ranks.ints
 
 
 def _swap(block: Stmts, old: gast.stmt, new: gast.stmt) -> bool:

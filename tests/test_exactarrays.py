@@ -53,6 +53,18 @@ def stacked(A, B):
     return np.sum(np.tanh(A @ B))
 
 
+def prefixes(x):
+    total = 0.0
+    for i in range(1, len(x)):
+        total = total + np.sum(np.sin(x[:i]) * x[i])
+    return total
+
+
+def gathered(x, idx):
+    # A repeated index adds twice: the update stays rt.add_at.
+    return np.sum(np.sin(x[idx]))
+
+
 def reassigned(W, x):
     W = W * 2.0
     return np.sum(np.tanh(x @ W))
@@ -105,8 +117,14 @@ CASES = [
         rosenbrock,
         (_rng(5).uniform(-1.5, 1.5, 8),),
         (0,),
-        ["return value, (x_bar,)", "1.0 if seed is None"],
-        ["finalize"],
+        [
+            "x_bar = np.zeros_like(x)",
+            "x_bar[:-1] += ",
+            "x_bar[1:] += u1_bar",
+            "return value, (x_bar,)",
+            "1.0 if seed is None",
+        ],
+        ["finalize", "add_at"],
     ),
     (
         biased_loop,
@@ -132,6 +150,20 @@ CASES = [
         (0, 1),
         ["rt.matmul_adjoint_a(", "rt.matmul_adjoint_b("],
         [],
+    ),
+    (
+        prefixes,
+        (_rng(16).normal(size=6),),
+        (0,),
+        ["x_bar[:i] += ", "x_bar[i] += ", "return value, (x_bar,)"],
+        ["add_at"],
+    ),
+    (
+        gathered,
+        (_rng(17).normal(size=5), np.array([0, 2, 2, 4])),
+        (0,),
+        ["rt.add_at(x_bar, x, idx, "],
+        ["zeros_like"],
     ),
     (
         reassigned,

@@ -7,6 +7,7 @@ on small generated-code fragments, including where it must not apply.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import astor
@@ -59,7 +60,8 @@ CASES = [
 
 
 def _add_ats(text):
-    return text.count("rt.add_at(")
+    # With exact float64 arrays, an update may be written ``x_bar[:-1] += e``.
+    return text.count("rt.add_at(") + len(re.findall(r"_bar\[[^\]]*\] \+= ", text))
 
 
 @pytest.mark.parametrize(
@@ -78,9 +80,7 @@ def test_gradients_match_finite_differences_and_the_code_without_the_pass(
 def test_rosenbrock_updates_the_head_once():
     vg = s2s_ad.value_and_grad(rosenbrock)
     vg(_rng(5).normal(size=4))
-    assert "slice(None, -1, None), -2 * u10_bar * u8 + u4_bar * (-2 * u2))" in (
-        vg.source
-    )
+    assert "x_bar[:-1] += -2 * u10_bar * u8 + u4_bar * (-2 * u2)" in vg.source
 
 
 def _merged(text: str, kinds: dict | None = None) -> str:
