@@ -71,29 +71,60 @@ class Context:
 def optimize_exact_arrays(fdef: gast.FunctionDef, ctx: Context) -> None:
     """The rewrites, in place, on the finished top gradient function."""
     body = fdef.body
-    assigned = {n for s in A.statements(body) for n in _stores(s)}
-    params = {p: r for p, r in ctx.exact_ranks.items() if p not in assigned}
+    ranks = Ranks(
+        body,
+        ctx.exact_ranks,
+        ctx.numbers,
+        ctx.floats,
+        ctx.primal_of,
+        ctx.resolve,
+        ctx.rt,
+    )
+    params = ranks.params
     if not params:
         return
     start = reverse_start(body, {id(s) for s in ctx.forward})
-    floats = {p for p in ctx.floats if p not in assigned}
-    ranks = Ranks(body, params, ctx.numbers, floats, ctx.primal_of, ctx.resolve, ctx.rt)
-    inline_seed(
-        body, ctx.rt, {n for n, i in ranks.info.items() if i == (0, True, True)}
-    )
-    made = _inline_matmul_adjoints(body, start, ranks, ctx)
-    ranks.refresh()
+    seeded = _seeded(body, ctx.rt)
+    if seeded is not None and ranks.info(seeded) == (0, True, True):
+        inline_seed(body, ctx.rt, {seeded})
+    made = None
+    if _matrix_products(ranks):
+        made = _inline_matmul_adjoints(body, start, ranks, ctx)
+        if made is not None:
+            ranks.refresh()
+    made = made or {}
     added = _accumulate_in_place(body, start, params, ranks, made, ctx)
+    if added:
+        ranks.refresh()
     _return_owned(body, params, ranks, made, added, ctx)
 
 
-def _stores(stmt: gast.stmt) -> set[str]:
-    """The names ``stmt`` itself assigns (a loop its target, not its body)."""
-    if isinstance(stmt, gast.For):
-        return A.names_stored(stmt.target)
-    if isinstance(stmt, (gast.If, gast.While)):
-        return set()
-    return A.names_stored(stmt)
+def _matrix_products(ranks: Ranks) -> bool:
+    """Whether the function computes a product of two float64 matrices (only
+    then is the reverse sweep searched for their adjoints)."""
+    return any(
+        isinstance(value, gast.BinOp)
+        and isinstance(value.op, gast.MatMult)
+        and ranks.has(value.left, 2)
+        and ranks.has(value.right, 2)
+        for values in ranks.values.values()
+        for value in values
+    )
+
+
+def _seeded(body: Stmts, rt: str) -> str | None:
+    """The result the top-level ``rt.seed(r, seed)`` seeds, if a name."""
+    for stmt in body:
+        value = getattr(stmt, "value", None)
+        if (
+            isinstance(stmt, gast.Assign)
+            and isinstance(value, gast.Call)
+            and A.dotted_name(value.func) == f"{rt}.seed"
+            and value.args
+            and isinstance(value.args[0], gast.Name)
+        ):
+            return value.args[0].id
+    return None
 
 
 # -- the rewrites -----------------------------------------------------------
@@ -120,9 +151,9 @@ def _replace_calls(
 
 def _inline_matmul_adjoints(
     body: Stmts, start: int, ranks: Ranks, ctx: Context
-) -> dict[int, str]:
+) -> dict[int, str] | None:
     """1: matrix product adjoints as products; for each new product (by id),
-    the name of the matrix whose shape it has."""
+    the name of the matrix whose shape it has (None: nothing rewritten)."""
     made: dict[int, str] = {}
     names = {f"{ctx.rt}.matmul_adjoint_a": 0, f"{ctx.rt}.matmul_adjoint_b": 1}
 
@@ -143,8 +174,15 @@ def _inline_matmul_adjoints(
             made[id(new)] = shaped.id  # float64, of exactly that shape
         return new
 
-    _replace_calls(body[start:], replace)
-    return made
+    rewritten = [0]
+
+    def counted(call: gast.Call) -> gast.expr | None:
+        new = replace(call)
+        rewritten[0] += new is not None
+        return new
+
+    _replace_calls(body[start:], counted)
+    return made if rewritten[0] else None
 
 
 def _returned_finals(body: Stmts, ctx: Context, helper: str) -> list[gast.Call]:
@@ -176,38 +214,47 @@ def _accumulate_in_place(
     """2: gradients summed in place from zeros (the zeros recorded in
     ``made``); the ids of the in-place additions."""
     added: set[int] = set()
+    top = {id(stmt) for stmt in body}
     for call in _returned_finals(body, ctx, "finalize_owned"):
         x, bar = (arg.id for arg in call.args)
         if x not in params:
             continue
-        init, updates = None, []
-        fine = True
-        for stmt in A.statements(body[start:]):
-            if not any(bar in A.names(part) for part in A.own_parts(stmt)):
-                continue
-            if (
-                A.assigned_name(stmt) == bar
-                and zero_literal(stmt.value)
-                and init is None
-                and stmt in body
-            ):
-                init = stmt
+        stores = ranks.stores.get(bar, [])
+        inits = [s for s in stores if zero_literal(getattr(s, "value", None))]
+        if len(inits) != 1 or id(inits[0]) not in top:
+            continue
+        helpers = {f"{ctx.rt}.acc_into", f"{ctx.rt}.add_at"}
+        if not all(
+            stmt is inits[0]
+            or (
+                isinstance(stmt, gast.Assign)
+                and isinstance(stmt.value, gast.Call)
+                and A.dotted_name(stmt.value.func) in helpers
+            )
+            for stmt in stores
+        ):
+            continue  # checked first: rank questions may cost more
+        updates = []
+        for stmt in stores:
+            if stmt is inits[0]:
                 continue
             target = _in_place(stmt, x, bar, params[x], ranks, ctx)
-            if target is not None:
-                updates.append((stmt, target))
-                continue
-            if stmt is body[-1]:
-                continue  # the return: only the call above reads it
-            fine = False
-            break
-        if not (fine and init is not None and updates):
+            if target is None:
+                break
+            updates.append((stmt, target))
+        if len(updates) != len(stores) - 1:
             continue
-        if sum(n.id == bar for n in A.name_nodes(body[-1])) != 1:
+        # Nothing else may read the adjoint: the updates and the return do.
+        reads = sum(
+            n.id == bar and isinstance(n.ctx, gast.Load)
+            for stmt in body[start:]
+            for n in A.name_nodes(stmt)
+        )
+        if reads != len(updates) + 1:
             continue
         zeros = A.attr(A.load(ctx.np_name()), "zeros_like")
-        init.value = A.call(zeros, [A.load(x)])
-        made[id(init.value)] = x
+        inits[0].value = A.call(zeros, [A.load(x)])
+        made[id(inits[0].value)] = x
         for stmt, target in updates:
             contribution = stmt.value.args[-1]
             augmented = gast.AugAssign(target=target, op=gast.Add(), value=contribution)
@@ -308,6 +355,7 @@ def _return_owned(
 ) -> None:
     """3: owned gradients of exactly the argument's shape, returned as is."""
     ret = body[-1]
+    top = {id(stmt) for stmt in body}
     owned: dict[int, str] = {}
     for call in _returned_finals(body, ctx, "finalize_owned"):
         x, bar = (arg.id for arg in call.args)
@@ -316,9 +364,7 @@ def _return_owned(
         may_be_zero = False
         covered = False
         fine = True
-        for stmt in A.statements(body):
-            if stmt is ret or bar not in _stores(stmt):
-                continue
+        for stmt in ranks.stores.get(bar, []):
             if id(stmt) in added:
                 continue  # in place: the shape stays
             value = stmt.value if A.assigned_name(stmt) == bar else None
@@ -329,8 +375,7 @@ def _return_owned(
             if value is None or not _exact_for(value, x, bar, ranks, made, ctx):
                 fine = False
                 break
-            if stmt in body:
-                covered = True
+            covered = covered or id(stmt) in top
         if fine and (covered or not may_be_zero):
             owned[id(call)] = bar
     if owned:

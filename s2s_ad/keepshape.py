@@ -61,7 +61,8 @@ def _numpy_valued(value: gast.expr, kind: str | None) -> bool:
 
 
 class _Census:
-    """Which names qualify, from one walk of each sweep."""
+    """Which names qualify: the forward sweep looked at statement by
+    statement, the reverse sweep's names only where a candidate appears."""
 
     def __init__(
         self, body: Stmts, start: int, kinds: dict[str, str], rt: str, trace: str
@@ -69,56 +70,70 @@ class _Census:
         self.bad: set[str] = set()
         self.pushed: set[str] = set()
         self.read: set[str] = set()
+        #: (statement, part of it) of the reverse sweep naming a candidate.
+        self.sites: list[tuple[gast.stmt, gast.AST]] = []
         # Forward sweep: plain assignments of NumPy values (or the None
         # placeholder) are the only stores allowed; pushes are noted.
-        allowed: set[int] = set()
-        for node in _walk(body[:start]):
-            if isinstance(node, gast.Name):
-                if not isinstance(node.ctx, gast.Load) and id(node) not in allowed:
-                    self.bad.add(node.id)
-            elif isinstance(node, gast.Assign):
-                target = node.targets[0]
-                if (
-                    len(node.targets) == 1
-                    and isinstance(target, gast.Name)
-                    and (
-                        _none(node.value)
-                        or _numpy_valued(node.value, kinds.get(target.id))
-                    )
+        for stmt in A.statements(body[:start]):
+            if isinstance(stmt, gast.Assign):
+                target = A.assigned_name(stmt)
+                if target is None or not (
+                    _none(stmt.value) or _numpy_valued(stmt.value, kinds.get(target))
                 ):
-                    allowed.add(id(target))
-            elif _call_of(node, trace, "append", 1) and isinstance(
-                node.args[0], gast.Name
-            ):
-                self.pushed.add(node.args[0].id)
+                    self.bad |= {n for t in stmt.targets for n in A.names(t)}
+            elif isinstance(stmt, gast.Expr):
+                if _call_of(stmt.value, trace, "append", 1) and isinstance(
+                    stmt.value.args[0], gast.Name
+                ):
+                    self.pushed.add(stmt.value.args[0].id)
+            elif isinstance(stmt, (gast.AugAssign, gast.For)):
+                self.bad |= A.names(stmt.target)
+            elif not isinstance(stmt, _STORING_NOTHING):
+                self.bad |= A.names(stmt)  # with, try, del...: to be safe
+        live = self.pushed - self.bad
         # Reverse sweep: a name is read only as unbroadcast's ``x`` and
         # assigned only from the trace.
-        shape_reads: set[int] = set()
-        pops: set[int] = set()
-        for node in _walk(body[start:]):
-            if isinstance(node, gast.Name):
-                fine = shape_reads if isinstance(node.ctx, gast.Load) else pops
-                if id(node) not in fine:
-                    self.bad.add(node.id)
-            elif _call_of(node, rt, "unbroadcast", 2) and isinstance(
+        for stmt in A.statements(body[start:]):
+            if not live:
+                break  # every candidate is out: the rest cannot matter
+            for part in A.own_parts(stmt):
+                found = [n for n in A.name_nodes(part) if n.id in live]
+                if found:
+                    self._reverse_uses(stmt, part, found, rt, trace)
+                    live -= self.bad
+
+    def _reverse_uses(
+        self,
+        stmt: gast.stmt,
+        part: gast.AST,
+        found: list[gast.Name],
+        rt: str,
+        trace: str,
+    ) -> None:
+        self.sites.append((stmt, part))
+        fine: set[int] = set()
+        if (
+            isinstance(stmt, gast.Assign)
+            and A.assigned_name(stmt) is not None
+            and _call_of(stmt.value, trace, "pop", 0)
+        ):
+            fine.add(id(stmt.targets[0]))
+        for node in A.walk(part):
+            if _call_of(node, rt, "unbroadcast", 2) and isinstance(
                 node.args[1], gast.Name
             ):
-                shape_reads.add(id(node.args[1]))
+                fine.add(id(node.args[1]))
                 self.read.add(node.args[1].id)
-            elif (
-                isinstance(node, gast.Assign)
-                and len(node.targets) == 1
-                and isinstance(node.targets[0], gast.Name)
-                and _call_of(node.value, trace, "pop", 0)
-            ):
-                pops.add(id(node.targets[0]))
+        self.bad |= {n.id for n in found if id(n) not in fine}
 
     def candidates(self) -> set[str]:
         return (self.pushed & self.read) - self.bad
 
 
-def _walk(block: Stmts):
-    return A.walk(gast.Module(body=block, type_ignores=[]))
+#: Statements that assign no variable of the function.
+_STORING_NOTHING = (
+    gast.If, gast.While, gast.Return, gast.Pass, gast.Break, gast.Continue,
+)  # fmt: skip
 
 
 def _none(node: gast.expr) -> bool:
@@ -136,21 +151,23 @@ def keep_shapes_only(
     """Trace shapes instead of the values of the names that qualify (see the
     module docstring) in one generated function's ``body``, whose reverse
     sweep begins at ``start``; True if any did."""
-    names = _Census(body, start, kinds, rt, trace).candidates()
+    census = _Census(body, start, kinds, rt, trace)
+    names = census.candidates()
     if not names:
         return False
     shape_of = {name: fresh(f"{name}_shape") for name in sorted(names)}
     _forward(body, start, shape_of, trace)
-    for node in _walk(body[start:]):
-        if isinstance(node, gast.Assign) and _call_of(node.value, trace, "pop", 0):
-            target = node.targets[0]
+    for stmt, part in census.sites:
+        if isinstance(stmt, gast.Assign) and _call_of(stmt.value, trace, "pop", 0):
+            target = stmt.targets[0]
             if isinstance(target, gast.Name) and target.id in shape_of:
-                node.targets[0] = A.store(shape_of[target.id])
-        elif _call_of(node, rt, "unbroadcast", 2):
-            x = node.args[1]
-            if isinstance(x, gast.Name) and x.id in shape_of:
-                node.func.attr = "unbroadcast_to"
-                node.args[1] = A.load(shape_of[x.id])
+                stmt.targets[0] = A.store(shape_of[target.id])
+        for node in A.walk(part):
+            if _call_of(node, rt, "unbroadcast", 2):
+                x = node.args[1]
+                if isinstance(x, gast.Name) and x.id in shape_of:
+                    node.func.attr = "unbroadcast_to"
+                    node.args[1] = A.load(shape_of[x.id])
     return True
 
 

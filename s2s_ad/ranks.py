@@ -53,6 +53,11 @@ _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
 _FULL_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 _FILLED = {"zeros", "ones", "empty"}
 _MATMUL = {(2, 2): 2, (2, 1): 1, (1, 2): 1, (1, 1): 0}
+#: At most this many names are solved after each refresh: past that, the
+#: rest is unknown.  The rewrites save a call or two per operation, which
+#: matters in small functions; a function with thousands of intermediates
+#: would pay more to transform than its calls could save.
+_BUDGET = 2000
 _SPREADING = (
     "unbroadcast",
     "unbroadcast_to",
@@ -106,25 +111,30 @@ class Ranks:
         rt: str,
     ) -> None:
         self.body = body
-        self.params = params
+        self.candidates = params
         self.numbers = numbers
-        self.floats = floats
         self.primal_of = primal_of
         self.resolve = resolve
         self.rt = rt
+        self._floats = floats
         self.refresh()
 
     def refresh(self) -> None:
-        """Recompute (after a rewrite of the body)."""
-        self.ints: set[str] = set()
-        self.tuples: dict[str, int] = {}
-        self.shape_of: dict[str, str] = {}
-        #: Every value each name is given (None: by other than ``=``).
+        """Start afresh (after a rewrite of the body).  Names are solved when
+        first asked about, with the names their values read (a strongly
+        connected set of names, as in a loop, at once): what is never asked
+        about costs nothing."""
+        #: Every value each name is given (None: by other than ``=``), and
+        #: the statements that give them, in the order of the code.
         self.values: dict[str, list[gast.expr | None]] = {}
+        self.stores: dict[str, list[gast.stmt]] = {}
         loop_targets: set[str] = set()
         for stmt in A.statements(self.body):
             self._collect(stmt, loop_targets)
         values = self.values
+        #: The exact array parameters never assigned (still the arguments).
+        self.params = {p: r for p, r in self.candidates.items() if p not in values}
+        self.floats = {p for p in self._floats if p not in values}
         self.ints = {
             n for n in loop_targets if all(v is None for v in values.get(n, []))
         }
@@ -141,53 +151,136 @@ class Ranks:
             and v[0].attr == "shape"
             and isinstance(v[0].value, gast.Name)
         }
-        self.info: dict[str, Any] = {p: (r, True, True) for p, r in self.params.items()}
-        state: dict[str, Any] = {n: _UNSET for n in values if n not in self.params}
-        self._state = state
+        self._solved: dict[str, Any] = {
+            p: (r, True, True) for p, r in self.params.items()
+        }
+        self._state: dict[str, Any] = {}
+        self._deps_of: dict[str, set[str]] = {}
+        self._budget = _BUDGET
+
+    def info(self, name: str) -> Any:
+        """The :data:`Info` of variable ``name``, or None."""
+        return self._name(name)
+
+    def _deps(self, name: str) -> set[str]:
+        """The assigned names whose information that of ``name`` may use
+        (itself too, in a loop)."""
+        found: set[str] = set()
+        for value in self.values[name]:
+            if value is not None:
+                found |= A.names_loaded(value)
+        extra = {self.shape_of[n] for n in found if n in self.shape_of}
+        extra |= {self.primal_of[n] for n in found | {name} if n in self.primal_of}
+        deps = {n for n in found | extra if n in self.values}
+        self._deps_of[name] = deps
+        return deps
+
+    def _solve(self, root: str) -> None:
+        """Solve ``root`` and every unsolved name it depends on: Tarjan's
+        strongly connected components (dependencies first), each by a
+        greatest fixpoint."""
+        if self._budget <= 0:
+            self._solved[root] = None
+            return
+        index: dict[str, int] = {root: 0}
+        low: dict[str, int] = {root: 0}
+        stack, on_stack = [root], {root}
+        work = [(root, iter(sorted(self._deps(root))))]
+        while work:
+            node, deps = work[-1]
+            for dep in deps:
+                if dep in self._solved or dep in self._state:
+                    continue  # solved, or being solved by a caller
+                if dep not in index:
+                    if len(index) >= self._budget:
+                        # Past the budget: nothing reached from here is known.
+                        self._budget = 0
+                        self._solved.update(dict.fromkeys(index))
+                        return
+                    index[dep] = low[dep] = len(index)
+                    stack.append(dep)
+                    on_stack.add(dep)
+                    work.append((dep, iter(sorted(self._deps(dep)))))
+                    break
+                if dep in on_stack:
+                    low[node] = min(low[node], index[dep])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    self._budget -= len(component)
+                    cyclic = len(component) > 1 or node in self._deps_of[node]
+                    self._fixpoint(component, cyclic)
+
+    def _fixpoint(self, names: list[str], cyclic: bool) -> None:
+        state = self._state
+        for name in names:
+            state[name] = _UNSET
         # The information only ever decreases, through finitely many steps;
-        # the bound on rounds is a guard, not expected to be reached.
-        for _ in range(64):
+        # the bound on rounds is a guard, not expected to be reached.  A name
+        # that depends on no name of its own component needs one round.
+        for _ in range(64 if cyclic else 1):
             changed = False
-            for name, exprs in values.items():
-                if name in self.params or state[name] is None:
+            for name in names:
+                if state[name] is None:
                     continue
                 new: Any = _UNSET
-                for expr in exprs:
+                for expr in self.values[name]:
                     new = join(new, None if expr is None else self.of(expr))
                     if new is None:
                         break
                 if new != state[name]:
                     state[name] = new
                     changed = True
-            if not changed:
-                self.info.update((n, i) for n, i in state.items() if _known(i))
+            if not changed or not cyclic:
                 break
-        self._state = {}
+        else:
+            for name in names:
+                state[name] = None
+        for name in names:
+            found = state.pop(name)
+            self._solved[name] = found if _known(found) else None
 
     def _collect(self, stmt: gast.stmt, loop_targets: set[str]) -> None:
-        values = self.values
         target = A.assigned_name(stmt)
         if target is not None:
             value = stmt.value
             placeholder = isinstance(value, gast.Constant) and value.value is None
             if not (placeholder or _popped(value)):
-                values.setdefault(target, []).append(value)
+                self._add(target, value, stmt)
             return
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
             name = stmt.target.id
             as_binop = gast.BinOp(left=A.load(name), op=stmt.op, right=stmt.value)
-            values.setdefault(name, []).append(as_binop)
+            self._add(name, as_binop, stmt)
             return
         if isinstance(stmt, gast.For):
             names = A.names_stored(stmt.target)
             if _range_loop(stmt, self.resolve):
                 loop_targets |= names
-        elif isinstance(stmt, (gast.If, gast.While)):
-            return
+        elif isinstance(stmt, (gast.If, gast.While, gast.Expr, gast.Return)):
+            return  # (a generated Expr or Return stores nothing)
         else:
             names = A.names_stored(stmt)
         for name in names:
-            values.setdefault(name, []).append(None)
+            self._add(name, None, stmt)
+
+    def _add(self, name: str, value: gast.expr | None, stmt: gast.stmt) -> None:
+        if name in self.values:
+            self.values[name].append(value)
+            self.stores[name].append(stmt)
+        else:
+            self.values[name] = [value]
+            self.stores[name] = [stmt]
 
     # -- the information of an expression --------------------------------
 
@@ -217,9 +310,12 @@ class Ranks:
         return None
 
     def _name(self, name: str) -> Any:
-        if name in self.info:
-            return self.info[name]
-        found = self._state.get(name)
+        if name in self._state:
+            found = self._state[name]  # being solved
+        else:
+            if name not in self._solved and name in self.values:
+                self._solve(name)
+            found = self._solved.get(name)
         if found is not None:
             return found
         if name in self.floats:
