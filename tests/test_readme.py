@@ -144,3 +144,17 @@ def test_loop_listing_is_the_real_output(tmp_path):
 )
 def test_examples_are_listed(script):
     assert f"examples/{script.name}" in section("Examples")
+
+
+def test_rnn_excerpt_is_in_the_real_output():
+    # An excerpt (the reverse loop, comments left out) of the code made for
+    # the rnn benchmark's float64 arrays.
+    import s2s_ad
+    from benchmarks.workloads import rnn
+
+    vg = s2s_ad.value_and_grad(rnn.rnn_loss, wrt=("Wx", "Wh"))
+    vg(*rnn.make_args())
+    generated = [line[4:] for line in vg.source.splitlines() if "#" not in line]
+    excerpt = listing("reads like the hand-written one", False).splitlines()
+    start = generated.index(excerpt[0])
+    assert generated[start : start + len(excerpt)] == excerpt
