@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad.bodyindex import BodyIndex
 from s2s_ad.copyprop import reverse_start
 from s2s_ad.fusion import fuse_single_uses
 from s2s_ad.reverse import tidy_comments
@@ -82,14 +83,15 @@ def optimize_array_adjoints(
     primal_of = {bar: name for name, bar in builder.adjoints.items()}
     adjoint_names = set(primal_of)
     for fdef in defs:
-        resolve = _resolver(fdef, builder.src.namespace)
         params = [a.id for a in fdef.args.args if isinstance(a, gast.Name)]
         # The forward sweep never mentions an adjoint: only what follows its
         # last statement is looked at (and indexed).
         body = fdef.body
         start = reverse_start(body, forward)
+        names = BodyIndex(body, start)
+        resolve = _resolver(fdef, names, builder.src.namespace)
         numbers = optimize_shapes(
-            body, params, name_kinds, primal_of, resolve, rt, start
+            body, params, name_kinds, primal_of, resolve, rt, names
         )
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt).run()
@@ -104,17 +106,24 @@ def optimize_array_adjoints(
             body += tail
 
 
-def _resolver(fdef: gast.FunctionDef, namespace: Any) -> Any:
-    """The value a free name of ``fdef`` refers to (None for its locals)."""
-    local: set[str] = set()
+def _resolver(fdef: gast.FunctionDef, names: BodyIndex, namespace: Any) -> Any:
+    """The value a free name of ``fdef`` refers to (None for its locals);
+    ``names`` indexes its body (whose rewrites never bind a new name)."""
+    local = set(names.bound)
+    for field in fdef._fields:
+        value = getattr(fdef, field, None)
+        parts = value if isinstance(value, list) else [value]
+        if field == "body":
+            continue
+        for part in parts:
+            if isinstance(part, gast.AST):
+                local.update(
+                    n.id for n in A.name_nodes(part) if not isinstance(n.ctx, gast.Load)
+                )
     known: dict[str, Any] = {}
 
     def resolve(name: str) -> Any:
         if name not in known:
-            if not local:  # gathered at the first question
-                local.update(
-                    n.id for n in A.name_nodes(fdef) if not isinstance(n.ctx, gast.Load)
-                )
             known[name] = None if name in local else namespace.lookup(name)
         return known[name]
 

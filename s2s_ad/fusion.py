@@ -236,12 +236,15 @@ class _Fuser:
             return False
         if not _replace(use, node, value):
             return False
+        # Only a name read once can be fused, and moving reads never changes
+        # how many there are: the lists of names read more often (``np``,
+        # ``rt``: thousands of entries) need no update, which would make the
+        # pass quadratic.
         for name in A.name_nodes(value):
             if isinstance(name.ctx, gast.Load):
                 entries = self.loads.get(name.id, [])
-                self.loads[name.id] = [
-                    (use if s is define else s, n) for s, n in entries
-                ]
+                if len(entries) == 1 and entries[0][0] is define:
+                    self.loads[name.id] = [(use, entries[0][1])]
         return True
 
     def _in_order(self, define: gast.stmt, use: gast.stmt) -> bool:
