@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from s2s_ad import astutil as A
-from s2s_ad.bodyindex import BodyIndex
+from s2s_ad.bodyindex import BodyIndex, own_parts
 from s2s_ad.copyprop import reverse_start
 from s2s_ad.fusion import fuse_single_uses
 from s2s_ad.reverse import tidy_comments
@@ -94,11 +94,11 @@ def optimize_array_adjoints(
             body, params, name_kinds, primal_of, resolve, rt, names
         )
         rest = body[start:]
-        index = _FactorMover(rest, arrays, name_kinds, rt).run()
+        index = _FactorMover(rest, arrays, name_kinds, rt, names).run()
         _own_finalized(rest, arrays, rt, index)
         body[start:] = rest
         fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
-        if fuse_single_uses(body, name_kinds, rt, resolve):
+        if fuse_single_uses(body, name_kinds, rt, resolve, names):
             # Drop the comments of adjoint code that went, including those
             # left just before the return.
             tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
@@ -176,7 +176,8 @@ class _Index:
     Passes query it instead of walking subtrees again (nested loops would
     make that quadratic)."""
 
-    def __init__(self, body: Stmts) -> None:
+    def __init__(self, body: Stmts, names: BodyIndex) -> None:
+        self.names = names  # of the whole function, kept up to date
         self.order: list[gast.stmt] = []  # pre-order, as A.statements
         self.own: dict[int, list[gast.Name]] = {}
         self.deep: dict[int, set[str]] = {}
@@ -189,7 +190,7 @@ class _Index:
     def _visit(self, block: Stmts) -> None:
         for stmt in block:
             self.order.append(stmt)
-            own = _own_names(stmt)
+            own = self.names.own_names(stmt)
             self.own[id(stmt)] = own
             names = {n.id for n in own}
             stored = {n.id for n in own if not isinstance(n.ctx, gast.Load)}
@@ -216,16 +217,22 @@ class _Index:
 
 class _FactorMover:
     def __init__(
-        self, body: Stmts, arrays: set[str], kinds: dict[str, str], rt: str
+        self,
+        body: Stmts,
+        arrays: set[str],
+        kinds: dict[str, str],
+        rt: str,
+        names: BodyIndex,
     ) -> None:
         self.body = body
+        self.names = names
         self.arrays = arrays
         self.kinds = kinds
         self.rt = rt
 
     def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
-        index = _Index(self.body)
+        index = _Index(self.body, self.names)
         self.defs: dict[str, list[gast.stmt]] = {}
         self.reads: dict[str, list[gast.stmt]] = {}
         for stmt in index.order:
@@ -492,11 +499,6 @@ def _find(
     return False
 
 
-def _own_names(stmt: gast.stmt) -> list[gast.Name]:
-    """The names in ``stmt`` itself, not in the blocks nested in it."""
-    return [n for part in _own_parts(stmt) for n in A.name_nodes(part)]
-
-
 def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     """``v = -w`` then ``v = v + e`` becomes ``v = e - w`` (exact), in each
     block, when nothing between mentions ``v`` or assigns ``w``."""
@@ -537,6 +539,7 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
             later.value = gast.BinOp(
                 left=added, op=gast.Sub(), right=stmt.value.operand
             )
+            index.names.rewritten(later)
             starts.append(i)
     # The pairs are independent: a start is never another pair's update.
     for i in reversed(starts):
@@ -571,6 +574,7 @@ def _own_finalized(body: Stmts, arrays: set[str], rt: str, index: _Index) -> Non
         g = call.args[1].id
         if names.count(g) == 1 and _owned(index, g, rt, call):
             call.func = A.dotted(f"{rt}.finalize_owned")
+            index.names.rewritten(body[-1])
             _accumulate_in_place(index, g, rt, call)
 
 
@@ -590,6 +594,7 @@ def _accumulate_in_place(index: _Index, g: str, rt: str, final: gast.Call) -> No
         stmt.value = A.call(
             A.dotted(f"{rt}.acc_into"), [stmt.value.left, stmt.value.right]
         )
+        index.names.rewritten(stmt)
 
 
 def _owned(index: _Index, g: str, rt: str, final: gast.Call) -> bool:
@@ -631,7 +636,7 @@ def _reads_ok(
 ) -> bool:
     """Whether the ``reads`` of ``g`` in ``stmt`` let no other name hold it."""
     allowed: set[int] = set()
-    for part in _own_parts(stmt):
+    for part in own_parts(stmt):
         for node in A.walk(part):
             if isinstance(node, gast.BinOp):
                 allowed.update(id(s) for s in (node.left, node.right))
@@ -647,12 +652,3 @@ def _reads_ok(
             ):
                 allowed.add(id(node.args[0]))
     return all(id(n) in allowed for n in reads)
-
-
-def _own_parts(stmt: gast.stmt) -> list[gast.AST]:
-    """The trees of ``stmt`` itself, without its nested blocks."""
-    if isinstance(stmt, (gast.If, gast.While)):
-        return [stmt.test]
-    if isinstance(stmt, gast.For):
-        return [stmt.target, stmt.iter]
-    return [stmt]

@@ -40,6 +40,7 @@ import gast
 import numpy as np
 
 from s2s_ad import astutil as A
+from s2s_ad.bodyindex import BodyIndex
 from s2s_ad.reverse import is_comment
 
 Stmts = list[gast.stmt]
@@ -162,8 +163,11 @@ class _Purity:
 
 
 class _Fuser:
-    def __init__(self, body: Stmts, purity: _Purity, kinds: dict[str, str]) -> None:
+    def __init__(
+        self, body: Stmts, purity: _Purity, kinds: dict[str, str], names: BodyIndex
+    ) -> None:
         self.body = body
+        self.names = names
         self.purity = purity
         self.kinds = kinds
         self.stores: dict[str, int] = {}
@@ -179,7 +183,7 @@ class _Fuser:
                 # Assigning such a name is seen outside: never drop one.
                 for name in stmt.names:
                     self.stores[name] = self.stores.get(name, 0) + 2
-            for node in A.name_nodes(_own(stmt)):
+            for node in self.names.own_names(stmt):
                 if isinstance(node.ctx, gast.Load):
                     self.loads.setdefault(node.id, []).append((stmt, node))
                 else:
@@ -268,15 +272,6 @@ class _Fuser:
         return True
 
 
-def _own(stmt: gast.stmt) -> gast.AST:
-    """The part of ``stmt`` outside its nested blocks."""
-    if isinstance(stmt, (gast.If, gast.While)):
-        return stmt.test
-    if isinstance(stmt, gast.For):
-        return gast.Tuple(elts=[stmt.target, stmt.iter], ctx=gast.Load())
-    return stmt
-
-
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
     for node in A.walk(stmt):
         for field in node._fields:
@@ -302,7 +297,13 @@ def _remove(block: Stmts, gone: set[int]) -> None:
 
 
 def fuse_single_uses(
-    body: Stmts, kinds: dict[str, str], rt: str, resolve: Callable[[str], Any]
+    body: Stmts,
+    kinds: dict[str, str],
+    rt: str,
+    resolve: Callable[[str], Any],
+    names: BodyIndex | None = None,
 ) -> bool:
-    """Run the pass on one function's body; True if anything moved."""
-    return _Fuser(body, _Purity(kinds, rt, resolve), kinds).run()
+    """Run the pass on one function's body (``names``: its index, if one is
+    at hand); True if anything moved."""
+    names = names or BodyIndex(body, len(body))
+    return _Fuser(body, _Purity(kinds, rt, resolve), kinds, names).run()

@@ -305,9 +305,9 @@ class _ShapePass:
         sites = [
             slot
             for slot in self.index.reverse_calls
-            if self._helper(slot[3], "unbroadcast", 2)
+            if self._helper(slot[4], "unbroadcast", 2)
         ]
-        full_sum = any(self.full_sum(slot[3]) for slot in self.index.reverse_calls)
+        full_sum = any(self.full_sum(slot[4]) for slot in self.index.reverse_calls)
         loads = self.index.reverse_loads
         shape_only = {id(call.args[1]) for *_, call in sites}
         alive = set(params) | {n.id for n in loads if id(n) not in shape_only}
@@ -315,12 +315,13 @@ class _ShapePass:
         for name in self.classes.order:
             if name in alive:
                 reps.setdefault(self.classes.keys[name], name)
-        for parent, field, k, call in sites:
+        for stmt, parent, field, k, call in sites:
             new = self._simpler(call, alive, reps)
             if k is None:
                 setattr(parent, field, new)
             else:
                 getattr(parent, field)[k] = new
+            self.index.rewritten(stmt)
         return full_sum
 
     def _simpler(self, node: gast.Call, alive: set[str], reps: dict[Key, str]) -> Any:
@@ -434,6 +435,7 @@ class _UniformSeeds:
         # inside a seed's call is no stand-in's, rewritten or not).
         for stmt in seeds:
             stmt.value = stmt.value.args[0]
+            self.index.rewritten(stmt)
         return found
 
     def _stays(self, name: str, key: Key, names: set[str], depth: int) -> bool:
