@@ -192,11 +192,14 @@ class _Index:
             self.order.append(stmt)
             own = self.names.own_names(stmt)
             self.own[id(stmt)] = own
-            names = {n.id for n in own}
-            stored = {n.id for n in own if not isinstance(n.ctx, gast.Load)}
+            loaded: set[str] = set()
+            stored: set[str] = set()
+            for n in own:
+                (loaded if n.ctx.__class__ is gast.Load else stored).add(n.id)
+            names = loaded | stored
             for name in stored:
                 self.storing.setdefault(name, []).append(stmt)
-            for name in {n.id for n in own if isinstance(n.ctx, gast.Load)}:
+            for name in loaded:
                 self.reading.setdefault(name, []).append(stmt)
             for sub in A.sub_blocks(stmt):
                 self._visit(sub)

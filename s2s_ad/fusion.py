@@ -189,7 +189,7 @@ class _Fuser:
                 else:
                     self.stores[node.id] = self.stores.get(node.id, 0) + 1
             if not isinstance(stmt, (gast.If, gast.For, gast.While)):
-                if any(True for _ in A.sub_blocks(stmt)):
+                if not self.names.plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
                     # follow: everything in it counts as read and stored.
                     for node in A.name_nodes(stmt):
