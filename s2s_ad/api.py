@@ -114,11 +114,11 @@ def _dependencies(
     cache key, depends on them)."""
     local = {
         n.id
-        for n in gast.walk(src.node)
+        for n in A.walk_in_order(src.node)
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
     }
     roots: set[str] = set()
-    for node in gast.walk(src.node):
+    for node in A.walk_in_order(src.node):
         if (
             isinstance(node, gast.Name)
             and isinstance(node.ctx, gast.Load)
