@@ -88,6 +88,9 @@ def optimize_array_adjoints(
         # last statement is looked at (and indexed).
         body = fdef.body
         start = reverse_start(body, forward)
+        # One index of the body's names for all the passes below.  Each pass
+        # that rewrites a statement tells it (BodyIndex.rewritten); a pass
+        # added here that does not must build a new one after it.
         names = BodyIndex(body, start)
         resolve = _resolver(fdef, names, builder.src.namespace)
         numbers = optimize_shapes(

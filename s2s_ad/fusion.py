@@ -65,13 +65,28 @@ def _operations(node: gast.AST) -> int:
     """The operations a reader sees in ``node`` (``-2`` and ``slice(1,
     None, None)`` read as literals)."""
     count = 0
-    for n in A.walk(node):
-        if isinstance(n, gast.BinOp):
+    # A walk inlined (asked of both statements of every candidate pair).
+    todo = [node]
+    pop, append, leaves = todo.pop, todo.append, A.LEAVES
+    while todo:
+        n = pop()
+        cls = n.__class__
+        if cls is gast.BinOp:
             count += 1
-        elif isinstance(n, gast.UnaryOp):
-            count += not isinstance(n.operand, gast.Constant)
-        elif isinstance(n, gast.Call):
-            count += not (isinstance(n.func, gast.Name) and n.func.id == "slice")
+        elif cls is gast.UnaryOp:
+            count += n.operand.__class__ is not gast.Constant
+        elif cls is gast.Call:
+            func = n.func
+            count += not (func.__class__ is gast.Name and func.id == "slice")
+        fields = n.__dict__
+        for field in n._fields:
+            value = fields.get(field)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                        append(v)
+            elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+                append(value)
     return count
 
 

@@ -522,6 +522,8 @@ def fold_number_factors(
     and ``e`` computed from numbers and arrays only (``c * e`` never repeats
     a list), in the values of adjoints only: values the function computes
     (forward, or recomputed in the reverse sweep) stay as they were."""
+    if not numbers:
+        return  # most often, for arrays: no walk needed to find nothing
     for stmt in A.statements(reverse):
         if A.assigned_name(stmt) not in adjoints:
             continue
