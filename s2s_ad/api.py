@@ -9,6 +9,7 @@ every error is an :class:`s2s_ad.errors.S2SError`.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import inspect
 import types
@@ -113,11 +114,11 @@ def _dependencies(
     cache key, depends on them)."""
     local = {
         n.id
-        for n in gast.walk(src.node)
+        for n in A.walk_in_order(src.node)
         if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
     }
     roots: set[str] = set()
-    for node in gast.walk(src.node):
+    for node in A.walk_in_order(src.node):
         if (
             isinstance(node, gast.Name)
             and isinstance(node.ctx, gast.Load)
@@ -148,6 +149,26 @@ def _dependencies(
 
 
 Guard = tuple[Any, str, Any, bool]
+
+
+def _transformed(
+    func: Callable[..., Any],
+    wrt: tuple[str, ...],
+    src: FunctionSource,
+    mode: str,
+    kinds: dict[str, str] | None,
+) -> Artifact:
+    """The artifact of one transformation, made without the cyclic garbage
+    collector: its first run after the transformation would otherwise
+    traverse every node of every tree still alive (the artifact is made
+    while they are); once the transformation is dropped, few are left."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return Program(func, wrt, src, mode, kinds).artifact()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def build_artifact(
@@ -186,7 +207,7 @@ def build_artifact(
     param_kinds = dict(zip(_parameters(func), kinds)) if kinds else None
     artifact = cache.get_or_build(
         key,
-        lambda: Program(func, wrt, src, mode, param_kinds).artifact(),
+        lambda: _transformed(func, wrt, src, mode, param_kinds),
         diskcache.Request(func, wrt, mode, kinds, src, deps),
     )
     # Modules are not rebound in practice; checking them would only cost time.

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad.bodyindex import BodyIndex
 from s2s_ad.copyprop import reverse_start
 from s2s_ad.fusion import Purity, fuse_single_uses
 from s2s_ad.keepshape import keep_shapes_only
@@ -86,28 +87,37 @@ def optimize_array_adjoints(
     primal_of = {bar: name for name, bar in builder.adjoints.items()}
     adjoint_names = set(primal_of)
     for fdef in defs:
-        resolve = _resolver(fdef, builder.src.namespace)
         params = [a.id for a in fdef.args.args if isinstance(a, gast.Name)]
         # The forward sweep never mentions an adjoint: only what follows its
         # last statement is looked at (and indexed).
         body = fdef.body
         start = reverse_start(body, forward)
+        # One index of the body's names for all the passes below.  Each pass
+        # that rewrites a statement tells it (BodyIndex.rewritten); a pass
+        # added here that does not must build a new one after it.
+        names = BodyIndex(body, start)
+        resolve = _resolver(fdef, names, builder.src.namespace)
         numbers = optimize_shapes(
-            body, params, name_kinds, primal_of, resolve, rt, start
+            body, params, name_kinds, primal_of, resolve, rt, names
         )
         if builder.uses_trace and keep_shapes_only(
             body, start, name_kinds, rt, builder.trace, builder.namer.exact_or_fresh
         ):
+            # It rewrote statements of both sweeps and added names.
             start = reverse_start(body, forward)
+            names = BodyIndex(body, start)
+            resolve = _resolver(fdef, names, builder.src.namespace)
         rest = body[start:]
-        index = _FactorMover(rest, arrays, name_kinds, rt).run()
+        index = _FactorMover(rest, arrays, name_kinds, rt, names).run()
         _own_finalized(rest, arrays, rt, index)
         merged = merge_slice_updates(
             rest, name_kinds, rt, builder.trace, Purity(name_kinds, rt, resolve)
         )
         body[start:] = rest
         fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
-        if fuse_single_uses(body, name_kinds, rt, resolve) or merged:
+        if merged:
+            names = BodyIndex(body, start)  # statements went, others changed
+        if fuse_single_uses(body, name_kinds, rt, resolve, names) or merged:
             # Drop the comments of adjoint code that went, including those
             # left just before the return.
             tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
@@ -115,17 +125,24 @@ def optimize_array_adjoints(
             body += tail
 
 
-def _resolver(fdef: gast.FunctionDef, namespace: Any) -> Any:
-    """The value a free name of ``fdef`` refers to (None for its locals)."""
-    local: set[str] = set()
+def _resolver(fdef: gast.FunctionDef, names: BodyIndex, namespace: Any) -> Any:
+    """The value a free name of ``fdef`` refers to (None for its locals);
+    ``names`` indexes its body (whose rewrites never bind a new name)."""
+    local = set(names.bound)
+    for field in fdef._fields:
+        value = getattr(fdef, field, None)
+        parts = value if isinstance(value, list) else [value]
+        if field == "body":
+            continue
+        for part in parts:
+            if isinstance(part, gast.AST):
+                local.update(
+                    n.id for n in A.name_nodes(part) if not isinstance(n.ctx, gast.Load)
+                )
     known: dict[str, Any] = {}
 
     def resolve(name: str) -> Any:
         if name not in known:
-            if not local:  # gathered at the first question
-                local.update(
-                    n.id for n in A.name_nodes(fdef) if not isinstance(n.ctx, gast.Load)
-                )
             known[name] = None if name in local else namespace.lookup(name)
         return known[name]
 
@@ -178,7 +195,8 @@ class _Index:
     Passes query it instead of walking subtrees again (nested loops would
     make that quadratic)."""
 
-    def __init__(self, body: Stmts) -> None:
+    def __init__(self, body: Stmts, names: BodyIndex) -> None:
+        self.names = names  # of the whole function, kept up to date
         self.order: list[gast.stmt] = []  # pre-order, as A.statements
         self.own: dict[int, list[gast.Name]] = {}
         self.deep: dict[int, set[str]] = {}
@@ -191,13 +209,16 @@ class _Index:
     def _visit(self, block: Stmts) -> None:
         for stmt in block:
             self.order.append(stmt)
-            own = _own_names(stmt)
+            own = self.names.own_names(stmt)
             self.own[id(stmt)] = own
-            names = {n.id for n in own}
-            stored = {n.id for n in own if not isinstance(n.ctx, gast.Load)}
+            loaded: set[str] = set()
+            stored: set[str] = set()
+            for n in own:
+                (loaded if n.ctx.__class__ is gast.Load else stored).add(n.id)
+            names = loaded | stored
             for name in stored:
                 self.storing.setdefault(name, []).append(stmt)
-            for name in {n.id for n in own if isinstance(n.ctx, gast.Load)}:
+            for name in loaded:
                 self.reading.setdefault(name, []).append(stmt)
             for sub in A.sub_blocks(stmt):
                 self._visit(sub)
@@ -218,16 +239,22 @@ class _Index:
 
 class _FactorMover:
     def __init__(
-        self, body: Stmts, arrays: set[str], kinds: dict[str, str], rt: str
+        self,
+        body: Stmts,
+        arrays: set[str],
+        kinds: dict[str, str],
+        rt: str,
+        names: BodyIndex,
     ) -> None:
         self.body = body
+        self.names = names
         self.arrays = arrays
         self.kinds = kinds
         self.rt = rt
 
     def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
-        index = _Index(self.body)
+        index = _Index(self.body, self.names)
         self.defs: dict[str, list[gast.stmt]] = {}
         self.reads: dict[str, list[gast.stmt]] = {}
         for stmt in index.order:
@@ -494,11 +521,6 @@ def _find(
     return False
 
 
-def _own_names(stmt: gast.stmt) -> list[gast.Name]:
-    """The names in ``stmt`` itself, not in the blocks nested in it."""
-    return [n for part in A.own_parts(stmt) for n in A.name_nodes(part)]
-
-
 def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     """``v = -w`` then ``v = v + e`` becomes ``v = e - w`` (exact), in each
     block, when nothing between mentions ``v`` or assigns ``w``."""
@@ -539,6 +561,7 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
             later.value = gast.BinOp(
                 left=added, op=gast.Sub(), right=stmt.value.operand
             )
+            index.names.rewritten(later)
             starts.append(i)
     # The pairs are independent: a start is never another pair's update.
     for i in reversed(starts):
@@ -573,6 +596,7 @@ def _own_finalized(body: Stmts, arrays: set[str], rt: str, index: _Index) -> Non
         g = call.args[1].id
         if names.count(g) == 1 and _owned(index, g, rt, call):
             call.func = A.dotted(f"{rt}.finalize_owned")
+            index.names.rewritten(body[-1])
             _accumulate_in_place(index, g, rt, call)
 
 
@@ -592,6 +616,7 @@ def _accumulate_in_place(index: _Index, g: str, rt: str, final: gast.Call) -> No
         stmt.value = A.call(
             A.dotted(f"{rt}.acc_into"), [stmt.value.left, stmt.value.right]
         )
+        index.names.rewritten(stmt)
 
 
 def _owned(index: _Index, g: str, rt: str, final: gast.Call) -> bool:

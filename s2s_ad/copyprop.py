@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import gast
 
+from s2s_ad import astutil as A
 from s2s_ad.reverse import tidy_comments
 
 if TYPE_CHECKING:
@@ -251,21 +252,27 @@ def _drop_dead(block: Stmts, live: set[str], names: set[str]) -> bool:
 
 
 def _name_nodes(node: gast.AST) -> list[gast.Name]:
-    """The Name nodes of a tree (a plain stack walk: this pass visits every
-    statement of the generated function, and ``gast.walk`` is slower)."""
+    """The Name nodes of a tree, not looking inside them (a plain stack walk
+    over ``__dict__``: this pass visits every statement of the generated
+    function, and ``gast.walk`` is slower; leaves hold no names)."""
     found: list[gast.Name] = []
     todo = [node]
+    pop, append = todo.pop, todo.append
+    name_class, leaves, ast_class = gast.Name, A.LEAVES, gast.AST
     while todo:
-        node = todo.pop()
-        if isinstance(node, gast.Name):
+        node = pop()
+        if node.__class__ is name_class:
             found.append(node)
             continue
+        fields = node.__dict__
         for fld in node._fields:
-            value = getattr(node, fld, None)
-            if isinstance(value, gast.AST):
-                todo.append(value)
-            elif isinstance(value, list):
-                todo.extend(v for v in value if isinstance(v, gast.AST))
+            value = fields.get(fld)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, ast_class) and v.__class__ not in leaves:
+                        append(v)
+            elif isinstance(value, ast_class) and value.__class__ not in leaves:
+                append(value)
     return found
 
 

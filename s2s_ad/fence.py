@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gast
 
+from s2s_ad import astutil as A
 from s2s_ad.errors import UnsupportedSyntaxError
 from s2s_ad.source import FunctionSource
 
@@ -45,7 +46,7 @@ def check(src: FunctionSource) -> None:
             "(name each parameter)",
             fdef,
         )
-    for node in gast.walk(fdef):
+    for node in A.walk_in_order(fdef):
         kind = type(node).__name__
         if kind in _REFUSED:
             raise src.error(

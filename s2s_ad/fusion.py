@@ -40,6 +40,7 @@ import gast
 import numpy as np
 
 from s2s_ad import astutil as A
+from s2s_ad.bodyindex import BodyIndex
 from s2s_ad.reverse import is_comment
 
 Stmts = list[gast.stmt]
@@ -64,13 +65,28 @@ def _operations(node: gast.AST) -> int:
     """The operations a reader sees in ``node`` (``-2`` and ``slice(1,
     None, None)`` read as literals)."""
     count = 0
-    for n in A.walk(node):
-        if isinstance(n, gast.BinOp):
+    # A walk inlined (asked of both statements of every candidate pair).
+    todo = [node]
+    pop, append, leaves = todo.pop, todo.append, A.LEAVES
+    while todo:
+        n = pop()
+        cls = n.__class__
+        if cls is gast.BinOp:
             count += 1
-        elif isinstance(n, gast.UnaryOp):
-            count += not isinstance(n.operand, gast.Constant)
-        elif isinstance(n, gast.Call):
-            count += not (isinstance(n.func, gast.Name) and n.func.id == "slice")
+        elif cls is gast.UnaryOp:
+            count += n.operand.__class__ is not gast.Constant
+        elif cls is gast.Call:
+            func = n.func
+            count += not (func.__class__ is gast.Name and func.id == "slice")
+        fields = n.__dict__
+        for field in n._fields:
+            value = fields.get(field)
+            if value.__class__ is list:
+                for v in value:
+                    if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                        append(v)
+            elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+                append(value)
     return count
 
 
@@ -162,8 +178,11 @@ class Purity:
 
 
 class _Fuser:
-    def __init__(self, body: Stmts, purity: Purity, kinds: dict[str, str]) -> None:
+    def __init__(
+        self, body: Stmts, purity: Purity, kinds: dict[str, str], names: BodyIndex
+    ) -> None:
         self.body = body
+        self.names = names
         self.purity = purity
         self.kinds = kinds
         self.stores: dict[str, int] = {}
@@ -179,13 +198,13 @@ class _Fuser:
                 # Assigning such a name is seen outside: never drop one.
                 for name in stmt.names:
                     self.stores[name] = self.stores.get(name, 0) + 2
-            for node in A.name_nodes(_own(stmt)):
+            for node in self.names.own_names(stmt):
                 if isinstance(node.ctx, gast.Load):
                     self.loads.setdefault(node.id, []).append((stmt, node))
                 else:
                     self.stores[node.id] = self.stores.get(node.id, 0) + 1
             if not isinstance(stmt, (gast.If, gast.For, gast.While)):
-                if any(True for _ in A.sub_blocks(stmt)):
+                if not self.names.plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
                     # follow: everything in it counts as read and stored.
                     for node in A.name_nodes(stmt):
@@ -236,12 +255,15 @@ class _Fuser:
             return False
         if not _replace(use, node, value):
             return False
+        # Only a name read once can be fused, and moving reads never changes
+        # how many there are: the lists of names read more often (``np``,
+        # ``rt``: thousands of entries) need no update, which would make the
+        # pass quadratic.
         for name in A.name_nodes(value):
             if isinstance(name.ctx, gast.Load):
                 entries = self.loads.get(name.id, [])
-                self.loads[name.id] = [
-                    (use if s is define else s, n) for s, n in entries
-                ]
+                if len(entries) == 1 and entries[0][0] is define:
+                    self.loads[name.id] = [(use, entries[0][1])]
         return True
 
     def _in_order(self, define: gast.stmt, use: gast.stmt) -> bool:
@@ -263,15 +285,6 @@ class _Fuser:
             if name is None or name in operands or not self.purity.pure(stmt.value):
                 return False
         return True
-
-
-def _own(stmt: gast.stmt) -> gast.AST:
-    """The part of ``stmt`` outside its nested blocks."""
-    if isinstance(stmt, (gast.If, gast.While)):
-        return stmt.test
-    if isinstance(stmt, gast.For):
-        return gast.Tuple(elts=[stmt.target, stmt.iter], ctx=gast.Load())
-    return stmt
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
@@ -299,7 +312,13 @@ def _remove(block: Stmts, gone: set[int]) -> None:
 
 
 def fuse_single_uses(
-    body: Stmts, kinds: dict[str, str], rt: str, resolve: Callable[[str], Any]
+    body: Stmts,
+    kinds: dict[str, str],
+    rt: str,
+    resolve: Callable[[str], Any],
+    names: BodyIndex | None = None,
 ) -> bool:
-    """Run the pass on one function's body; True if anything moved."""
-    return _Fuser(body, Purity(kinds, rt, resolve), kinds).run()
+    """Run the pass on one function's body (``names``: its index, if one is
+    at hand); True if anything moved."""
+    names = names or BodyIndex(body, len(body))
+    return _Fuser(body, Purity(kinds, rt, resolve), kinds, names).run()

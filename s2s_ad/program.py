@@ -634,6 +634,10 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                     visit(sub, False)
 
     visit(rev, True)
+    # The nested functions reach themselves through their closure cells: a
+    # reference cycle that would keep the scan of the whole sweep alive
+    # until the cyclic garbage collector ran.
+    index = visit = None  # type: ignore[assignment]
     return done
 
 

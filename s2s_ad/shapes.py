@@ -54,6 +54,7 @@ import gast
 import numpy as np
 
 from s2s_ad import astutil as A
+from s2s_ad.bodyindex import BodyIndex
 
 Stmts = list[gast.stmt]
 Key = frozenset  # of atoms: ("param", p), ("name", t), ("slice", key, n)
@@ -125,32 +126,6 @@ def _negative_int(node: gast.expr) -> int | None:
     return None
 
 
-def _stores(body: Stmts) -> dict[str, int]:
-    """How often each name may be assigned, in one walk: name stores, and
-    twice for names declared global or nonlocal (other code may assign
-    them) or whose shape may change without assigning them (``a.shape =
-    ...`` or any attribute store, ``a.resize(...)``)."""
-    stores: dict[str, int] = {}
-    for node in A.walk(gast.Module(body=body, type_ignores=[])):
-        if isinstance(node, gast.Name):
-            if not isinstance(node.ctx, gast.Load):
-                stores[node.id] = stores.get(node.id, 0) + 1
-        elif isinstance(node, (gast.Global, gast.Nonlocal)):
-            for name in node.names:
-                stores[name] = 2
-        elif isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name):
-            if not isinstance(node.ctx, gast.Load):
-                stores[node.value.id] = 2
-        elif (
-            isinstance(node, gast.Call)
-            and isinstance(node.func, gast.Attribute)
-            and node.func.attr == "resize"
-            and isinstance(node.func.value, gast.Name)
-        ):
-            stores[node.func.value.id] = 2
-    return stores
-
-
 class ShapeClasses:
     """The shape class of each array name the function assigns once at its
     top level (or never, for parameters)."""
@@ -161,10 +136,11 @@ class ShapeClasses:
         params: list[str],
         kinds: dict[str, str],
         resolve: Callable[[str], Any],
+        index: BodyIndex | None = None,
     ) -> None:
         self.kinds = kinds
         self.resolve = resolve
-        stores = _stores(body)
+        stores = (index or BodyIndex(body, len(body))).stores
         self.keys: dict[str, Key] = {
             p: frozenset({("param", p)})
             for p in params
@@ -277,13 +253,13 @@ class _ShapePass:
         classes: ShapeClasses,
         primal_of: dict[str, str],
         rt: str,
-        start: int,
+        index: BodyIndex,
     ) -> None:
         self.body = body
         self.classes = classes
         self.primal_of = primal_of
         self.rt = rt
-        self.start = start  # where the reverse sweep starts in body
+        self.index = index
 
     def _helper(self, node: gast.AST, name: str, nargs: int) -> bool:
         return (
@@ -324,39 +300,28 @@ class _ShapePass:
         name of its class that it keeps alive anyway (a parameter, or a name
         it reads): ``unbroadcast`` reads only the shape of an array.  Whether
         the reverse sweep holds a full sum's adjoint (for _UniformSeeds)."""
-        # One walk over the reverse sweep (only it calls helpers): the calls
-        # with where they sit, and the names read other than as their ``x``.
-        sites: list[tuple[gast.AST, str, int | None, gast.Call]] = []
-        loads: list[gast.Name] = []
-        full_sum = False
-        for node in A.walk(gast.Module(body=self.body[self.start :], type_ignores=[])):
-            if isinstance(node, gast.Name):
-                if isinstance(node.ctx, gast.Load):
-                    loads.append(node)
-                continue
-            full_sum = full_sum or self.full_sum(node)
-            for field in node._fields:
-                value = getattr(node, field, None)
-                if isinstance(value, list):
-                    sites.extend(
-                        (node, field, k, item)
-                        for k, item in enumerate(value)
-                        if self._helper(item, "unbroadcast", 2)
-                    )
-                elif self._helper(value, "unbroadcast", 2):
-                    sites.append((node, field, None, value))
+        # The reverse sweep's calls (only it calls helpers) with where they
+        # sit, and the names it reads other than as their ``x``.
+        sites = [
+            slot
+            for slot in self.index.reverse_calls
+            if self._helper(slot[4], "unbroadcast", 2)
+        ]
+        full_sum = any(self.full_sum(slot[4]) for slot in self.index.reverse_calls)
+        loads = self.index.reverse_loads
         shape_only = {id(call.args[1]) for *_, call in sites}
         alive = set(params) | {n.id for n in loads if id(n) not in shape_only}
         reps: dict[Key, str] = {}
         for name in self.classes.order:
             if name in alive:
                 reps.setdefault(self.classes.keys[name], name)
-        for parent, field, k, call in sites:
+        for stmt, parent, field, k, call in sites:
             new = self._simpler(call, alive, reps)
             if k is None:
                 setattr(parent, field, new)
             else:
                 getattr(parent, field)[k] = new
+            self.index.rewritten(stmt)
         return full_sum
 
     def _simpler(self, node: gast.Call, alive: set[str], reps: dict[Key, str]) -> Any:
@@ -380,21 +345,22 @@ def optimize_shapes(
     primal_of: dict[str, str],
     resolve: Callable[[str], Any],
     rt: str,
-    start: int,
+    index: BodyIndex,
 ) -> set[str]:
     """Drop redundant ``unbroadcast`` calls and keep full-sum adjoints as
-    numbers (see the module docstring) in one function's body; the names
-    that hold numbers, for :func:`fold_number_factors`."""
+    numbers (see the module docstring) in one function's body, of which
+    ``index`` is the index (its reverse sweep starting where the index says);
+    the names that hold numbers, for :func:`fold_number_factors`."""
     numbers = {n for n, k in kinds.items() if k == "scalar"}
-    classes = ShapeClasses(body, params, kinds, resolve)
+    classes = ShapeClasses(body, params, kinds, resolve, index)
     if not classes.keys:
         return numbers
-    shapes = _ShapePass(body, classes, primal_of, rt, start)
+    shapes = _ShapePass(body, classes, primal_of, rt, index)
     full_sum = shapes.drop_unbroadcasts(params)
     if (
         _NUMPY_2
         and full_sum
-        and all(isinstance(s, _FOLLOWED) for s in A.statements(body))
+        and all(isinstance(s, _FOLLOWED) for s in index.statements)
     ):
         numbers |= _UniformSeeds(shapes).run()
     return numbers
@@ -405,40 +371,55 @@ class _UniformSeeds:
 
     def __init__(self, shapes: _ShapePass) -> None:
         self.shapes = shapes
-        self.body = shapes.body
-        self.defs: dict[str, list[gast.stmt]] = {}
+        self.index = shapes.index
+        # Asked of a few names only: gathered per name, when first asked.
+        self.defs: dict[str, int] = {}
         self.reads: dict[str, list[tuple[gast.stmt, list[gast.AST]]]] = {}
-        self._index()
 
-    def _index(self) -> None:
-        """Each name's definitions, and each read with its ancestors."""
-        for stmt in A.statements(self.body):
-            own = stmt.test if isinstance(stmt, (gast.If, gast.While)) else stmt
-            if isinstance(stmt, gast.For):
-                own = stmt.iter
-            for name in _stored_names(stmt):
-                self.defs.setdefault(name, []).append(stmt)
-            self._reads_in(stmt, own, [])
+    def _defs(self, name: str) -> int:
+        """How many definitions ``name`` has: stores in statements other
+        than an if or while (whose tests define nothing), each name of a for
+        target counting as one."""
+        if name not in self.defs:
+            index = self.index
+            if index.plain:
+                count = sum(
+                    1
+                    for stmt in index.storing.get(name, ())
+                    if not isinstance(stmt, (gast.If, gast.While, gast.For))
+                )
+                for loop in index.loops:
+                    count += sum(n.id == name for n in A.name_nodes(loop.target))
+            else:
+                # A nested block of another kind is its statement's as well.
+                count = sum(
+                    _stored_names(stmt).count(name) for stmt in index.statements
+                )
+            self.defs[name] = count
+        return self.defs[name]
 
-    def _reads_in(self, stmt: gast.stmt, node: gast.AST, path: list) -> None:
-        if isinstance(node, gast.Name):
-            if isinstance(node.ctx, gast.Load):
-                self.reads.setdefault(node.id, []).append((stmt, [*path, node]))
-            return
-        if isinstance(node, gast.stmt) and node is not stmt:
-            return  # a nested block: visited as its own statement
-        for field in node._fields:
-            value = getattr(node, field, None)
-            items = value if isinstance(value, list) else [value]
-            for item in items:
-                if isinstance(item, gast.AST):
-                    self._reads_in(stmt, item, [*path, node])
+    def _reads(self, name: str) -> list[tuple[gast.stmt, list[gast.AST]]]:
+        """Each read of ``name`` with its ancestors, from the tree as it is
+        now: the rewrites since the index was built replaced only helper
+        calls and their shape-only arguments (names of a shape class, never
+        a stand-in), so the statements that read ``name`` are still those
+        the index found."""
+        if name not in self.reads:
+            found: list[tuple[gast.stmt, list[gast.AST]]] = []
+            for stmt in self.index.reading_statements(name):
+                own = stmt.test if isinstance(stmt, (gast.If, gast.While)) else stmt
+                if isinstance(stmt, gast.For):
+                    own = stmt.iter
+                _reads_in(stmt, own, [], name, found)
+            self.reads[name] = found
+        return self.reads[name]
 
     def run(self) -> set[str]:
         """Rewrite the seeds that may stay numbers; their names, and those
         of the stand-ins copied from them."""
         found: set[str] = set()
-        for stmt in A.statements(self.body):
+        seeds = []
+        for stmt in self.index.statements:
             name = A.assigned_name(stmt)
             if name is None or not self.shapes.full_sum(stmt.value):
                 continue
@@ -448,17 +429,22 @@ class _UniformSeeds:
             )
             names: set[str] = set()
             if key is not None and self._stays(name, key, names, 0):
-                stmt.value = stmt.value.args[0]
+                seeds.append(stmt)
                 found |= names
+        # Rewritten only now: every question above saw the same tree (a read
+        # inside a seed's call is no stand-in's, rewritten or not).
+        for stmt in seeds:
+            stmt.value = stmt.value.args[0]
+            self.index.rewritten(stmt)
         return found
 
     def _stays(self, name: str, key: Key, names: set[str], depth: int) -> bool:
         """Whether every read of ``name`` (assigned once) takes a number
         standing for an array of class ``key`` as well as that array."""
-        if depth > 50 or len(self.defs.get(name, [])) != 1:
+        if depth > 50 or self._defs(name) != 1:
             return False
         names.add(name)
-        for stmt, path in self.reads.get(name, []):
+        for stmt, path in self._reads(name):
             if not self._use_ok(stmt, path, key, names, depth):
                 return False
         return True
@@ -498,6 +484,29 @@ class _UniformSeeds:
         return False
 
 
+def _reads_in(
+    stmt: gast.stmt,
+    node: gast.AST,
+    path: list[gast.AST],
+    name: str,
+    found: list[tuple[gast.stmt, list[gast.AST]]],
+) -> None:
+    """The reads of ``name`` in ``node``, part of ``stmt`` but not of the
+    blocks nested in it, each with its ancestors."""
+    if isinstance(node, gast.Name):
+        if node.id == name and isinstance(node.ctx, gast.Load):
+            found.append((stmt, [*path, node]))
+        return
+    if isinstance(node, gast.stmt) and node is not stmt:
+        return  # a nested block: visited as its own statement
+    for field in node._fields:
+        value = getattr(node, field, None)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, gast.AST):
+                _reads_in(stmt, item, [*path, node], name, found)
+
+
 def _stored_names(stmt: gast.stmt) -> list[str]:
     if isinstance(stmt, (gast.If, gast.While)):
         return []
@@ -513,6 +522,8 @@ def fold_number_factors(
     and ``e`` computed from numbers and arrays only (``c * e`` never repeats
     a list), in the values of adjoints only: values the function computes
     (forward, or recomputed in the reverse sweep) stay as they were."""
+    if not numbers:
+        return  # most often, for arrays: no walk needed to find nothing
     for stmt in A.statements(reverse):
         if A.assigned_name(stmt) not in adjoints:
             continue
