@@ -20,10 +20,10 @@ and ``u5_bar = u6_bar * 100.0`` scales one that is next multiplied by
   e.g. a weight's gradient summed over the steps of a loop), it is updated
   in place (``rt.acc_into``) instead of reallocated each time.
 
-Before these, :mod:`s2s_ad.shapes` drops ``rt.unbroadcast`` calls whose
-shapes provably match and keeps the adjoint of a full sum a number where
-that is exact, and :mod:`s2s_ad.keepshape` traces only the shapes of
-values the reverse sweep reads for nothing else; after them,
+Before these, :mod:`s2s_ad.keepshape` traces only the shapes of values
+the reverse sweep reads for nothing else, and :mod:`s2s_ad.shapes` drops
+``rt.unbroadcast`` calls whose shapes provably match and keeps the adjoint
+of a full sum a number where that is exact; after them,
 :mod:`s2s_ad.scatter` merges updates of the same slice of an adjoint,
 ``v * (c * e)`` becomes ``(c * v) * e`` for a number ``v``, and
 :mod:`s2s_ad.fusion` computes single-use arrays where they are used, so
@@ -92,6 +92,12 @@ def optimize_array_adjoints(
         # last statement is looked at (and indexed).
         body = fdef.body
         start = reverse_start(body, forward)
+        # First, as it adds statements and names to both sweeps: the names it
+        # rewrites are assigned in loops, which the shape pass never classes.
+        if builder.uses_trace and keep_shapes_only(
+            body, start, name_kinds, rt, builder.trace, builder.namer.exact_or_fresh
+        ):
+            start = reverse_start(body, forward)
         # One index of the body's names for all the passes below.  Each pass
         # that rewrites a statement tells it (BodyIndex.rewritten); a pass
         # added here that does not must build a new one after it.
@@ -100,13 +106,6 @@ def optimize_array_adjoints(
         numbers = optimize_shapes(
             body, params, name_kinds, primal_of, resolve, rt, names
         )
-        if builder.uses_trace and keep_shapes_only(
-            body, start, name_kinds, rt, builder.trace, builder.namer.exact_or_fresh
-        ):
-            # It rewrote statements of both sweeps and added names.
-            start = reverse_start(body, forward)
-            names = BodyIndex(body, start)
-            resolve = _resolver(fdef, names, builder.src.namespace)
         rest = body[start:]
         index = _FactorMover(rest, arrays, name_kinds, rt, names).run()
         _own_finalized(rest, arrays, rt, index)
