@@ -133,7 +133,7 @@ def _copy_target(stmt: gast.stmt, names: set[str]) -> str | None:
 
 def _substitute(node: gast.AST, copies: dict[str, str]) -> None:
     if copies:
-        for name in _name_nodes(node):
+        for name in A.name_nodes(node):
             if isinstance(name.ctx, gast.Load) and name.id in copies:
                 name.id = copies[name.id]
 
@@ -231,7 +231,7 @@ class _Liveness:
             isinstance(getattr(stmt, fld, None), list)
             for fld in ("body", "orelse", "finalbody", "handlers")
         )
-        for n in _name_nodes(stmt):
+        for n in A.name_nodes(stmt):
             if n.id in names:
                 # ``del a`` needs ``a`` bound: a use, like a load.  Anything a
                 # compound statement (a nested def, a loop with else) mentions
@@ -251,34 +251,9 @@ def _drop_dead(block: Stmts, live: set[str], names: set[str]) -> bool:
 # -- names -----------------------------------------------------------------------
 
 
-def _name_nodes(node: gast.AST) -> list[gast.Name]:
-    """The Name nodes of a tree, not looking inside them (a plain stack walk
-    over ``__dict__``: this pass visits every statement of the generated
-    function, and ``gast.walk`` is slower; leaves hold no names)."""
-    found: list[gast.Name] = []
-    todo = [node]
-    pop, append = todo.pop, todo.append
-    name_class, leaves, ast_class = gast.Name, A.LEAVES, gast.AST
-    while todo:
-        node = pop()
-        if node.__class__ is name_class:
-            found.append(node)
-            continue
-        fields = node.__dict__
-        for fld in node._fields:
-            value = fields.get(fld)
-            if value.__class__ is list:
-                for v in value:
-                    if isinstance(v, ast_class) and v.__class__ not in leaves:
-                        append(v)
-            elif isinstance(value, ast_class) and value.__class__ not in leaves:
-                append(value)
-    return found
-
-
 def _loaded(node: gast.AST) -> set[str]:
-    return {n.id for n in _name_nodes(node) if isinstance(n.ctx, gast.Load)}
+    return {n.id for n in A.name_nodes(node) if isinstance(n.ctx, gast.Load)}
 
 
 def _stored(node: gast.AST) -> set[str]:
-    return {n.id for n in _name_nodes(node) if not isinstance(n.ctx, gast.Load)}
+    return {n.id for n in A.name_nodes(node) if not isinstance(n.ctx, gast.Load)}
