@@ -5,9 +5,10 @@ it reads ``u8`` only for its shape.  When ``u8`` is overwritten before the
 reverse sweep runs (in a loop), the forward sweep pushes every value it
 takes onto the trace, so a loop of T steps keeps T arrays alive for T
 shapes.  :mod:`s2s_ad.shapes` drops such calls when it can prove the shapes
-equal, but not for names assigned in loops.  This pass, run on each
-finished generated function after it, gives such a name ``x`` a companion
-``x_shape`` and traces that instead:
+equal, but only for names assigned once, never for these (so this pass,
+run first on each finished generated function, takes nothing from it).
+It gives such a name ``x`` a companion ``x_shape`` and traces that
+instead:
 
 * after each assignment ``x = e`` in the forward sweep comes
   ``x_shape = x.shape`` (``x_shape = None`` after ``x = None``), and the
