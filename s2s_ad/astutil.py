@@ -301,6 +301,20 @@ def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
             yield sub
 
 
+def is_method_call(node: Any, owner: str, attr: str, nargs: int) -> bool:
+    """Whether ``node`` is ``owner.attr(...)`` with ``nargs`` positional
+    arguments and no keywords (``owner`` a plain name, e.g. ``rt``)."""
+    return (
+        node.__class__ is gast.Call
+        and node.func.__class__ is gast.Attribute
+        and node.func.attr == attr
+        and node.func.value.__class__ is gast.Name
+        and node.func.value.id == owner
+        and len(node.args) == nargs
+        and not node.keywords
+    )
+
+
 def own_parts(stmt: gast.stmt) -> list[gast.AST]:
     """The trees of ``stmt`` itself, without its nested blocks."""
     if isinstance(stmt, (gast.If, gast.While)):

@@ -39,19 +39,6 @@ from s2s_ad import astutil as A
 Stmts = list[gast.stmt]
 
 
-def _call_of(node: gast.AST, owner: str, attr: str, nargs: int) -> bool:
-    """Whether ``node`` is ``owner.attr(...)`` with ``nargs`` arguments."""
-    return (
-        isinstance(node, gast.Call)
-        and isinstance(node.func, gast.Attribute)
-        and node.func.attr == attr
-        and isinstance(node.func.value, gast.Name)
-        and node.func.value.id == owner
-        and len(node.args) == nargs
-        and not node.keywords
-    )
-
-
 def _numpy_valued(value: gast.expr, kind: str | None) -> bool:
     """Whether assigning ``value`` to a name of ``kind`` gives it an ndarray
     or a NumPy scalar (the kinds analysis never calls a Python number an
@@ -83,7 +70,7 @@ class _Census:
                 ):
                     self.bad |= {n for t in stmt.targets for n in A.names(t)}
             elif isinstance(stmt, gast.Expr):
-                if _call_of(stmt.value, trace, "append", 1) and isinstance(
+                if A.is_method_call(stmt.value, trace, "append", 1) and isinstance(
                     stmt.value.args[0], gast.Name
                 ):
                     self.pushed.add(stmt.value.args[0].id)
@@ -116,11 +103,11 @@ class _Census:
         if (
             isinstance(stmt, gast.Assign)
             and A.assigned_name(stmt) is not None
-            and _call_of(stmt.value, trace, "pop", 0)
+            and A.is_method_call(stmt.value, trace, "pop", 0)
         ):
             fine.add(id(stmt.targets[0]))
         for node in A.walk(part):
-            if _call_of(node, rt, "unbroadcast", 2) and isinstance(
+            if A.is_method_call(node, rt, "unbroadcast", 2) and isinstance(
                 node.args[1], gast.Name
             ):
                 fine.add(id(node.args[1]))
@@ -159,12 +146,14 @@ def keep_shapes_only(
     shape_of = {name: fresh(f"{name}_shape") for name in sorted(names)}
     _forward(body, start, shape_of, trace)
     for stmt, part in census.sites:
-        if isinstance(stmt, gast.Assign) and _call_of(stmt.value, trace, "pop", 0):
+        if isinstance(stmt, gast.Assign) and A.is_method_call(
+            stmt.value, trace, "pop", 0
+        ):
             target = stmt.targets[0]
             if isinstance(target, gast.Name) and target.id in shape_of:
                 stmt.targets[0] = A.store(shape_of[target.id])
         for node in A.walk(part):
-            if _call_of(node, rt, "unbroadcast", 2):
+            if A.is_method_call(node, rt, "unbroadcast", 2):
                 x = node.args[1]
                 if isinstance(x, gast.Name) and x.id in shape_of:
                     node.func.attr = "unbroadcast_to"
@@ -198,7 +187,9 @@ def _forward(
             else:
                 out.append(stmt)
                 stmt = A.assign(A.store(shape_of[name]), A.const(None), stmt)
-        elif isinstance(stmt, gast.Expr) and _call_of(stmt.value, trace, "append", 1):
+        elif isinstance(stmt, gast.Expr) and A.is_method_call(
+            stmt.value, trace, "append", 1
+        ):
             pushed = stmt.value.args[0]
             if isinstance(pushed, gast.Name) and pushed.id in shape_of:
                 stmt.value.args[0] = A.load(shape_of[pushed.id])

@@ -58,7 +58,7 @@ def merge_slice_updates(
             # past it (a value moved might read that array).
             waiting = [k]
         elif A.assigned_name(stmt) is not None and (
-            purity.pure(stmt.value) or _pop(stmt.value, trace)
+            purity.pure(stmt.value) or A.is_method_call(stmt.value, trace, "pop", 0)
         ):
             waiting = [j for j in waiting if _survives(block[j], stmt)]
         else:
@@ -75,12 +75,7 @@ def _update(
     index, g)`` with ``x`` of array kind and a pure index and ``g``."""
     target = A.assigned_name(stmt)
     call = stmt.value if target is not None else None
-    if not (
-        isinstance(call, gast.Call)
-        and A.dotted_name(call.func) == f"{rt}.add_at"
-        and len(call.args) == 4
-        and not call.keywords
-    ):
+    if not A.is_method_call(call, rt, "add_at", 4):
         return None
     bar, x, index, g = call.args
     if not (
@@ -93,15 +88,6 @@ def _update(
     ):
         return None
     return target, x.id, index
-
-
-def _pop(value: gast.expr, trace: str) -> bool:
-    """``trace.pop()``: it changes the trace and the name it is assigned to."""
-    return (
-        isinstance(value, gast.Call)
-        and A.dotted_name(value.func) == f"{trace}.pop"
-        and not value.args
-    )
 
 
 def _same_update(stmt: gast.stmt, target: str, x: str, index: gast.expr) -> bool:
