@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad.accumulate import gather_accumulations
 from s2s_ad.bodyindex import BodyIndex
 from s2s_ad.copyprop import reverse_start
 from s2s_ad.fusion import Purity, fuse_single_uses
@@ -79,9 +80,7 @@ def optimize_array_adjoints(
     }
     if not arrays:
         return
-    name_kinds = dict(kinds)
-    for name, bar in builder.adjoints.items():
-        name_kinds.setdefault(bar, kinds.get(name, "unknown"))
+    name_kinds = _name_kinds(builder)
     rt = A.dotted_name(builder.rt("x").value)
     forward = {id(stmt) for stmt in fwd}
     primal_of = {bar: name for name, bar in builder.adjoints.items()}
@@ -116,12 +115,53 @@ def optimize_array_adjoints(
         fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
         if merged:
             names = BodyIndex(body, start)  # statements went, others changed
-        if fuse_single_uses(body, name_kinds, rt, resolve, names) or merged:
-            # Drop the comments of adjoint code that went, including those
-            # left just before the return.
-            tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
-            tidy_comments(body)
-            body += tail
+        fused = fuse_single_uses(
+            body, name_kinds, rt, resolve, names, trace=builder.trace
+        )
+        if fused or merged:
+            _tidy(body)
+
+
+def fuse_numbers(fdef: gast.FunctionDef, builder: ReverseBuilder, fwd: Stmts) -> None:
+    """Fuse the single-use values of numbers too (not only of arrays) in
+    ``fdef``, then gather its accumulations of number adjoints: for Python
+    floats, where a statement costs about what its operation costs, fewer
+    statements make a faster gradient."""
+    body = fdef.body
+    names = BodyIndex(body, len(body))
+    resolve = _resolver(fdef, names, builder.src.namespace)
+    rt = A.dotted_name(builder.rt("x").value)
+    name_kinds = _name_kinds(builder)
+    trace = builder.trace if builder.uses_trace else None
+    fused = fuse_single_uses(
+        body, name_kinds, rt, resolve, names, frozenset(_NUMBER_KINDS), trace
+    )
+    numbers = {
+        bar
+        for name, bar in builder.adjoints.items()
+        if builder.act.kinds.get(name) == "scalar"
+    }
+    start = reverse_start(body, {id(stmt) for stmt in fwd})
+    purity = Purity(name_kinds, rt, resolve)
+    if gather_accumulations(body, start, numbers, purity, trace) or fused:
+        _tidy(body)
+
+
+def _name_kinds(builder: ReverseBuilder) -> dict[str, str]:
+    """The kind of every primal and adjoint (an adjoint's is its primal's)."""
+    kinds = builder.act.kinds
+    name_kinds = dict(kinds)
+    for name, bar in builder.adjoints.items():
+        name_kinds.setdefault(bar, kinds.get(name, "unknown"))
+    return name_kinds
+
+
+def _tidy(body: Stmts) -> None:
+    """Drop the comments of adjoint code that went, including those left
+    just before the return."""
+    tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
+    tidy_comments(body)
+    body += tail
 
 
 def _resolver(fdef: gast.FunctionDef, names: BodyIndex, namespace: Any) -> Any:

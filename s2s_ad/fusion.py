@@ -8,15 +8,21 @@ soon as it is used (as in ``u4 = u1 - u2 ** 2``) leaves its memory to the
 next one.  This pass runs on each finished generated function and moves the
 value ``e`` of ``t = e`` into the one statement that reads ``t`` when
 
-* ``t`` holds a number or an array (kind ``array`` or ``numeric``), is a
-  local (not declared global or nonlocal), assigned nowhere else and read
-  nowhere else, and that read is in a later plain assignment ``s`` of the
-  same block (not a return: gradients are named there);
+* ``t`` holds an array (kind ``array`` or ``numeric``; numbers too, kind
+  ``scalar``, in the code for Python floats, see
+  :func:`s2s_ad.arrayopt.fuse_numbers`), is a local (not declared global
+  or nonlocal), and its one read is in a later plain assignment ``s`` of
+  the same block (not a return: gradients are named there);
+* ``t`` is assigned nowhere else and read nowhere else, or (a value the
+  reverse sweep recomputes) every assignment of ``t`` is a plain ``t = e``
+  and each read follows its own assignment in one block, with nothing
+  between that mentions ``t``: no read can see two assignments;
 * ``e`` is pure: arithmetic, names of numbers and arrays, literals, basic
   subscripts, calls of NumPy ufuncs and reductions and of ``rt`` helpers
   that compute a new value from their arguments without changing them;
 * every statement between is a pure assignment to a name ``e`` does not
-  read, and what ``s`` evaluates before the read is pure too;
+  read, or a push onto the trace (which changes no number or array), and
+  what ``s`` evaluates before the read is pure too;
 * the statement grown stays short (a few operations, two ``rt`` helpers,
   a helper's result never moved into another helper's arguments), to stay
   readable.  The reverse sweep's comments still name the statements of the
@@ -27,7 +33,8 @@ A value used where it is computed also lets NumPy reuse the memory of a
 temporary operand for the result (it does when nothing else refers to it).
 
 Guarantees: nothing between the two places changes anything ``e`` reads
-(the statements between only bind other names to new values), so ``e``
+(the statements between only bind other names to new values, or append to
+the trace list), so ``e``
 computes the same value, bit for bit, from the same operands; only when it
 is computed moves, and no other name could see ``t``.
 """
@@ -54,7 +61,9 @@ _PURE_HELPERS = {
 #: NumPy functions (besides ufuncs) that only compute a new value.
 _PURE_NUMPY = {"sum", "mean", "max", "min", "amax", "amin", "prod", "dot", "matmul"}
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
-_FUSED = {"array", "numeric"}
+_FUSED = frozenset({"array", "numeric"})
+#: At most this many assignments of a name whose values are fused.
+_MAX_DEFINITIONS = 4
 #: At most this many operations in a statement that takes a value in.
 _MAX_OPERATIONS = 6
 #: At most this many ``rt`` helper calls in a statement that takes a value in.
@@ -179,16 +188,28 @@ class Purity:
 
 class _Fuser:
     def __init__(
-        self, body: Stmts, purity: Purity, kinds: dict[str, str], names: BodyIndex
+        self,
+        body: Stmts,
+        purity: Purity,
+        kinds: dict[str, str],
+        names: BodyIndex,
+        fused: frozenset[str],
+        trace: str | None,
     ) -> None:
         self.body = body
         self.names = names
         self.purity = purity
         self.kinds = kinds
+        self.fused = fused
+        self.trace = trace
         self.stores: dict[str, int] = {}
         # name -> [(statement, Name node)] for every read
         self.loads: dict[str, list[tuple[gast.stmt, gast.Name]]] = {}
+        # name -> the statements that store it
+        self.storing: dict[str, Stmts] = {}
         self.where: dict[int, tuple[Stmts, int]] = {}
+        #: block -> the if, for or while statement it belongs to.
+        self.owner: dict[int, gast.stmt] = {}
         self._index(body)
 
     def _index(self, block: Stmts) -> None:
@@ -203,6 +224,7 @@ class _Fuser:
                     self.loads.setdefault(node.id, []).append((stmt, node))
                 else:
                     self.stores[node.id] = self.stores.get(node.id, 0) + 1
+                    self.storing.setdefault(node.id, []).append(stmt)
             if not isinstance(stmt, (gast.If, gast.For, gast.While)):
                 if not self.names.plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
@@ -211,6 +233,7 @@ class _Fuser:
                         self.stores[node.id] = self.stores.get(node.id, 0) + 2
                 continue
             for sub in A.sub_blocks(stmt):
+                self.owner[id(sub)] = stmt
                 self._index(sub)
 
     def run(self) -> bool:
@@ -225,12 +248,19 @@ class _Fuser:
 
     def _fuse(self, define: gast.stmt) -> bool:
         t = A.assigned_name(define)
-        if t is None or self.kinds.get(t) not in _FUSED or self.stores.get(t) != 1:
+        if t is None or self.kinds.get(t) not in self.fused:
             return False
+        stores = self.stores.get(t, 0)
         reads = self.loads.get(t, [])
-        if len(reads) != 1:
+        if stores == 1 and len(reads) == 1:
+            use, node = reads[0]
+        elif 1 < stores <= _MAX_DEFINITIONS and len(reads) == stores:
+            found = self._only_read(define, t, reads)
+            if found is None:
+                return False
+            use, node = found
+        else:
             return False
-        use, node = reads[0]
         value = define.value
         # Cheap tests first: this runs for every assignment of the function.
         if not (
@@ -262,9 +292,82 @@ class _Fuser:
         for name in A.name_nodes(value):
             if isinstance(name.ctx, gast.Load):
                 entries = self.loads.get(name.id, [])
-                if len(entries) == 1 and entries[0][0] is define:
-                    self.loads[name.id] = [(use, entries[0][1])]
+                if len(entries) <= _MAX_DEFINITIONS:
+                    self.loads[name.id] = [
+                        (use if n is name else s, n) for s, n in entries
+                    ]
         return True
+
+    def _only_read(
+        self, define: gast.stmt, t: str, reads: list[tuple[gast.stmt, gast.Name]]
+    ) -> tuple[gast.stmt, gast.Name] | None:
+        """The one read of ``define``'s value when ``t`` is assigned several
+        times (a value the reverse sweep recomputes): every assignment of
+        ``t`` is a plain ``t = e``, and in each block the statements that
+        mention ``t`` themselves alternate assignment, read, assignment,
+        read..., so that each read sees the assignment just before it and
+        nothing else (a loop's next pass assigns before it reads).  A
+        statement whose nested blocks mention ``t`` sits outside every such
+        pair and mentions ``t`` in nothing but those blocks."""
+        marks: dict[int, dict[int, str]] = {}  # block -> position -> mark
+        blocks: dict[int, Stmts] = {}
+        mine = None
+        storing = self.storing.get(t, [])
+        if len(storing) != self.stores[t]:
+            return None  # declared global, or stored in a block not indexed
+        for stmt in storing:
+            if A.assigned_name(stmt) != t or t in A.names_loaded(stmt.value):
+                return None
+            if not self._mark(stmt, "store", marks, blocks):
+                return None
+        for stmt, node in reads:
+            if not self._mark(stmt, "read", marks, blocks):
+                return None
+        for key, positions in marks.items():
+            order = sorted(positions)
+            pending = None  # position of an assignment not yet read
+            for k in order:
+                mark = positions[k]
+                if mark == "store" and pending is None:
+                    pending = k
+                elif mark == "read" and pending is not None:
+                    if blocks[key][pending] is define:
+                        mine = blocks[key][k]
+                    pending = None
+                elif mark != "nested" or pending is not None:
+                    return None
+            if pending is not None:
+                return None
+        if mine is None:
+            return None
+        matches = [(s, n) for s, n in reads if s is mine]
+        return matches[0] if len(matches) == 1 else None
+
+    def _mark(
+        self,
+        stmt: gast.stmt,
+        mark: str,
+        marks: dict[int, dict[int, str]],
+        blocks: dict[int, Stmts],
+    ) -> bool:
+        """Note ``stmt``'s mention in its block, and its enclosing statements'
+        in theirs; False where two mentions meet at one statement."""
+        where = self.where.get(id(stmt))
+        while where is not None:
+            block, k = where
+            positions = marks.setdefault(id(block), {})
+            blocks[id(block)] = block
+            if k in positions:
+                # Two mentions in one compound statement's blocks are fine
+                # (its enclosing statements are marked already).
+                return mark == positions[k] == "nested"
+            positions[k] = mark
+            owner = self.owner.get(id(block))
+            if owner is None:
+                return True
+            where = self.where.get(id(owner))
+            mark = "nested"
+        return False
 
     def _in_order(self, define: gast.stmt, use: gast.stmt) -> bool:
         block, i = self.where[id(define)]
@@ -279,12 +382,20 @@ class _Fuser:
         if other is not block or j <= i:
             return False
         for stmt in block[i + 1 : j]:
-            if is_comment(stmt):
+            if is_comment(stmt) or self._push(stmt):
                 continue
             name = A.assigned_name(stmt)
             if name is None or name in operands or not self.purity.pure(stmt.value):
                 return False
         return True
+
+    def _push(self, stmt: gast.stmt) -> bool:
+        """``trace.append(x)``: it changes no number or array."""
+        return (
+            self.trace is not None
+            and isinstance(stmt, gast.Expr)
+            and A.is_method_call(stmt.value, self.trace, "append", 1)
+        )
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
@@ -317,8 +428,12 @@ def fuse_single_uses(
     rt: str,
     resolve: Callable[[str], Any],
     names: BodyIndex | None = None,
+    fused: frozenset[str] = _FUSED,
+    trace: str | None = None,
 ) -> bool:
     """Run the pass on one function's body (``names``: its index, if one is
-    at hand); True if anything moved."""
+    at hand) for the names of the ``fused`` kinds, ``trace`` being the list
+    the forward sweep pushes onto; True if anything moved."""
     names = names or BodyIndex(body, len(body))
-    return _Fuser(body, Purity(kinds, rt, resolve), kinds, names).run()
+    purity = Purity(kinds, rt, resolve)
+    return _Fuser(body, purity, kinds, names, fused, trace).run()

@@ -32,7 +32,7 @@ import numpy as np
 from s2s_ad import astutil as A
 from s2s_ad import emit, fence
 from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
-from s2s_ad.arrayopt import optimize_array_adjoints
+from s2s_ad.arrayopt import fuse_numbers, optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
 from s2s_ad.exactarrays import Context as ArrayContext
 from s2s_ad.exactarrays import optimize_exact_arrays
@@ -304,6 +304,8 @@ class Program:
                 np_name=lambda: unit.global_name("np", np),
             )
             optimize_exact_arrays(defs[0], array_context)
+        if unit.role == "top" and self.exact_floats:
+            fuse_numbers(defs[0], builder, fwd)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:
