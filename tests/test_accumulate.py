@@ -18,21 +18,10 @@ import numpy as np
 import pytest
 
 import s2s_ad
+from benchmarks.workloads.scalar_loop import oscillator
 from s2s_ad import accumulate, program
 from s2s_ad.fusion import Purity, fuse_single_uses
 from tests.pass_checks import checked_gradients, compare_without
-
-
-def oscillator(k, c, x0, v0, dt, steps):
-    x = x0
-    v = v0
-    energy = 0.0
-    for i in range(steps):
-        a = -k * x - c * v
-        x = x + dt * v
-        v = v + dt * a
-        energy = energy + dt * x * x
-    return energy
 
 
 def negated_twice(x, y):

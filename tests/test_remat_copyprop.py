@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import s2s_ad
+from benchmarks.workloads.scalar_loop import oscillator
 from s2s_ad import program, remat
 from s2s_ad.kinds import of_value
 from s2s_ad.reverse import reverse_reads
@@ -46,18 +47,6 @@ def without_passes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- programs ------------------------------------------------------------------
-
-
-def oscillator(k, c, x0, v0, dt, steps):
-    x = x0
-    v = v0
-    energy = 0.0
-    for i in range(steps):
-        a = -k * x - c * v
-        x = x + dt * v
-        v = v + dt * a
-        energy = energy + dt * x * x
-    return energy
 
 
 def operand_reassigned(x, n):
