@@ -7,7 +7,9 @@ This pass runs on the top gradient function of such a version, after
 :mod:`s2s_ad.fusion`, and rewrites its adjoints of numbers (kind
 ``scalar``):
 
-1. ``a = a + -(e)`` becomes ``a = a - e``.  A negated adjoint ``t = -s``
+1. ``a = a + -(e)`` becomes ``a = a - e``, and ``a = a + y * -(e)``
+   becomes ``a = a - y * e`` (a negated factor of a product or dividend of
+   a quotient added to ``a``).  A negated adjoint ``t = -s``
    whose every read is a factor of a product that is added or subtracted
    (``p + t * y``, ``p - y * t``) goes, each such ``p + t * y`` becoming
    ``p - s * y``: ``t`` is assigned once, its reads follow it in its own
@@ -86,16 +88,30 @@ def _fold_negations(block: Stmts, numbers: set[str]) -> bool:
 
 
 def _subtract(node: gast.expr) -> bool:
-    """``p + -(e)`` to ``p - e`` (and ``p - -(e)`` to ``p + e``) in place."""
-    if (
-        isinstance(node, gast.BinOp)
-        and type(node.op) in _SIGN_FLIP
-        and isinstance(node.right, gast.UnaryOp)
-        and isinstance(node.right.op, gast.USub)
-    ):
-        node.op = _SIGN_FLIP[type(node.op)]()
-        node.right = node.right.operand
+    """In place, along the sums of ``node`` (``p + e1 - e2...``): a negated
+    factor of a term, ``p + y * -(e)``, turns the sum around, ``p - y * e``
+    (``p + -(e)`` becomes ``p - e``); True if any did."""
+    changed = False
+    while isinstance(node, gast.BinOp) and type(node.op) in _SIGN_FLIP:
+        changed |= _unnegate(node, node, "right")
+        node = node.left
+    return changed
+
+
+def _unnegate(total: gast.BinOp, parent: gast.AST, field: str) -> bool:
+    """Drop the negations among the factors of ``parent.field`` (products,
+    and dividends of quotients), flipping ``total`` for each."""
+    node = getattr(parent, field)
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        setattr(parent, field, node.operand)
+        total.op = _SIGN_FLIP[type(total.op)]()
+        _unnegate(total, parent, field)
         return True
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
+        left = _unnegate(total, node, "left")
+        return _unnegate(total, node, "right") or left
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Div):
+        return _unnegate(total, node, "left")
     return False
 
 

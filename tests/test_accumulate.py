@@ -85,6 +85,7 @@ def test_the_oscillator_reads_like_its_source_and_its_hand_written_gradient():
         "energy = energy + dt * x * x",
         "x_bar = x_bar + energy_bar * (dt * x) + energy_bar * x * dt",
         "v_bar = v_bar + x_bar * dt - a_bar * c",
+        "x_bar = x_bar - a_bar * k",
         "k_bar = k_bar - a_bar * x",
     ):
         assert f"        {line}\n" in source
@@ -193,9 +194,20 @@ def test_a_negation_stays_where_a_read_is_no_factor_of_a_sum(use):
     assert "t = -a_bar" in text
 
 
-def test_adding_a_negation_subtracts():
-    text = _gathered("def f(x):\n    a_bar = a_bar + -(b_bar * x)\n")
-    assert "a_bar = a_bar - b_bar * x" in text
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("a_bar + -(b_bar * x)", "a_bar - b_bar * x"),
+        ("a_bar - b_bar * -x", "a_bar + b_bar * x"),
+        ("a_bar + -b_bar * -x", "a_bar + b_bar * x"),
+        ("a_bar + -b_bar / x + x * y", "a_bar - b_bar / x + x * y"),
+        ("a_bar + x / -b_bar", "a_bar + x / -b_bar"),  # a divisor stays
+        ("a_bar + np.sin(-x)", "a_bar + np.sin(-x)"),
+    ],
+)
+def test_adding_a_negation_subtracts(before, after):
+    text = _gathered(f"def f(x, y):\n    a_bar = {before}\n")
+    assert f"a_bar = {after}\n" in text
 
 
 # -- accumulations gathered ----------------------------------------------------
