@@ -146,15 +146,31 @@ def test_examples_are_listed(script):
     assert f"examples/{script.name}" in section("Examples")
 
 
-def test_rnn_excerpt_is_in_the_real_output():
-    # An excerpt (the reverse loop, comments left out) of the code made for
-    # the rnn benchmark's float64 arrays.
-    import s2s_ad
-    from benchmarks.workloads import rnn
+@pytest.mark.parametrize(
+    "workload, function, wrt, marker",
+    [
+        # The reverse loop made for the rnn's float64 arrays.
+        ("rnn", "rnn_loss", ("Wx", "Wh"), "reads like the hand-written one"),
+        # The reverse loop made for scalar_loop's Python floats.
+        (
+            "scalar_loop",
+            "oscillator",
+            ("k", "c"),
+            "reads like its hand-written gradient",
+        ),
+    ],
+)
+def test_benchmark_excerpts_are_in_the_real_output(workload, function, wrt, marker):
+    # An excerpt, comments left out, of the code made for the benchmark's
+    # arguments.
+    import importlib
 
-    vg = s2s_ad.value_and_grad(rnn.rnn_loss, wrt=("Wx", "Wh"))
-    vg(*rnn.make_args())
+    import s2s_ad
+
+    module = importlib.import_module(f"benchmarks.workloads.{workload}")
+    vg = s2s_ad.value_and_grad(getattr(module, function), wrt=wrt)
+    vg(*module.make_args())
     generated = [line[4:] for line in vg.source.splitlines() if "#" not in line]
-    excerpt = listing("reads like the hand-written one", False).splitlines()
+    excerpt = listing(marker, False).splitlines()
     start = generated.index(excerpt[0])
     assert generated[start : start + len(excerpt)] == excerpt
