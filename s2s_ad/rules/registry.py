@@ -46,6 +46,7 @@ __all__ = [
     "registered",
     "reverse_rule",
     "t",
+    "transpose_pair",
 ]
 
 
@@ -320,8 +321,7 @@ def elementwise(target: Any, params: str, *derivatives: str | None) -> None:
     for lines in (reverse, forward):
         if len(lines) == 1:
             lines.append("    pass")
-    caller = sys._getframe(1).f_globals
-    glb = {k: v for k, v in caller.items() if not k.startswith("__")}
+    glb = _caller_globals()
     origin = f"elementwise rule for {_label(target)}"
     for rule in _rules_for([target], None, None):
         rule.reverse_source = _Source(
@@ -332,6 +332,48 @@ def elementwise(target: Any, params: str, *derivatives: str | None) -> None:
         )
         rule.elementwise_derivatives = tuple(derivatives)
         rule.elementwise_params = names
+
+
+def transpose_pair(helper: Any, transpose: Any, params: str) -> None:
+    """Register the rules of a run-time helper linear in its first parameter
+    and of its transpose, which takes ``v`` and then the helper's parameters.
+
+    ``params`` lists the helper's parameters with their defaults
+    (``"g, arrays, axis=0"``).  The reverse rule of each of the two is the
+    other applied to the adjoint, its forward rule itself applied to the
+    tangent (the other parameters unchanged), so the pair is closed under
+    differentiation.  Both are called as ``rt.<name>`` in the templates.
+    """
+    names = [p.split("=")[0].strip() for p in params.split(",")]
+    g, rest = names[0], "".join(f", {n}" for n in names[1:])
+    h, ht = f"rt.{helper.__name__}", f"rt.{transpose.__name__}"
+    glb = _caller_globals()
+    for target, signature, reverse, forward in (
+        (
+            helper,
+            params,
+            f"d[{g}] += {ht}(d[out], {g}{rest})",
+            f"t[out] += {h}(t[{g}]{rest})",
+        ),
+        (
+            transpose,
+            f"v, {params}",
+            f"d[v] += {h}(d[out]{rest})",
+            f"t[out] += {ht}(t[v], {g}{rest})",
+        ),
+    ):
+        origin = f"transpose-pair rule for {_label(target)}"
+        for rule in _rules_for([target], None, None):
+            for kind, line in (("reverse", reverse), ("forward", forward)):
+                text = f"def {kind}_rule(out, {signature}):\n    {line}\n"
+                source = _Source(text=text, globals=glb, origin=origin)
+                setattr(rule, f"{kind}_source", source)
+
+
+def _caller_globals() -> dict[str, Any]:
+    """The globals of the rule table calling the registering function."""
+    caller = sys._getframe(2).f_globals
+    return {k: v for k, v in caller.items() if not k.startswith("__")}
 
 
 def nondifferentiable(

@@ -10,7 +10,8 @@ Most helpers are *linear* in their adjoint argument ``g`` (the other
 arguments only give shapes and structure).  The forward rule of a linear map
 is the map applied to the tangent; the reverse rule is its transpose, the
 ``rt.<helper>_transpose`` functions, whose own rules lead back to the helper,
-so the family is closed under differentiation.  Bilinear helpers (the
+so the family is closed under differentiation (``transpose_pair`` registers
+the four rules of such a pair from the helper's parameters).  Bilinear helpers (the
 adjoints of ``*``, ``np.dot``, ``@``, ``np.outer``, ``np.var``) come with the
 partner completing their trilinear form (``rt.mul_adjoint_g``,
 ``rt.dot_adjoint_g``...); operands read by such helpers are passed through
@@ -55,6 +56,7 @@ from s2s_ad.rules.registry import (
     nondifferentiable,
     reverse_rule,
     t,
+    transpose_pair,
 )
 
 # -- no gradient: checks, weights, signs -------------------------------------------
@@ -151,109 +153,22 @@ def hypot_adjoint_tangent(out, g, ans, coordinates):
 # -- broadcasting and reductions ----------------------------------------------------
 
 
-@reverse_rule(rt.unbroadcast)
-def unbroadcast(out, g, x):
-    d[g] += rt.unbroadcast_transpose(d[out], g, x)
-
-
-@forward_rule(rt.unbroadcast)
-def unbroadcast_tangent(out, g, x):
-    t[out] += rt.unbroadcast(t[g], x)
-
-
-@reverse_rule(rt.unbroadcast_transpose)
-def unbroadcast_transpose(out, v, g, x):
-    d[v] += rt.unbroadcast(d[out], x)
-
-
-@forward_rule(rt.unbroadcast_transpose)
-def unbroadcast_transpose_tangent(out, v, g, x):
-    t[out] += rt.unbroadcast_transpose(t[v], g, x)
-
-
-@reverse_rule(rt.unbroadcast_to)
-def unbroadcast_to(out, g, shape):
-    d[g] += rt.unbroadcast_to_transpose(d[out], g, shape)
-
-
-@forward_rule(rt.unbroadcast_to)
-def unbroadcast_to_tangent(out, g, shape):
-    t[out] += rt.unbroadcast_to(t[g], shape)
-
-
-@reverse_rule(rt.unbroadcast_to_transpose)
-def unbroadcast_to_transpose(out, v, g, shape):
-    d[v] += rt.unbroadcast_to(d[out], shape)
-
-
-@forward_rule(rt.unbroadcast_to_transpose)
-def unbroadcast_to_transpose_tangent(out, v, g, shape):
-    t[out] += rt.unbroadcast_to_transpose(t[v], g, shape)
-
-
-@reverse_rule(rt.unreduce)
-def unreduce(out, g, x, axis=None, keepdims=False, where=True):
-    d[g] += rt.unreduce_transpose(d[out], g, x, axis, keepdims, where)
-
-
-@forward_rule(rt.unreduce)
-def unreduce_tangent(out, g, x, axis=None, keepdims=False, where=True):
-    t[out] += rt.unreduce(t[g], x, axis, keepdims, where)
-
-
-@reverse_rule(rt.unreduce_transpose)
-def unreduce_transpose(out, v, g, x, axis=None, keepdims=False, where=True):
-    d[v] += rt.unreduce(d[out], x, axis, keepdims, where)
-
-
-@forward_rule(rt.unreduce_transpose)
-def unreduce_transpose_tangent(out, v, g, x, axis=None, keepdims=False, where=True):
-    t[out] += rt.unreduce_transpose(t[v], g, x, axis, keepdims, where)
-
-
-@reverse_rule(rt.unreduce_mean)
-def unreduce_mean(out, g, x, axis=None, keepdims=False, where=True):
-    d[g] += rt.unreduce_mean_transpose(d[out], g, x, axis, keepdims, where)
-
-
-@forward_rule(rt.unreduce_mean)
-def unreduce_mean_tangent(out, g, x, axis=None, keepdims=False, where=True):
-    t[out] += rt.unreduce_mean(t[g], x, axis, keepdims, where)
-
-
-@reverse_rule(rt.unreduce_mean_transpose)
-def unreduce_mean_transpose(out, v, g, x, axis=None, keepdims=False, where=True):
-    d[v] += rt.unreduce_mean(d[out], x, axis, keepdims, where)
-
-
-@forward_rule(rt.unreduce_mean_transpose)
-def unreduce_mean_transpose_tangent(
-    out, v, g, x, axis=None, keepdims=False, where=True
-):
-    t[out] += rt.unreduce_mean_transpose(t[v], g, x, axis, keepdims, where)
-
-
-@reverse_rule(rt.unreduce_max)
-def unreduce_max(out, g, x, ans, axis=None, keepdims=False, where=True):
-    # The tie weights are piecewise constant in x and ans.
-    d[g] += rt.unreduce_max_transpose(d[out], g, x, ans, axis, keepdims, where)
-
-
-@forward_rule(rt.unreduce_max)
-def unreduce_max_tangent(out, g, x, ans, axis=None, keepdims=False, where=True):
-    t[out] += rt.unreduce_max(t[g], x, ans, axis, keepdims, where)
-
-
-@reverse_rule(rt.unreduce_max_transpose)
-def unreduce_max_transpose(out, v, g, x, ans, axis=None, keepdims=False, where=True):
-    d[v] += rt.unreduce_max(d[out], x, ans, axis, keepdims, where)
-
-
-@forward_rule(rt.unreduce_max_transpose)
-def unreduce_max_transpose_tangent(
-    out, v, g, x, ans, axis=None, keepdims=False, where=True
-):
-    t[out] += rt.unreduce_max_transpose(t[v], g, x, ans, axis, keepdims, where)
+transpose_pair(rt.unbroadcast, rt.unbroadcast_transpose, "g, x")
+transpose_pair(rt.unbroadcast_to, rt.unbroadcast_to_transpose, "g, shape")
+transpose_pair(
+    rt.unreduce, rt.unreduce_transpose, "g, x, axis=None, keepdims=False, where=True"
+)
+transpose_pair(
+    rt.unreduce_mean,
+    rt.unreduce_mean_transpose,
+    "g, x, axis=None, keepdims=False, where=True",
+)
+# The tie weights are piecewise constant in x and ans.
+transpose_pair(
+    rt.unreduce_max,
+    rt.unreduce_max_transpose,
+    "g, x, ans, axis=None, keepdims=False, where=True",
+)
 
 
 @reverse_rule(rt.prod_adjoint)
@@ -372,24 +287,7 @@ def linear_apply_transpose_tangent(out, name, v, args, k=None):
     t[out] += rt.linear_apply_transpose(name, t[v], args, k)
 
 
-@reverse_rule(rt.getitem_adj)
-def getitem_adj(out, g, idx):
-    d[g] += rt.getitem_adj_transpose(d[out], g, idx)
-
-
-@forward_rule(rt.getitem_adj)
-def getitem_adj_tangent(out, g, idx):
-    t[out] += rt.getitem_adj(t[g], idx)
-
-
-@reverse_rule(rt.getitem_adj_transpose)
-def getitem_adj_transpose(out, v, g, idx):
-    d[v] += rt.getitem_adj(d[out], idx)
-
-
-@forward_rule(rt.getitem_adj_transpose)
-def getitem_adj_transpose_tangent(out, v, g, idx):
-    t[out] += rt.getitem_adj_transpose(t[v], g, idx)
+transpose_pair(rt.getitem_adj, rt.getitem_adj_transpose, "g, idx")
 
 
 @reverse_rule(rt.zero_at)
@@ -457,243 +355,28 @@ def seed_transpose_tangent(out, v, value, s):
     t[out] += rt.seed_transpose(t[v], value, s)
 
 
-@reverse_rule(rt.pop_adj)
-def pop_adj(out, lst_bar):
-    d[lst_bar] += rt.pop_adj_transpose(d[out], lst_bar)
-
-
-@forward_rule(rt.pop_adj)
-def pop_adj_tangent(out, lst_bar):
-    t[out] += rt.pop_adj(t[lst_bar])
-
-
-@reverse_rule(rt.pop_adj_transpose)
-def pop_adj_transpose(out, v, lst_bar):
-    d[v] += rt.pop_adj(d[out])
-
-
-@forward_rule(rt.pop_adj_transpose)
-def pop_adj_transpose_tangent(out, v, lst_bar):
-    t[out] += rt.pop_adj_transpose(t[v], lst_bar)
-
-
-@reverse_rule(rt.pop_tangent)
-def pop_tangent(out, lst_dot):
-    d[lst_dot] += rt.pop_tangent_transpose(d[out], lst_dot)
-
-
-@forward_rule(rt.pop_tangent)
-def pop_tangent_tangent(out, lst_dot):
-    t[out] += rt.pop_tangent(t[lst_dot])
-
-
-@reverse_rule(rt.pop_tangent_transpose)
-def pop_tangent_transpose(out, v, lst_dot):
-    d[v] += rt.pop_tangent(d[out])
-
-
-@forward_rule(rt.pop_tangent_transpose)
-def pop_tangent_transpose_tangent(out, v, lst_dot):
-    t[out] += rt.pop_tangent_transpose(t[v], lst_dot)
-
-
-@reverse_rule(rt.unstack)
-def unstack(out, g, n, axis=0):
-    d[g] += rt.unstack_transpose(d[out], g, n, axis)
-
-
-@forward_rule(rt.unstack)
-def unstack_tangent(out, g, n, axis=0):
-    t[out] += rt.unstack(t[g], n, axis)
-
-
-@reverse_rule(rt.unstack_transpose)
-def unstack_transpose(out, v, g, n, axis=0):
-    d[v] += rt.unstack(d[out], n, axis)
-
-
-@forward_rule(rt.unstack_transpose)
-def unstack_transpose_tangent(out, v, g, n, axis=0):
-    t[out] += rt.unstack_transpose(t[v], g, n, axis)
-
-
+transpose_pair(rt.pop_adj, rt.pop_adj_transpose, "lst_bar")
+transpose_pair(rt.pop_tangent, rt.pop_tangent_transpose, "lst_dot")
+transpose_pair(rt.unstack, rt.unstack_transpose, "g, n, axis=0")
 # -- adjoints of NumPy and builtin functions, linear in g ----------------------------
 
 
-@reverse_rule(rt.stack_adjoint)
-def stack_adjoint(out, g, arrays, axis=0):
-    d[g] += rt.stack_adjoint_transpose(d[out], g, arrays, axis)
-
-
-@forward_rule(rt.stack_adjoint)
-def stack_adjoint_tangent(out, g, arrays, axis=0):
-    t[out] += rt.stack_adjoint(t[g], arrays, axis)
-
-
-@reverse_rule(rt.stack_adjoint_transpose)
-def stack_adjoint_transpose(out, v, g, arrays, axis=0):
-    d[v] += rt.stack_adjoint(d[out], arrays, axis)
-
-
-@forward_rule(rt.stack_adjoint_transpose)
-def stack_adjoint_transpose_tangent(out, v, g, arrays, axis=0):
-    t[out] += rt.stack_adjoint_transpose(t[v], g, arrays, axis)
-
-
-@reverse_rule(rt.concatenate_adjoint)
-def concatenate_adjoint(out, g, arrays, axis=0):
-    d[g] += rt.concatenate_adjoint_transpose(d[out], g, arrays, axis)
-
-
-@forward_rule(rt.concatenate_adjoint)
-def concatenate_adjoint_tangent(out, g, arrays, axis=0):
-    t[out] += rt.concatenate_adjoint(t[g], arrays, axis)
-
-
-@reverse_rule(rt.concatenate_adjoint_transpose)
-def concatenate_adjoint_transpose(out, v, g, arrays, axis=0):
-    d[v] += rt.concatenate_adjoint(d[out], arrays, axis)
-
-
-@forward_rule(rt.concatenate_adjoint_transpose)
-def concatenate_adjoint_transpose_tangent(out, v, g, arrays, axis=0):
-    t[out] += rt.concatenate_adjoint_transpose(t[v], g, arrays, axis)
-
-
-@reverse_rule(rt.array_adjoint)
-def array_adjoint(out, g, obj, ans=None):
-    d[g] += rt.array_adjoint_transpose(d[out], g, obj, ans)
-
-
-@forward_rule(rt.array_adjoint)
-def array_adjoint_tangent(out, g, obj, ans=None):
-    t[out] += rt.array_adjoint(t[g], obj, ans)
-
-
-@reverse_rule(rt.array_adjoint_transpose)
-def array_adjoint_transpose(out, v, g, obj, ans=None):
-    d[v] += rt.array_adjoint(d[out], obj, ans)
-
-
-@forward_rule(rt.array_adjoint_transpose)
-def array_adjoint_transpose_tangent(out, v, g, obj, ans=None):
-    t[out] += rt.array_adjoint_transpose(t[v], g, obj, ans)
-
-
-@reverse_rule(rt.full_adjoint)
-def full_adjoint(out, g, fill_value, ans):
-    d[g] += rt.full_adjoint_transpose(d[out], g, fill_value, ans)
-
-
-@forward_rule(rt.full_adjoint)
-def full_adjoint_tangent(out, g, fill_value, ans):
-    t[out] += rt.full_adjoint(t[g], fill_value, ans)
-
-
-@reverse_rule(rt.full_adjoint_transpose)
-def full_adjoint_transpose(out, v, g, fill_value, ans):
-    d[v] += rt.full_adjoint(d[out], fill_value, ans)
-
-
-@forward_rule(rt.full_adjoint_transpose)
-def full_adjoint_transpose_tangent(out, v, g, fill_value, ans):
-    t[out] += rt.full_adjoint_transpose(t[v], g, fill_value, ans)
-
-
-@reverse_rule(rt.linspace_adjoint)
-def linspace_adjoint(
-    out, g, ans, start, stop, num=50, endpoint=True, retstep=False, axis=0, which=0
-):
-    d[g] += rt.linspace_adjoint_transpose(
-        d[out], g, ans, start, stop, num, endpoint, retstep, axis, which
-    )
-
-
-@forward_rule(rt.linspace_adjoint)
-def linspace_adjoint_tangent(
-    out, g, ans, start, stop, num=50, endpoint=True, retstep=False, axis=0, which=0
-):
-    t[out] += rt.linspace_adjoint(
-        t[g], ans, start, stop, num, endpoint, retstep, axis, which
-    )
-
-
-@reverse_rule(rt.linspace_adjoint_transpose)
-def linspace_adjoint_transpose(
-    out, v, g, ans, start, stop, num=50, endpoint=True, retstep=False, axis=0, which=0
-):
-    d[v] += rt.linspace_adjoint(
-        d[out], ans, start, stop, num, endpoint, retstep, axis, which
-    )
-
-
-@forward_rule(rt.linspace_adjoint_transpose)
-def linspace_adjoint_transpose_tangent(
-    out, v, g, ans, start, stop, num=50, endpoint=True, retstep=False, axis=0, which=0
-):
-    t[out] += rt.linspace_adjoint_transpose(
-        t[v], g, ans, start, stop, num, endpoint, retstep, axis, which
-    )
-
-
-@reverse_rule(rt.arange_adjoint)
-def arange_adjoint(out, g, ans, args):
-    d[g] += rt.arange_adjoint_transpose(d[out], g, ans, args)
-
-
-@forward_rule(rt.arange_adjoint)
-def arange_adjoint_tangent(out, g, ans, args):
-    t[out] += rt.arange_adjoint(t[g], ans, args)
-
-
-@reverse_rule(rt.arange_adjoint_transpose)
-def arange_adjoint_transpose(out, v, g, ans, args):
-    d[v] += rt.arange_adjoint(d[out], ans, args)
-
-
-@forward_rule(rt.arange_adjoint_transpose)
-def arange_adjoint_transpose_tangent(out, v, g, ans, args):
-    t[out] += rt.arange_adjoint_transpose(t[v], g, ans, args)
-
-
-@reverse_rule(rt.sum_adjoint)
-def sum_adjoint(out, g, iterable):
-    d[g] += rt.sum_adjoint_transpose(d[out], g, iterable)
-
-
-@forward_rule(rt.sum_adjoint)
-def sum_adjoint_tangent(out, g, iterable):
-    t[out] += rt.sum_adjoint(t[g], iterable)
-
-
-@reverse_rule(rt.sum_adjoint_transpose)
-def sum_adjoint_transpose(out, v, g, iterable):
-    d[v] += rt.sum_adjoint(d[out], iterable)
-
-
-@forward_rule(rt.sum_adjoint_transpose)
-def sum_adjoint_transpose_tangent(out, v, g, iterable):
-    t[out] += rt.sum_adjoint_transpose(t[v], g, iterable)
-
-
-@reverse_rule(rt.extreme_adjoint)
-def extreme_adjoint(out, g, ans, args, key=None):
-    d[g] += rt.extreme_adjoint_transpose(d[out], g, ans, args, key)
-
-
-@forward_rule(rt.extreme_adjoint)
-def extreme_adjoint_tangent(out, g, ans, args, key=None):
-    t[out] += rt.extreme_adjoint(t[g], ans, args, key)
-
-
-@reverse_rule(rt.extreme_adjoint_transpose)
-def extreme_adjoint_transpose(out, v, g, ans, args, key=None):
-    d[v] += rt.extreme_adjoint(d[out], ans, args, key)
-
-
-@forward_rule(rt.extreme_adjoint_transpose)
-def extreme_adjoint_transpose_tangent(out, v, g, ans, args, key=None):
-    t[out] += rt.extreme_adjoint_transpose(t[v], g, ans, args, key)
+transpose_pair(rt.stack_adjoint, rt.stack_adjoint_transpose, "g, arrays, axis=0")
+transpose_pair(
+    rt.concatenate_adjoint, rt.concatenate_adjoint_transpose, "g, arrays, axis=0"
+)
+transpose_pair(rt.array_adjoint, rt.array_adjoint_transpose, "g, obj, ans=None")
+transpose_pair(rt.full_adjoint, rt.full_adjoint_transpose, "g, fill_value, ans")
+transpose_pair(
+    rt.linspace_adjoint,
+    rt.linspace_adjoint_transpose,
+    "g, ans, start, stop, num=50, endpoint=True, retstep=False, axis=0, which=0",
+)
+transpose_pair(rt.arange_adjoint, rt.arange_adjoint_transpose, "g, ans, args")
+transpose_pair(rt.sum_adjoint, rt.sum_adjoint_transpose, "g, iterable")
+transpose_pair(
+    rt.extreme_adjoint, rt.extreme_adjoint_transpose, "g, ans, args, key=None"
+)
 
 
 @reverse_rule(rt.default_adjoint)
@@ -706,124 +389,12 @@ def default_adjoint_tangent(out, g, args):
     t[out] += rt.default_adjoint(t[g], args)
 
 
-@reverse_rule(rt.where_adjoint)
-def where_adjoint(out, g, condition, x, branch):
-    d[g] += rt.where_adjoint_transpose(d[out], g, condition, x, branch)
-
-
-@forward_rule(rt.where_adjoint)
-def where_adjoint_tangent(out, g, condition, x, branch):
-    t[out] += rt.where_adjoint(t[g], condition, x, branch)
-
-
-@reverse_rule(rt.where_adjoint_transpose)
-def where_adjoint_transpose(out, v, g, condition, x, branch):
-    d[v] += rt.where_adjoint(d[out], condition, x, branch)
-
-
-@forward_rule(rt.where_adjoint_transpose)
-def where_adjoint_transpose_tangent(out, v, g, condition, x, branch):
-    t[out] += rt.where_adjoint_transpose(t[v], g, condition, x, branch)
-
-
-@reverse_rule(rt.clip_adjoint)
-def clip_adjoint(out, g, a, lo, hi, part):
-    d[g] += rt.clip_adjoint_transpose(d[out], g, a, lo, hi, part)
-
-
-@forward_rule(rt.clip_adjoint)
-def clip_adjoint_tangent(out, g, a, lo, hi, part):
-    t[out] += rt.clip_adjoint(t[g], a, lo, hi, part)
-
-
-@reverse_rule(rt.clip_adjoint_transpose)
-def clip_adjoint_transpose(out, v, g, a, lo, hi, part):
-    d[v] += rt.clip_adjoint(d[out], a, lo, hi, part)
-
-
-@forward_rule(rt.clip_adjoint_transpose)
-def clip_adjoint_transpose_tangent(out, v, g, a, lo, hi, part):
-    t[out] += rt.clip_adjoint_transpose(t[v], g, a, lo, hi, part)
-
-
-@reverse_rule(rt.add_adjoint)
-def add_adjoint(out, g, x, other, left):
-    d[g] += rt.add_adjoint_transpose(d[out], g, x, other, left)
-
-
-@forward_rule(rt.add_adjoint)
-def add_adjoint_tangent(out, g, x, other, left):
-    t[out] += rt.add_adjoint(t[g], x, other, left)
-
-
-@reverse_rule(rt.add_adjoint_transpose)
-def add_adjoint_transpose(out, v, g, x, other, left):
-    d[v] += rt.add_adjoint(d[out], x, other, left)
-
-
-@forward_rule(rt.add_adjoint_transpose)
-def add_adjoint_transpose_tangent(out, v, g, x, other, left):
-    t[out] += rt.add_adjoint_transpose(t[v], g, x, other, left)
-
-
-@reverse_rule(rt.transpose_adjoint)
-def transpose_adjoint(out, g, a, axes=None):
-    d[g] += rt.transpose_adjoint_transpose(d[out], g, a, axes)
-
-
-@forward_rule(rt.transpose_adjoint)
-def transpose_adjoint_tangent(out, g, a, axes=None):
-    t[out] += rt.transpose_adjoint(t[g], a, axes)
-
-
-@reverse_rule(rt.transpose_adjoint_transpose)
-def transpose_adjoint_transpose(out, v, g, a, axes=None):
-    d[v] += rt.transpose_adjoint(d[out], a, axes)
-
-
-@forward_rule(rt.transpose_adjoint_transpose)
-def transpose_adjoint_transpose_tangent(out, v, g, a, axes=None):
-    t[out] += rt.transpose_adjoint_transpose(t[v], g, a, axes)
-
-
-@reverse_rule(rt.reshape_adjoint)
-def reshape_adjoint(out, g, a, order="C"):
-    d[g] += rt.reshape_adjoint_transpose(d[out], g, a, order)
-
-
-@forward_rule(rt.reshape_adjoint)
-def reshape_adjoint_tangent(out, g, a, order="C"):
-    t[out] += rt.reshape_adjoint(t[g], a, order)
-
-
-@reverse_rule(rt.reshape_adjoint_transpose)
-def reshape_adjoint_transpose(out, v, g, a, order="C"):
-    d[v] += rt.reshape_adjoint(d[out], a, order)
-
-
-@forward_rule(rt.reshape_adjoint_transpose)
-def reshape_adjoint_transpose_tangent(out, v, g, a, order="C"):
-    t[out] += rt.reshape_adjoint_transpose(t[v], g, a, order)
-
-
-@reverse_rule(rt.cumsum_adjoint)
-def cumsum_adjoint(out, g, a, axis=None):
-    d[g] += rt.cumsum_adjoint_transpose(d[out], g, a, axis)
-
-
-@forward_rule(rt.cumsum_adjoint)
-def cumsum_adjoint_tangent(out, g, a, axis=None):
-    t[out] += rt.cumsum_adjoint(t[g], a, axis)
-
-
-@reverse_rule(rt.cumsum_adjoint_transpose)
-def cumsum_adjoint_transpose(out, v, g, a, axis=None):
-    d[v] += rt.cumsum_adjoint(d[out], a, axis)
-
-
-@forward_rule(rt.cumsum_adjoint_transpose)
-def cumsum_adjoint_transpose_tangent(out, v, g, a, axis=None):
-    t[out] += rt.cumsum_adjoint_transpose(t[v], g, a, axis)
+transpose_pair(rt.where_adjoint, rt.where_adjoint_transpose, "g, condition, x, branch")
+transpose_pair(rt.clip_adjoint, rt.clip_adjoint_transpose, "g, a, lo, hi, part")
+transpose_pair(rt.add_adjoint, rt.add_adjoint_transpose, "g, x, other, left")
+transpose_pair(rt.transpose_adjoint, rt.transpose_adjoint_transpose, "g, a, axes=None")
+transpose_pair(rt.reshape_adjoint, rt.reshape_adjoint_transpose, "g, a, order='C'")
+transpose_pair(rt.cumsum_adjoint, rt.cumsum_adjoint_transpose, "g, a, axis=None")
 
 
 @reverse_rule(rt.cast_adjoint)
@@ -1104,24 +675,7 @@ def parts_tangent(out, w, n):
 # -- tangent helpers (forward-mode code): linear in their tangents -----------------
 
 
-@reverse_rule(rt.dense_tangent)
-def dense_tangent(out, t, x):
-    d[t] += rt.dense_tangent_transpose(d[out], t, x)
-
-
-@forward_rule(rt.dense_tangent)
-def dense_tangent_tangent(out, t, x):
-    t[out] += rt.dense_tangent(t[t], x)
-
-
-@reverse_rule(rt.dense_tangent_transpose)
-def dense_tangent_transpose(out, v, t, x):
-    d[v] += rt.dense_tangent(d[out], x)
-
-
-@forward_rule(rt.dense_tangent_transpose)
-def dense_tangent_transpose_tangent(out, v, t, x):
-    t[out] += rt.dense_tangent_transpose(t[v], t, x)
+transpose_pair(rt.dense_tangent, rt.dense_tangent_transpose, "t, x")
 
 
 @reverse_rule(rt.add_tangent)
@@ -1587,44 +1141,8 @@ def split_adjoint_tangent(out, g, ans, axis=0):
     t[out] += rt.split_adjoint(t[g], ans, axis)
 
 
-@reverse_rule(rt.stacked_adjoint)
-def stacked_adjoint(out, g, tup, ans, kind):
-    d[g] += rt.stacked_adjoint_transpose(d[out], g, tup, ans, kind)
-
-
-@forward_rule(rt.stacked_adjoint)
-def stacked_adjoint_tangent(out, g, tup, ans, kind):
-    t[out] += rt.stacked_adjoint(t[g], tup, ans, kind)
-
-
-@reverse_rule(rt.stacked_adjoint_transpose)
-def stacked_adjoint_transpose(out, v, g, tup, ans, kind):
-    d[v] += rt.stacked_adjoint(d[out], tup, ans, kind)
-
-
-@forward_rule(rt.stacked_adjoint_transpose)
-def stacked_adjoint_transpose_tangent(out, v, g, tup, ans, kind):
-    t[out] += rt.stacked_adjoint_transpose(t[v], g, tup, ans, kind)
-
-
-@reverse_rule(rt.atleast_adjoint)
-def atleast_adjoint(out, g, arys):
-    d[g] += rt.atleast_adjoint_transpose(d[out], g, arys)
-
-
-@forward_rule(rt.atleast_adjoint)
-def atleast_adjoint_tangent(out, g, arys):
-    t[out] += rt.atleast_adjoint(t[g], arys)
-
-
-@reverse_rule(rt.atleast_adjoint_transpose)
-def atleast_adjoint_transpose(out, v, g, arys):
-    d[v] += rt.atleast_adjoint(d[out], arys)
-
-
-@forward_rule(rt.atleast_adjoint_transpose)
-def atleast_adjoint_transpose_tangent(out, v, g, arys):
-    t[out] += rt.atleast_adjoint_transpose(t[v], g, arys)
+transpose_pair(rt.stacked_adjoint, rt.stacked_adjoint_transpose, "g, tup, ans, kind")
+transpose_pair(rt.atleast_adjoint, rt.atleast_adjoint_transpose, "g, arys")
 
 
 @reverse_rule(rt.atleast_tangent)
@@ -1677,24 +1195,7 @@ def meshgrid_tangent_tangent(out, ts, xi, ans, indexing="xy"):
     t[out] += rt.meshgrid_tangent(t[ts], xi, ans, indexing)
 
 
-@reverse_rule(rt.item_adjoint)
-def item_adjoint(out, g, x, args):
-    d[g] += rt.item_adjoint_transpose(d[out], g, x, args)
-
-
-@forward_rule(rt.item_adjoint)
-def item_adjoint_tangent(out, g, x, args):
-    t[out] += rt.item_adjoint(t[g], x, args)
-
-
-@reverse_rule(rt.item_adjoint_transpose)
-def item_adjoint_transpose(out, v, g, x, args):
-    d[v] += rt.item_adjoint(d[out], x, args)
-
-
-@forward_rule(rt.item_adjoint_transpose)
-def item_adjoint_transpose_tangent(out, v, g, x, args):
-    t[out] += rt.item_adjoint_transpose(t[v], g, x, args)
+transpose_pair(rt.item_adjoint, rt.item_adjoint_transpose, "g, x, args")
 
 
 @reverse_rule(rt.diagonal_adjoint)
