@@ -67,7 +67,8 @@ def _operations(node: gast.AST) -> int:
     count = 0
     # A walk inlined (asked of both statements of every candidate pair).
     todo = [node]
-    pop, append, leaves = todo.pop, todo.append, A.LEAVES
+    pop, append = todo.pop, todo.append
+    fields_of, inner = A.NAME_FIELDS, A.INNER
     while todo:
         n = pop()
         cls = n.__class__
@@ -79,13 +80,13 @@ def _operations(node: gast.AST) -> int:
             func = n.func
             count += not (func.__class__ is gast.Name and func.id == "slice")
         fields = n.__dict__
-        for field in n._fields:
+        for field in fields_of.get(cls) or A.name_fields(cls):
             value = fields.get(field)
             if value.__class__ is list:
                 for v in value:
-                    if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                    if v.__class__ in inner:
                         append(v)
-            elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+            elif value.__class__ in inner:
                 append(value)
     return count
 
