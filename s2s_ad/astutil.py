@@ -304,21 +304,23 @@ def number_statements(
 
 def assigned_name(stmt: gast.stmt) -> str | None:
     """``a`` when ``stmt`` is ``a = ...`` (one plain name target), else None."""
-    if (
-        isinstance(stmt, gast.Assign)
-        and len(stmt.targets) == 1
-        and isinstance(stmt.targets[0], gast.Name)
-    ):
-        return stmt.targets[0].id
+    # Exact classes (nothing subclasses gast's): asked of every statement by
+    # several passes.
+    if stmt.__class__ is _Assign:
+        targets = stmt.targets
+        if len(targets) == 1 and targets[0].__class__ is _Name:
+            return targets[0].id
     return None
 
 
-def sub_blocks(stmt: gast.stmt) -> Iterator[list[gast.stmt]]:
+def sub_blocks(stmt: gast.stmt) -> list[list[gast.stmt]]:
     """The statement lists nested directly in ``stmt`` (its body, orelse)."""
-    for field in ("body", "orelse"):
-        sub = getattr(stmt, field, None)
-        if isinstance(sub, list):
-            yield sub
+    fields = stmt.__dict__
+    body = fields.get("body")
+    orelse = fields.get("orelse")
+    if body.__class__ is not list:
+        return [orelse] if orelse.__class__ is list else []
+    return [body, orelse] if orelse.__class__ is list else [body]
 
 
 def is_method_call(node: Any, owner: str, attr: str, nargs: int) -> bool:
@@ -348,8 +350,10 @@ def statements(body: list[gast.stmt]) -> Iterator[gast.stmt]:
     """Every statement of ``body`` and of the blocks nested in it, in order."""
     for stmt in body:
         yield stmt
-        for sub in sub_blocks(stmt):
-            yield from statements(sub)
+        fields = stmt.__dict__
+        if "body" in fields or "orelse" in fields:
+            for sub in sub_blocks(stmt):
+                yield from statements(sub)
 
 
 def name_nodes(node: gast.AST) -> list[gast.Name]:
