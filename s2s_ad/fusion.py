@@ -136,7 +136,7 @@ class Purity:
         return sum(
             isinstance(n, gast.Call)
             and (A.dotted_name(n.func) or "").startswith(prefix)
-            for n in A.walk(node)
+            for n in A.walk_inner(node)
         )
 
     def in_helper(self, tree: gast.AST, read: gast.Name) -> bool:
@@ -145,8 +145,8 @@ class Purity:
         return any(
             isinstance(n, gast.Call)
             and (A.dotted_name(n.func) or "").startswith(prefix)
-            and any(m is read for m in A.walk(n))
-            for n in A.walk(tree)
+            and any(m is read for m in A.walk_inner(n))
+            for n in A.walk_inner(tree)
         )
 
     def _slice(self, func: gast.expr) -> bool:
@@ -174,7 +174,7 @@ class Purity:
             and A.dotted_name(value.func) is not None
             and all(self.pure(a) for a in value.args)
             and all(self.pure(k.value) for k in value.keywords)
-            and any(n is read for n in A.walk(value))
+            and any(n is read for n in A.walk_inner(value))
         )
 
 
@@ -289,7 +289,7 @@ class _Fuser:
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
-    for node in A.walk(stmt):
+    for node in A.walk_inner(stmt):
         for field in node._fields:
             value = getattr(node, field, None)
             if value is old:

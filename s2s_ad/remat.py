@@ -209,7 +209,7 @@ def _operands(value: gast.expr, variables: set[str]) -> set[str] | None:
 def _writes(stmt: gast.stmt) -> set[str]:
     """Names a statement may rebind or change in place, nested blocks included."""
     found: set[str] = set()
-    for node in A.walk(stmt):
+    for node in A.walk_inner(stmt):
         if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             found.add(node.id)  # assigned, a parameter, or deleted
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(

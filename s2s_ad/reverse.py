@@ -734,7 +734,7 @@ def _plain(bound: dict[str, Any]) -> bool:
     for value in bound.values():
         for tree in value if isinstance(value, list) else [value]:
             if isinstance(tree, gast.AST) and any(
-                isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk(tree)
+                isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk_inner(tree)
             ):
                 return False
     return True
