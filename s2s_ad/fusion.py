@@ -54,6 +54,7 @@ _PURE_HELPERS = {
 #: NumPy functions (besides ufuncs) that only compute a new value.
 _PURE_NUMPY = {"sum", "mean", "max", "min", "amax", "amin", "prod", "dot", "matmul"}
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
+_LOAD = gast.Load
 _FUSED = {"array", "numeric"}
 #: At most this many operations in a statement that takes a value in.
 _MAX_OPERATIONS = 6
@@ -193,6 +194,7 @@ class _Fuser:
         self._index(body)
 
     def _index(self, block: Stmts) -> None:
+        loads, stores = self.loads, self.stores
         for k, stmt in enumerate(block):
             self.where[id(stmt)] = (block, k)
             if isinstance(stmt, (gast.Global, gast.Nonlocal)):
@@ -200,10 +202,10 @@ class _Fuser:
                 for name in stmt.names:
                     self.stores[name] = self.stores.get(name, 0) + 2
             for node in self.names.own_names(stmt):
-                if isinstance(node.ctx, gast.Load):
-                    self.loads.setdefault(node.id, []).append((stmt, node))
+                if node.ctx.__class__ is _LOAD:
+                    loads.setdefault(node.id, []).append((stmt, node))
                 else:
-                    self.stores[node.id] = self.stores.get(node.id, 0) + 1
+                    stores[node.id] = stores.get(node.id, 0) + 1
             if not isinstance(stmt, (gast.If, gast.For, gast.While)):
                 if not self.names.plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
