@@ -452,11 +452,11 @@ def _reads(stmt: gast.stmt) -> tuple[set[str], set[str]]:
     now: set[str] = set()
     later: set[str] = set()
     for part in parts:
-        for node in A.walk(part):
+        for node in A.walk_inner(part):
             if isinstance(node, (gast.FunctionDef, gast.Lambda)):
                 later |= {
                     n.id
-                    for n in A.walk(node)
+                    for n in A.walk_inner(node)
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
                 }
             elif isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):

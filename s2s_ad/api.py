@@ -114,11 +114,12 @@ def _dependencies(
     cache key, depends on them)."""
     local = {
         n.id
-        for n in A.walk_in_order(src.node)
-        if isinstance(n, gast.Name) and isinstance(n.ctx, (gast.Store, gast.Param))
+        for n in A.name_nodes(src.node)
+        if isinstance(n.ctx, (gast.Store, gast.Param))
     }
     roots: set[str] = set()
-    for node in A.walk_in_order(src.node):
+    # Leaves are neither names nor calls: the walk skips them.
+    for node in A.walk_inner_in_order(src.node):
         if (
             isinstance(node, gast.Name)
             and isinstance(node.ctx, gast.Load)

@@ -345,7 +345,7 @@ class _FactorMover:
         value = define.value
         if not (isinstance(value, gast.BinOp) and isinstance(value.op, gast.Sub)):
             return
-        for node in A.walk(use):
+        for node in A.walk_inner(use):
             for field in ("left", "right", "operand", "value"):
                 child = getattr(node, field, None)
                 if (
@@ -621,7 +621,7 @@ def _own_finalized(body: Stmts, arrays: set[str], rt: str, index: _Index) -> Non
     finalize = f"{rt}.finalize"
     calls = [
         node
-        for node in A.walk(body[-1])
+        for node in A.walk_inner(body[-1])
         if isinstance(node, gast.Call)
         and A.dotted_name(node.func) == finalize
         and len(node.args) == 2
@@ -698,7 +698,7 @@ def _reads_ok(
     """Whether the ``reads`` of ``g`` in ``stmt`` let no other name hold it."""
     allowed: set[int] = set()
     for part in A.own_parts(stmt):
-        for node in A.walk(part):
+        for node in A.walk_inner(part):
             if isinstance(node, gast.BinOp):
                 allowed.update(id(s) for s in (node.left, node.right))
             elif isinstance(node, gast.UnaryOp):

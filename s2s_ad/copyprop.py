@@ -227,20 +227,26 @@ class _Liveness:
         names = self.names
         loaded: set[str] = set()
         stored: set[str] = set()
+        fields = stmt.__dict__
         compound = any(
-            isinstance(getattr(stmt, fld, None), list)
+            fields.get(fld).__class__ is list
             for fld in ("body", "orelse", "finalbody", "handlers")
+            if fld in fields
         )
         for n in A.name_nodes(stmt):
             if n.id in names:
                 # ``del a`` needs ``a`` bound: a use, like a load.  Anything a
                 # compound statement (a nested def, a loop with else) mentions
                 # counts as read, since its blocks are not followed.
-                if compound or isinstance(n.ctx, (gast.Load, gast.Del)):
+                ctx = n.ctx.__class__
+                if compound or ctx is _LOAD or ctx is _DEL:
                     loaded.add(n.id)
                 else:
                     stored.add(n.id)
         return loaded, stored
+
+
+_LOAD, _DEL = gast.Load, gast.Del
 
 
 def _drop_dead(block: Stmts, live: set[str], names: set[str]) -> bool:

@@ -46,7 +46,8 @@ def check(src: FunctionSource) -> None:
             "(name each parameter)",
             fdef,
         )
-    for node in A.walk_in_order(fdef):
+    # Every refused construct is a node with fields (none is a leaf).
+    for node in A.walk_inner_in_order(fdef):
         kind = type(node).__name__
         if kind in _REFUSED:
             raise src.error(

@@ -61,6 +61,7 @@ _PURE_HELPERS = {
 #: NumPy functions (besides ufuncs) that only compute a new value.
 _PURE_NUMPY = {"sum", "mean", "max", "min", "amax", "amin", "prod", "dot", "matmul"}
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
+_LOAD = gast.Load
 _FUSED = frozenset({"array", "numeric"})
 #: At most this many assignments of a name whose values are fused.
 _MAX_DEFINITIONS = 4
@@ -76,7 +77,8 @@ def _operations(node: gast.AST) -> int:
     count = 0
     # A walk inlined (asked of both statements of every candidate pair).
     todo = [node]
-    pop, append, leaves = todo.pop, todo.append, A.LEAVES
+    pop, append = todo.pop, todo.append
+    fields_of, inner = A.NAME_FIELDS, A.INNER
     while todo:
         n = pop()
         cls = n.__class__
@@ -88,13 +90,13 @@ def _operations(node: gast.AST) -> int:
             func = n.func
             count += not (func.__class__ is gast.Name and func.id == "slice")
         fields = n.__dict__
-        for field in n._fields:
+        for field in fields_of.get(cls) or A.name_fields(cls):
             value = fields.get(field)
             if value.__class__ is list:
                 for v in value:
-                    if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                    if v.__class__ in inner:
                         append(v)
-            elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+            elif value.__class__ in inner:
                 append(value)
     return count
 
@@ -144,7 +146,7 @@ class Purity:
         return sum(
             isinstance(n, gast.Call)
             and (A.dotted_name(n.func) or "").startswith(prefix)
-            for n in A.walk(node)
+            for n in A.walk_inner(node)
         )
 
     def in_helper(self, tree: gast.AST, read: gast.Name) -> bool:
@@ -153,8 +155,8 @@ class Purity:
         return any(
             isinstance(n, gast.Call)
             and (A.dotted_name(n.func) or "").startswith(prefix)
-            and any(m is read for m in A.walk(n))
-            for n in A.walk(tree)
+            and any(m is read for m in A.walk_inner(n))
+            for n in A.walk_inner(tree)
         )
 
     def _slice(self, func: gast.expr) -> bool:
@@ -182,7 +184,7 @@ class Purity:
             and A.dotted_name(value.func) is not None
             and all(self.pure(a) for a in value.args)
             and all(self.pure(k.value) for k in value.keywords)
-            and any(n is read for n in A.walk(value))
+            and any(n is read for n in A.walk_inner(value))
         )
 
 
@@ -213,6 +215,7 @@ class _Fuser:
         self._index(body)
 
     def _index(self, block: Stmts) -> None:
+        loads, stores, storing = self.loads, self.stores, self.storing
         for k, stmt in enumerate(block):
             self.where[id(stmt)] = (block, k)
             if isinstance(stmt, (gast.Global, gast.Nonlocal)):
@@ -220,11 +223,11 @@ class _Fuser:
                 for name in stmt.names:
                     self.stores[name] = self.stores.get(name, 0) + 2
             for node in self.names.own_names(stmt):
-                if isinstance(node.ctx, gast.Load):
-                    self.loads.setdefault(node.id, []).append((stmt, node))
+                if node.ctx.__class__ is _LOAD:
+                    loads.setdefault(node.id, []).append((stmt, node))
                 else:
-                    self.stores[node.id] = self.stores.get(node.id, 0) + 1
-                    self.storing.setdefault(node.id, []).append(stmt)
+                    stores[node.id] = stores.get(node.id, 0) + 1
+                    storing.setdefault(node.id, []).append(stmt)
             if not isinstance(stmt, (gast.If, gast.For, gast.While)):
                 if not self.names.plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
@@ -399,7 +402,7 @@ class _Fuser:
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
-    for node in A.walk(stmt):
+    for node in A.walk_inner(stmt):
         for field in node._fields:
             value = getattr(node, field, None)
             if value is old:

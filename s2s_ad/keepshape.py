@@ -106,7 +106,7 @@ class _Census:
             and A.is_method_call(stmt.value, trace, "pop", 0)
         ):
             fine.add(id(stmt.targets[0]))
-        for node in A.walk(part):
+        for node in A.walk_inner(part):
             if A.is_method_call(node, rt, "unbroadcast", 2) and isinstance(
                 node.args[1], gast.Name
             ):
@@ -152,7 +152,7 @@ def keep_shapes_only(
             target = stmt.targets[0]
             if isinstance(target, gast.Name) and target.id in shape_of:
                 stmt.targets[0] = A.store(shape_of[target.id])
-        for node in A.walk(part):
+        for node in A.walk_inner(part):
             if A.is_method_call(node, rt, "unbroadcast", 2):
                 x = node.args[1]
                 if isinstance(x, gast.Name) and x.id in shape_of:

@@ -80,8 +80,22 @@ def _scope_names(body: Stmts) -> set[str]:
             node.ctx, (gast.Store, gast.Param)
         ):
             found.add(node.id)
-        todo.extend(A.children(node))
+        _push_inner(node, todo)
     return found
+
+
+def _push_inner(node: gast.AST, todo: list[gast.AST]) -> None:
+    """Put the children of ``node`` but leaves (contexts, operators,
+    constants: no names, no scopes) on ``todo``, in order."""
+    fields = node.__dict__
+    inner = A.INNER
+    cls = node.__class__
+    for name in A.NAME_FIELDS.get(cls) or A.name_fields(cls):
+        value = fields.get(name)
+        if value.__class__ is list:
+            todo.extend(v for v in value if v.__class__ in inner)
+        elif value.__class__ in inner:
+            todo.append(value)
 
 
 def _param_names(args: gast.arguments) -> list[str]:
@@ -868,15 +882,17 @@ def _walk_scope(body: Stmts) -> list[gast.AST]:
     constants: no caller wants them)."""
     out: list[gast.AST] = []
     todo: list[gast.AST] = list(reversed(body))
-    pop, extend, leaves = todo.pop, todo.extend, A.LEAVES
+    pop, extend = todo.pop, todo.extend
     function_class, lambda_class = gast.FunctionDef, gast.Lambda
+    kids: list[gast.AST] = []
     while todo:
         node = pop()
         out.append(node)
         cls = node.__class__
         if cls is function_class or cls is lambda_class:
             continue
-        kids = [c for c in A.children(node) if c.__class__ not in leaves]
+        kids.clear()
+        _push_inner(node, kids)
         kids.reverse()
         extend(kids)
     return out

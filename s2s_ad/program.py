@@ -679,7 +679,8 @@ class _Scan:
         nested: list[list[gast.stmt]] = []
         todo: list[gast.AST] = [stmt]
         pop, append = todo.pop, todo.append
-        name_class, call_class, leaves = gast.Name, gast.Call, A.LEAVES
+        name_class, call_class, inner = gast.Name, gast.Call, A.INNER
+        fields_of = A.NAME_FIELDS
         while todo:
             node = pop()
             cls = node.__class__
@@ -690,16 +691,16 @@ class _Scan:
             elif cls is call_class:
                 self.calls.append(node)
             fields = node.__dict__
-            for fld in _CHILD_FIELDS.get(cls) or _child_fields(cls):
+            for fld in fields_of.get(cls) or A.name_fields(cls):
                 value = fields.get(fld)
                 if value.__class__ is list:
                     if fld == "body" or fld == "orelse":
                         nested.append(value)
                         continue
                     for v in value:
-                        if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                        if v.__class__ in inner:
                             append(v)
-                elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+                elif value.__class__ in inner:
                     append(value)
         self.own[id(stmt)] = mine
         every = set(mine)
@@ -708,22 +709,6 @@ class _Scan:
                 every |= self._statement(st)
         self.every[id(stmt)] = every
         return every
-
-
-# Fields that never hold a node with names inside: strings and numbers, and
-# contexts and operators (leaves).
-_NO_NAMES = frozenset(
-    {"ctx", "op", "ops", "id", "attr", "type_comment", "kind"}
-    | {"level", "module", "is_async", "conversion", "simple"}
-)
-# node class -> its fields that may (the scan reads only those).
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(cls: type) -> tuple[str, ...]:
-    fields = tuple(f for f in cls._fields if f not in _NO_NAMES)
-    _CHILD_FIELDS[cls] = fields
-    return fields
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:

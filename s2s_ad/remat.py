@@ -209,7 +209,7 @@ def _operands(value: gast.expr, variables: set[str]) -> set[str] | None:
 def _writes(stmt: gast.stmt) -> set[str]:
     """Names a statement may rebind or change in place, nested blocks included."""
     found: set[str] = set()
-    for node in A.walk(stmt):
+    for node in A.walk_inner(stmt):
         if isinstance(node, gast.Name) and not isinstance(node.ctx, gast.Load):
             found.add(node.id)  # assigned, a parameter, or deleted
         elif isinstance(node, (gast.Subscript, gast.Attribute)) and isinstance(
@@ -233,14 +233,11 @@ def _reverse_loads(stmts: Stmts) -> Counter[str]:
     counts: Counter[str] = Counter()
     todo: list[gast.AST] = list(stmts)
     pop, append = todo.pop, todo.append
-    name_class, expr_class, load_class, leaves = (
-        gast.Name,
-        gast.Expr,
-        gast.Load,
-        A.LEAVES,
-    )
+    name_class, expr_class, load_class = gast.Name, gast.Expr, gast.Load
+    fields_of, inner = A.NAME_FIELDS, A.INNER
     # A plain stack walk over __dict__ (gast.walk and getattr are slower, and
-    # this sees every node); leaves hold no names.
+    # this sees every node); leaves hold no names, and neither do the fields
+    # that hold only leaves.
     while todo:
         node = pop()
         cls = node.__class__
@@ -256,13 +253,13 @@ def _reverse_loads(stmts: Stmts) -> Counter[str]:
             if kind:
                 continue
         fields = node.__dict__
-        for fld in node._fields:
+        for fld in fields_of.get(cls) or A.name_fields(cls):
             value = fields.get(fld)
             if value.__class__ is list:
                 for v in value:
-                    if isinstance(v, gast.AST) and v.__class__ not in leaves:
+                    if v.__class__ in inner:
                         append(v)
-            elif isinstance(value, gast.AST) and value.__class__ not in leaves:
+            elif value.__class__ in inner:
                 append(value)
     return counts
 

@@ -70,20 +70,24 @@ def _marker(kind: str, *args: gast.expr) -> gast.Expr:
     return A.expr_stmt(A.call(A.load(kind), args))
 
 
+# Exact class tests below (nothing subclasses gast's nodes): these are asked
+# of every statement of a sweep, by several passes.
+_Expr, _Call, _Name = gast.Expr, gast.Call, gast.Name
+
+
 def marker_kind(stmt: gast.stmt) -> str | None:
-    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+    if stmt.__class__ is _Expr and stmt.value.__class__ is _Call:
         func = stmt.value.func
-        if isinstance(func, gast.Name) and func.id.startswith("__s2s_"):
+        if func.__class__ is _Name and func.id.startswith("__s2s_"):
             return func.id
     return None
 
 
 def is_comment(stmt: gast.stmt) -> bool:
-    return (
-        isinstance(stmt, gast.Expr)
-        and isinstance(stmt.value, gast.Name)
-        and stmt.value.id.startswith("__s2s_comment_")
-    )
+    if stmt.__class__ is not _Expr:
+        return False
+    value = stmt.value
+    return value.__class__ is _Name and value.id.startswith("__s2s_comment_")
 
 
 @dataclass
@@ -682,9 +686,12 @@ def _filter(stmts: Stmts, deleted: set[int]) -> Stmts:
 def tidy_comments(stmts: Stmts) -> Stmts:
     """Drop comments left without code after them; fill emptied blocks."""
     for stmt in stmts:
+        fields = stmt.__dict__
+        if "body" not in fields and "orelse" not in fields:
+            continue
         for fld in ("body", "orelse"):
-            sub = getattr(stmt, fld, None)
-            if isinstance(sub, list):
+            sub = fields.get(fld)
+            if sub.__class__ is list:
                 tidy_comments(sub)
                 if fld == "body" and not sub:
                     sub.append(gast.Pass())
@@ -734,7 +741,7 @@ def _plain(bound: dict[str, Any]) -> bool:
     for value in bound.values():
         for tree in value if isinstance(value, list) else [value]:
             if isinstance(tree, gast.AST) and any(
-                isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk(tree)
+                isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk_inner(tree)
             ):
                 return False
     return True

@@ -527,7 +527,7 @@ def fold_number_factors(
     for stmt in A.statements(reverse):
         if A.assigned_name(stmt) not in adjoints:
             continue
-        for node in A.walk(stmt.value):
+        for node in A.walk_inner(stmt.value):
             if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
                 _fold(node, numbers, kinds)
 

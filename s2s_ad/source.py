@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 import gast
 
+from s2s_ad import gastparse
 from s2s_ad.errors import SourceUnavailableError, TransformError
 
 _MISSING = object()
@@ -143,7 +144,7 @@ def load(func: Callable[..., Any]) -> FunctionSource:
     try:
         # Blank lines in front give every node its line in the user's file
         # at once; moving the lines afterwards walked the whole tree again.
-        tree = gast.parse("\n" * (first - 1) + text)
+        tree = gastparse.parse("\n" * (first - 1) + text)
     except SyntaxError:
         tree = None
     finally:

@@ -141,6 +141,16 @@ class _Substitute(gast.NodeTransformer):
         if name in self.temps:
             node.id = self.temps[name]
             return node
+        found = self.argument(name)
+        if found is not None:
+            return found
+        if name in self.t.globals:
+            node.id = self.global_name(name, self.t.globals[name])
+        return node
+
+    def argument(self, name: str) -> gast.expr | None:
+        """A copy of what the result or parameter ``name`` stands for, or
+        None if it is neither (nor bound)."""
         if name == self.t.result:
             return A.clone(self.result)
         if name in self.bound:
@@ -151,9 +161,7 @@ class _Substitute(gast.NodeTransformer):
                 # A default is template code: its names are template globals.
                 return _Globals(self.t, self.global_name).visit(A.clone(value))
             return A.clone(value)
-        if name in self.t.globals:
-            node.id = self.global_name(name, self.t.globals[name])
-        return node
+        return None
 
 
 Plan = Callable[[_Substitute], Any]
@@ -252,7 +260,8 @@ def _name_plan(node: gast.Name, template: Template, stored: set[str]) -> Plan:
     if name in stored:  # a temporary (instantiate names them all)
         return lambda sub: renamed(sub.temps[name])
     if name == template.result or any(name == p for p, _ in template.params):
-        return lambda sub: sub.visit_Name(A.clone(node))
+        # What visit_Name makes, without first copying the name it replaces.
+        return lambda sub: sub.argument(name) or sub.visit_Name(A.clone(node))
     if name in template.globals:
         value = template.globals[name]
         return lambda sub: renamed(sub.global_name(name, value))
