@@ -102,21 +102,7 @@ def walk_inner(node: gast.AST) -> Iterator[gast.AST]:
     """The nodes of :func:`walk` but for leaves (contexts, operators,
     constants), in the same order, cheaper.  Like :func:`walk`, it reads a
     node's children after yielding it: the caller may replace them first."""
-    todo = [node]
-    pop, push = todo.pop, todo.append
-    fields_of, inner = NAME_FIELDS, INNER
-    while todo:
-        node = pop()
-        yield node
-        fields = node.__dict__
-        for field in fields_of.get(node.__class__) or name_fields(node.__class__):
-            value = fields.get(field)
-            if value.__class__ is list:
-                for v in value:
-                    if v.__class__ in inner:
-                        push(v)
-            elif value.__class__ in inner:
-                push(value)
+    return _inner_nodes(node, breadth_first=False)
 
 
 def walk_in_order(node: gast.AST) -> Iterator[gast.AST]:
@@ -134,11 +120,17 @@ def walk_in_order(node: gast.AST) -> Iterator[gast.AST]:
 def walk_inner_in_order(node: gast.AST) -> Iterator[gast.AST]:
     """The nodes of :func:`walk_in_order` but for leaves (contexts,
     operators, constants), in the same order, at a fraction of its cost."""
+    return _inner_nodes(node, breadth_first=True)
+
+
+def _inner_nodes(node: gast.AST, breadth_first: bool) -> Iterator[gast.AST]:
+    """The non-leaf nodes of a tree: first in, first out (the order of
+    :func:`walk_in_order`), or last in, first out (that of :func:`walk`)."""
     todo = deque([node])
-    popleft, push = todo.popleft, todo.append
+    pop, push = (todo.popleft if breadth_first else todo.pop), todo.append
     fields_of, inner = NAME_FIELDS, INNER
     while todo:
-        node = popleft()
+        node = pop()
         yield node
         fields = node.__dict__
         for field in fields_of.get(node.__class__) or name_fields(node.__class__):
