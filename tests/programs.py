@@ -24,6 +24,7 @@ outside the documented list).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
@@ -47,6 +48,29 @@ class Program:
     seed: Callable[[np.random.Generator], Any] | None = None
     rtol: float = 1e-5
     atol: float = 1e-7
+
+
+def program_args(program: Program) -> tuple[Any, ...]:
+    """The program's arguments, drawn from a generator seeded by its name."""
+    rng = np.random.default_rng(zlib.crc32(program.name.encode()))
+    return tuple(program.make_args(rng))
+
+
+def program_seed(program: Program) -> Any:
+    """The output adjoint for a program with a non-scalar result, else None."""
+    if program.seed is None:
+        return None
+    rng = np.random.default_rng(zlib.crc32(program.name.encode()) + 1)
+    return program.seed(rng)
+
+
+def program_options(program: Program) -> dict[str, Any]:
+    """Keyword arguments of ``grad``/``value_and_grad`` for the program."""
+    options: dict[str, Any] = {"wrt": program.wrt}
+    seed = program_seed(program)
+    if seed is not None:
+        options["seed"] = seed
+    return options
 
 
 # =============================================================================

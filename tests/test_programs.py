@@ -23,7 +23,6 @@ import math
 import sys
 import types
 import warnings
-import zlib
 from typing import Any
 
 import numpy as np
@@ -38,33 +37,21 @@ from tests.fd import (
     numerical_grad,
     resolve_wrt,
 )
-from tests.programs import ALIASING_PROGRAMS, BEYOND_PROGRAMS, PROGRAMS, Program
+from tests.programs import (
+    ALIASING_PROGRAMS,
+    BEYOND_PROGRAMS,
+    PROGRAMS,
+    Program,
+)
+from tests.programs import program_args as _args
+from tests.programs import program_options as _options
+from tests.programs import program_seed as _seed
 
 AUTOGRAD_PROGRAMS = [p for p in PROGRAMS if p.autograd]
 
 
 def _ids(table: list[Program]) -> list[str]:
     return [p.name for p in table]
-
-
-def _args(program: Program) -> tuple[Any, ...]:
-    rng = np.random.default_rng(zlib.crc32(program.name.encode()))
-    return tuple(program.make_args(rng))
-
-
-def _seed(program: Program) -> Any:
-    if program.seed is None:
-        return None
-    rng = np.random.default_rng(zlib.crc32(program.name.encode()) + 1)
-    return program.seed(rng)
-
-
-def _options(program: Program) -> dict[str, Any]:
-    options: dict[str, Any] = {"wrt": program.wrt}
-    seed = _seed(program)
-    if seed is not None:
-        options["seed"] = seed
-    return options
 
 
 def _expected(program: Program, args: tuple[Any, ...]) -> Any:
