@@ -24,13 +24,9 @@ import s2s_ad
 from s2s_ad import differentiate, forward_source, grad, hessian, hvp, jacobian, jvp
 from tests.fd import copy_tree
 from tests.programs import PROGRAMS, Program
+from tests.programs import program_args as _args
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-def _args(program: Program) -> tuple[Any, ...]:
-    rng = np.random.default_rng(zlib.crc32(program.name.encode()))
-    return tuple(program.make_args(rng))
 
 
 def _positions(program: Program) -> list[int]:
