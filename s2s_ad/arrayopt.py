@@ -51,7 +51,7 @@ from s2s_ad.bodyindex import BodyIndex
 from s2s_ad.copyprop import reverse_start
 from s2s_ad.fusion import Purity, fuse_single_uses
 from s2s_ad.keepshape import keep_shapes_only
-from s2s_ad.reverse import tidy_comments
+from s2s_ad.reverse import tidy_comments, tidy_comments_before_return
 from s2s_ad.scatter import merge_slice_updates
 from s2s_ad.shapes import fold_number_factors, optimize_shapes
 
@@ -119,7 +119,7 @@ def optimize_array_adjoints(
             body, name_kinds, rt, resolve, names, trace=builder.trace
         )
         if fused or merged:
-            _tidy(body)
+            tidy_comments_before_return(body)
 
 
 def fuse_numbers(fdef: gast.FunctionDef, builder: ReverseBuilder, fwd: Stmts) -> None:
@@ -144,7 +144,7 @@ def fuse_numbers(fdef: gast.FunctionDef, builder: ReverseBuilder, fwd: Stmts) ->
     start = reverse_start(body, {id(stmt) for stmt in fwd})
     purity = Purity(name_kinds, rt, resolve)
     if gather_accumulations(body, start, numbers, purity, trace) or fused:
-        _tidy(body)
+        tidy_comments_before_return(body)
 
 
 def _name_kinds(builder: ReverseBuilder) -> dict[str, str]:
@@ -154,14 +154,6 @@ def _name_kinds(builder: ReverseBuilder) -> dict[str, str]:
     for name, bar in builder.adjoints.items():
         name_kinds.setdefault(bar, kinds.get(name, "unknown"))
     return name_kinds
-
-
-def _tidy(body: Stmts) -> None:
-    """Drop the comments of adjoint code that went, including those left
-    just before the return."""
-    tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
-    tidy_comments(body)
-    body += tail
 
 
 def _resolver(fdef: gast.FunctionDef, names: BodyIndex, namespace: Any) -> Any:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import gast
 
 from s2s_ad import astutil as A
-from s2s_ad.reverse import tidy_comments
+from s2s_ad.reverse import tidy_comments_before_return
 
 if TYPE_CHECKING:
     from s2s_ad.reverse import ReverseBuilder
@@ -56,11 +56,7 @@ def optimize_functions(
         start = reverse_start(body, forward)
         rest = body[start:]
         if optimize_adjoints(rest, scalars, adjoints):
-            # Drop the comments of adjoint code that went, including those
-            # left just before the return.
-            tail = [rest.pop()] if rest and isinstance(rest[-1], gast.Return) else []
-            tidy_comments(rest)
-            rest += tail
+            tidy_comments_before_return(rest)
         body[start:] = rest
 
 

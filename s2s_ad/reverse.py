@@ -709,6 +709,14 @@ def tidy_comments(stmts: Stmts) -> Stmts:
     return stmts
 
 
+def tidy_comments_before_return(body: Stmts) -> None:
+    """:func:`tidy_comments` on a function body whose adjoint code a pass
+    removed: a comment left just before the final return dangles too."""
+    tail = [body.pop()] if body and isinstance(body[-1], gast.Return) else []
+    tidy_comments(body)
+    body += tail
+
+
 def _dangling(stmt: gast.stmt, nxt: gast.stmt | None) -> bool:
     """A comment with no code of its own after it, given the next statement."""
     if not is_comment(stmt):
