@@ -158,6 +158,9 @@ def run_workload(
         if not peer.available:
             row.notes[peer.name] = f"n/a ({peer.reason})"
             continue
+        if workload.peers_skip:
+            row.notes[peer.name] = workload.peers_skip
+            continue
         if quick and peer.name in workload.quick_skip:
             row.notes[peer.name] = f"--quick: {workload.quick_skip[peer.name]}"
             continue
@@ -360,11 +363,14 @@ def workload_tables(rows: list[Row], peers: list[Peer]) -> str:
 
 
 def _target_text(row: Row) -> str:
-    limit = _hand_target(row.workload.name)
+    limit = _hand_target(row.workload)
     return "-" if limit is None else f"<= {limit:.2f}"
 
 
-def _hand_target(name: str) -> float | None:
+def _hand_target(workload: Workload) -> float | None:
+    if not workload.targets:
+        return None
+    name = workload.name
     for prefix, limit in HAND_TARGETS.items():
         if name.startswith(prefix):
             return limit
@@ -433,7 +439,9 @@ def targets(
         if r.failure:
             checks.append((f"{name}: gradient computed and correct", "FAILED", False))
             continue
-        limit = _hand_target(name)
+        if not r.workload.targets:
+            continue
+        limit = _hand_target(r.workload)
         s2s = r.times.get("s2s_ad")
         if limit is not None and "hand" in r.times:
             value = s2s / r.times["hand"]

@@ -26,7 +26,7 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import ops as O
-from s2s_ad.kinds import CONTAINER, NUMBERS
+from s2s_ad.kinds import CONTAINER, NUMBERS, CalleeKind
 from s2s_ad.kinds import infer as infer_kinds
 from s2s_ad.normalize import NormalizedFunction
 from s2s_ad.source import FunctionSource
@@ -55,6 +55,8 @@ class Activity:
     mutated: set[str] = field(default_factory=set)
     kinds: dict[str, str] = field(default_factory=dict)
     view_checks: list[ViewCheck] = field(default_factory=list)
+    # Parameter kinds of each user-function call, by id of the call node.
+    call_kinds: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def is_active(self, node: gast.expr | None) -> bool:
         return isinstance(node, gast.Name) and node.id in self.active
@@ -82,6 +84,7 @@ def analyze(
     nf: NormalizedFunction,
     wrt: set[str],
     param_kinds: dict[str, str] | None = None,
+    callee_kind: CalleeKind | None = None,
 ) -> Activity:
     edges: dict[str, set[str]] = {}
     counts: dict[str, int] = {p: 1 for p in nf.params}
@@ -136,7 +139,8 @@ def analyze(
     # Names sharing memory with a written one see its writes too, and the
     # reverse sweep's in-place restores: copies made for mutated names
     # (arguments, the returned value) must cover them as well.
-    kinds = infer_kinds(src, nf, param_kinds or {})
+    call_kinds: dict[int, dict[str, str]] = {}
+    kinds = infer_kinds(src, nf, param_kinds or {}, callee_kind, call_kinds)
     mutated, view_checks = _refuse_aliased_writes(src, nf, kinds)
     # Both are reachability along the edges (forwards from wrt, backwards
     # from the result), found by a search: re-sweeping every edge until
@@ -192,6 +196,7 @@ def analyze(
         mutated,
         kinds,
         view_checks,
+        call_kinds,
     )
 
 

@@ -10,12 +10,21 @@ Kinds: ``scalar`` (a Python or NumPy number), ``array`` (an ndarray),
 ``unknown``.  Guarantees: the inference is sound for every execution path
 (a fixpoint over all assignments, joining kinds); ``unknown`` is used
 whenever a kind cannot be proved, and unknown-kind code is the general code.
+
+Calls of user functions: given ``callee_kind``, a call's result has the
+kind the callee's own inference gives its result for the kinds of the
+arguments at that call (the caller works that out, see
+``Program._result_kind``); the kinds of those arguments, at the fixpoint,
+are what the callee's specialised code is made for.  Both stay sound: the
+arguments' kinds hold at every execution of the call.
 """
 
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
+from typing import Any, Callable
 
 import gast
 import numpy as np
@@ -121,10 +130,24 @@ def _arith(kinds: list[str | None]) -> str | None:
     return UNKNOWN
 
 
+#: The kind of a user function's result given its parameters' kinds
+#: (see ``infer``).
+CalleeKind = Callable[[Any, dict[str, str]], str]
+
+
 def infer(
-    src: FunctionSource, nf: NormalizedFunction, params: dict[str, str]
+    src: FunctionSource,
+    nf: NormalizedFunction,
+    params: dict[str, str],
+    callee_kind: CalleeKind | None = None,
+    sites: dict[int, dict[str, str]] | None = None,
 ) -> dict[str, str]:
-    """The kind of every local of ``nf``, given the kinds of its parameters."""
+    """The kind of every local of ``nf``, given the kinds of its parameters.
+
+    A call of a user function has the kind ``callee_kind(function, kinds of
+    its parameters at this call)`` returns (unknown without it); ``sites``,
+    if given, receives those parameter kinds by ``id`` of the call node, as
+    they are at the fixpoint (the last evaluation of each call)."""
     kinds: dict[str, str | None] = {p: params.get(p, UNKNOWN) for p in nf.params}
     global_kinds: dict[str, str] = {}
 
@@ -196,6 +219,8 @@ def infer(
         obj = ops.resolve(src, func, nf.locals)
         if obj is _MISSING:
             return UNKNOWN
+        if callee_kind is not None and ops.is_user_function(obj):
+            return user_call_kind(call, obj)
         if isinstance(obj, np.ufunc):
             return _arith(args) if args else UNKNOWN
         module = getattr(obj, "__module__", "") or ""
@@ -209,6 +234,20 @@ def infer(
             name = getattr(obj, "__name__", "")
             return UNKNOWN if name in _CONTAINER_RESULTS else NUMERIC
         return UNKNOWN
+
+    def user_call_kind(call: gast.Call, obj: Any) -> str | None:
+        given = _bind(obj, call)
+        if given is None:
+            return UNKNOWN  # a bad call: the reverse sweep reports it
+        param_kinds: dict[str, str] = {}
+        for param, value in given.items():
+            found = kind(value) if isinstance(value, gast.expr) else of_value(value)
+            if found is None:
+                return None  # an argument not assigned yet on this pass
+            param_kinds[param] = found
+        if sites is not None:
+            sites[id(call)] = param_kinds
+        return callee_kind(obj, param_kinds)
 
     changed = True
     while changed:
@@ -238,3 +277,24 @@ def infer(
     for name, found in global_kinds.items():
         result.setdefault(name, found)
     return result
+
+
+def _bind(obj: Any, call: gast.Call) -> dict[str, Any] | None:
+    """Each parameter of ``obj`` and what a call gives it: the argument's
+    node, else the default's value; None for a call that cannot bind, or
+    parameters that gather several arguments (``*args``, ``**kwargs``)."""
+    if any(isinstance(a, gast.Starred) for a in call.args) or any(
+        kw.arg is None for kw in call.keywords
+    ):
+        return None
+    try:
+        signature = inspect.signature(obj)
+        bound = signature.bind(*call.args, **{kw.arg: kw.value for kw in call.keywords})
+    except (TypeError, ValueError):
+        return None
+    given: dict[str, Any] = {}
+    for name, param in signature.parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            return None
+        given[name] = bound.arguments.get(name, param.default)
+    return given

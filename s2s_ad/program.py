@@ -34,10 +34,13 @@ from s2s_ad import emit, fence
 from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import fuse_numbers, optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
+from s2s_ad.errors import S2SError
 from s2s_ad.exactarrays import Context as ArrayContext
 from s2s_ad.exactarrays import optimize_exact_arrays
 from s2s_ad.forward import ForwardBuilder, apply_replacements
-from s2s_ad.kinds import EXACT_FLOAT, SCALAR, analysed, exact_rank
+from s2s_ad.handoff import hand_over_saved
+from s2s_ad.kinds import EXACT_FLOAT, SCALAR, UNKNOWN, analysed, exact_rank
+from s2s_ad.kinds import infer as infer_kinds
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import normalize
 from s2s_ad.ops import resolve
@@ -74,6 +77,9 @@ class Unit:
     local_names: set[str] = field(default_factory=set)
     text: str = ""
     code: Any = None
+    # A callee's code is specialised to the kinds of its parameters at the
+    # calls that use it (None: the general code).
+    kinds: dict[str, str] | None = None
 
     def global_name(self, preferred: str, obj: Any) -> str:
         """A global name in this unit's namespace that refers to ``obj``."""
@@ -142,8 +148,11 @@ class Program:
         # s2s_ad.tracing only, never for cached artifacts.
         self.hook = hook
         self.units: list[Unit] = []
-        self.index: dict[tuple[int, str], int] = {}
+        self.index: dict[tuple[Any, ...], int] = {}
         self._todo: list[int] = []
+        # Result kinds of user functions by (function, parameter kinds); None
+        # while one is being worked out (a recursive call: unknown).
+        self._result_kinds: dict[tuple[Any, ...], str | None] = {}
         # The transformation allocates many small, short-lived AST nodes; the
         # cyclic garbage collector would rescan them all, over and over.
         collecting = gc.isenabled()
@@ -158,12 +167,20 @@ class Program:
                 gc.enable()
 
     def _new_unit(
-        self, func: Callable[..., Any], role: str, src: FunctionSource | None = None
+        self,
+        func: Callable[..., Any],
+        role: str,
+        src: FunctionSource | None = None,
+        kinds: dict[str, str] | None = None,
     ) -> Unit:
         src = src or load(func)
         fence.check(src)
         namer = Namer(A.all_names(src.node))
         name = src.node.name  # "lambda_" for a lambda
+        # A second version of one callee (other kinds) is told apart by name.
+        versions = sum(1 for u in self.units if u.func is func and u.role == role)
+        if versions:
+            name = f"{name}_{versions + 1}"
         if self.mode == "forward":
             names = {"entry": namer.exact_or_fresh(f"jvp_{name}")}
         elif role == "top":
@@ -176,17 +193,42 @@ class Program:
         params = [a.id for a in src.node.args.args] + [
             a.id for a in src.node.args.kwonlyargs
         ]
-        unit = Unit(func, src, role, names, params, namer)
+        unit = Unit(func, src, role, names, params, namer, kinds=kinds)
         unit.local_names = A.names_stored(src.node)
-        self.index[(id(func), role)] = len(self.units)
+        self.index[_unit_key(func, role, kinds)] = len(self.units)
         self.units.append(unit)
         return unit
 
-    def callee_names(self, caller: Unit) -> Callable[[Any], tuple[str, str, list[str]]]:
-        def names(func: Any) -> tuple[str, str, list[str]]:
-            key = (id(func), "callee")
+    def _result_kind(self, func: Any, param_kinds: dict[str, str]) -> str:
+        """The kind of what ``func`` returns when its parameters have
+        ``param_kinds``: the kind analysis of its normalized body, with the
+        calls it makes worked out the same way (a recursive call, or a
+        function that cannot be transformed, is of unknown kind)."""
+        key = _unit_key(func, "result", param_kinds)
+        if key in self._result_kinds:
+            return self._result_kinds[key] or UNKNOWN
+        self._result_kinds[key] = None
+        try:
+            src = load(func)
+            fence.check(src)
+            nf = normalize(src, Namer(A.all_names(src.node)))
+            kinds = infer_kinds(src, nf, param_kinds, self._result_kind)
+        except S2SError:
+            kinds = {}  # the callee's own transformation reports it
+        result = nf.result if kinds else None
+        found = kinds.get(result.id) if isinstance(result, gast.Name) else None
+        self._result_kinds[key] = found or UNKNOWN
+        return found or UNKNOWN
+
+    def callee_names(
+        self, caller: Unit
+    ) -> Callable[[Any, dict[str, str] | None], tuple[str, str, list[str]]]:
+        def names(
+            func: Any, kinds: dict[str, str] | None = None
+        ) -> tuple[str, str, list[str]]:
+            key = _unit_key(func, "callee", kinds)
             if key not in self.index:
-                self._new_unit(func, "callee")
+                self._new_unit(func, "callee", kinds=kinds)
                 self._todo.append(self.index[key])
             target = self.index[key]
             unit = self.units[target]
@@ -198,7 +240,7 @@ class Program:
 
     def jvp_names(self, caller: Unit) -> Callable[[Any], tuple[str, list[str]]]:
         def names(func: Any) -> tuple[str, list[str]]:
-            key = (id(func), "callee")
+            key = _unit_key(func, "callee", None)
             if key not in self.index:
                 self._new_unit(func, "callee")
                 self._todo.append(self.index[key])
@@ -214,10 +256,15 @@ class Program:
         if self.hook is not None:
             self.hook("normalized", unit, nf=nf)
         wrt = set(self.wrt) if unit.role == "top" else set(unit.params)
-        kinds = self.kinds if unit.role == "top" else None
+        kinds = self.kinds if unit.role == "top" else unit.kinds
         if unit.role == "callee":
             refuse_parameter_writes(src, nf)
-        activity = analyze(src, nf, wrt, kinds)
+        # Kinds flow into the callees (and their results back) only in
+        # specialised reverse-mode code: the general code stays general.
+        specialised = self.mode == "reverse" and self.kinds is not None
+        activity = analyze(
+            src, nf, wrt, kinds, self._result_kind if specialised else None
+        )
         add_view_checks(src, nf, activity.view_checks, unit.global_name)
         if self.mode == "forward":
             self._transform_forward(unit, nf, activity, wrt)
@@ -306,6 +353,8 @@ class Program:
             optimize_exact_arrays(defs[0], array_context)
         if unit.role == "top" and self.exact_floats:
             fuse_numbers(defs[0], builder, fwd)
+        if unit.role == "callee":
+            hand_over_saved(defs[0], defs[1], builder.trace, unit.namer.exact_or_fresh)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
 
     def _transform_forward(self, unit: Unit, nf, activity, wrt: set[str]) -> None:
@@ -429,7 +478,7 @@ class Program:
         trace = builder.trace
         body: list[gast.stmt] = list(prologue)
         needed = (pushed | set(locals_read)) - set(params)
-        body += self._inits(needed, unit, None)
+        body += self._inits(needed - _assigned_first(fwd), unit, None)
         body.append(A.assign(trace, gast.List(elts=[], ctx=gast.Load())))
         body += fwd
         if locals_read:
@@ -475,6 +524,28 @@ class Program:
             )
             texts.append(unit.text)
         return Artifact(self.units, "\n\n".join(texts), self.wrt, self.mode)
+
+
+def _assigned_first(stmts: list[gast.stmt]) -> set[str]:
+    """Names whose first mention in ``stmts`` is a top-level ``name = e``
+    with ``e`` not reading ``name``: they need no ``name = None`` first."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    for stmt in stmts:
+        mentioned = {n.id for n in A.name_nodes(stmt)}
+        target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
+        if (
+            isinstance(target, gast.Name)
+            and target.id not in seen
+            and target.id not in {n.id for n in A.name_nodes(stmt.value)}
+        ):
+            found.add(target.id)
+        seen |= mentioned
+    return found
+
+
+def _unit_key(func: Any, role: str, kinds: dict[str, str] | None) -> tuple[Any, ...]:
+    return (id(func), role, tuple(sorted(kinds.items())) if kinds else None)
 
 
 def code_filename(src: FunctionSource, index: int, text: str) -> str:

@@ -109,7 +109,7 @@ class ReverseBuilder(SweepBuilder):
         namer: Namer,
         comments: list[str],
         global_name: Callable[[str, Any], str],
-        callee_names: Callable[[Any], tuple[str, str, list[str]]],
+        callee_names: Callable[..., tuple[str, str, list[str]]],
     ) -> None:
         super().__init__(src, nf, activity, namer, comments, global_name)
         # Statements made by block(), numbered (see number_statements).
@@ -385,7 +385,9 @@ class ReverseBuilder(SweepBuilder):
     def user_call(
         self, stmt: gast.Assign, op: O.Op, name: str
     ) -> tuple[gast.expr, Stmts]:
-        fwd_name, rev_name, params = self.callee_names(op.callee)
+        # The callee's code is specialised to what this call passes it.
+        given = self.act.call_kinds.get(id(stmt.value))
+        fwd_name, rev_name, params = self.callee_names(op.callee, given)
         try:
             bound = inspect.signature(op.callee).bind(*op.args, **op.keywords)
         except TypeError as exc:

@@ -26,6 +26,17 @@ def branches(x, y):
     return z + x
 
 
+def spring_force(k, x):
+    return -k * x
+
+
+def spring(k, x0, n):
+    x = x0
+    for i in range(n):
+        x = x + 0.1 * spring_force(k, x)
+    return x * x
+
+
 # name: (function, wrt, example arguments or None for the general code)
 GOLDEN = {
     "seed": (seed, ("x1", "x2"), None),
@@ -33,4 +44,6 @@ GOLDEN = {
     "loop_with_break": (loop_with_break, ("x",), None),
     "loop_with_break_floats": (loop_with_break, ("x",), (1.5, 4)),
     "branches": (branches, ("x", "y"), None),
+    "spring": (spring, ("k",), None),
+    "spring_floats": (spring, ("k",), (2.0, 1.0, 5)),
 }

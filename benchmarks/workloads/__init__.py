@@ -23,6 +23,11 @@ class Workload:
     description: str
     #: Peers not timed by ``--quick``, with the reason (e.g. long compilation).
     quick_skip: dict[str, str] = field(default_factory=dict)
+    #: Why no peer is timed at all (a variant of a workload they are timed on).
+    peers_skip: str = ""
+    #: False for a workload shown for information: the targets are about
+    #: the workloads of the issue that set them.
+    targets: bool = True
 
 
 def all_workloads() -> list[Workload]:

@@ -17,6 +17,23 @@ def oscillator(k, c, x0, v0, dt, steps):
     return energy
 
 
+def acceleration(k, c, x, v):
+    return -k * x - c * v
+
+
+def oscillator_with_helper(k, c, x0, v0, dt, steps):
+    """The same steps, the acceleration computed by a helper function."""
+    x = x0
+    v = v0
+    energy = 0.0
+    for i in range(steps):
+        a = acceleration(k, c, x, v)
+        x = x + dt * v
+        v = v + dt * a
+        energy = energy + dt * x * x
+    return energy
+
+
 def hand(k, c, x0, v0, dt, steps):
     xs = [x0]
     vs = [v0]
@@ -54,5 +71,15 @@ WORKLOADS = [
         # (seconds a call); jax.jit unrolls the Python loop and compiles the
         # 1000 steps for over a minute.  The full run times both.
         quick_skip={"jax": "seconds a call", "jax.jit": "compiles for > 1 min"},
+    ),
+    Workload(
+        "scalar_loop_helper",
+        oscillator_with_helper,
+        hand,
+        make_args,
+        ("k", "c"),
+        "scalar_loop with a helper function called per step",
+        peers_skip="see scalar_loop",
+        targets=False,
     ),
 ]
