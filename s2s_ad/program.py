@@ -351,8 +351,11 @@ class Program:
                 np_name=lambda: unit.global_name("np", np),
             )
             optimize_exact_arrays(defs[0], array_context)
-        if unit.role == "top" and self.exact_floats:
-            fuse_numbers(defs[0], builder, fwd)
+        if self.exact_floats and (unit.role == "top" or unit.kinds):
+            # A callee of a Python-float program is specialised to the kinds
+            # its calls pass it: its numbers are fused as the top's are.
+            for fdef in defs if unit.role == "callee" else defs[:1]:
+                fuse_numbers(fdef, builder, fwd)
         if unit.role == "callee":
             hand_over_saved(defs[0], defs[1], builder.trace, unit.namer.exact_or_fresh)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)
