@@ -48,9 +48,21 @@ def loop_and_broadcasts(a, b, n):
     return np.sum(s + a[0])
 
 
+def broadcasts(a, b):
+    t = a * b
+    u = np.sin(t) + a * t
+    return np.sum(u * b - t)
+
+
 def test_names_after_the_shape_pass_are_those_of_a_walk(monkeypatch):
     checked = []
+    replaced = []
     original = arrayopt.optimize_shapes
+    told = BodyIndex.replaced
+
+    def telling(self, stmt, old, new):
+        replaced.append(stmt)
+        told(self, stmt, old, new)
 
     def checking(body, params, kinds, primal_of, resolve, rt, index):
         result = original(body, params, kinds, primal_of, resolve, rt, index)
@@ -61,6 +73,8 @@ def test_names_after_the_shape_pass_are_those_of_a_walk(monkeypatch):
         return result
 
     monkeypatch.setattr(arrayopt, "optimize_shapes", checking)
+    monkeypatch.setattr(BodyIndex, "replaced", telling)
     a, b = np.linspace(0.1, 0.9, 4), np.linspace(-0.5, 0.5, 4)
     s2s_ad.gradient_source(loop_and_broadcasts, (0, 1), (a, b, 2))
-    assert checked
+    s2s_ad.gradient_source(broadcasts, (0, 1), (a, b))
+    assert checked and replaced
