@@ -317,6 +317,7 @@ class _FactorMover:
         self.arrays = arrays
         self.kinds = kinds
         self.rt = rt
+        self.linear = {f"{rt}.{h}" for h in _LINEAR_IN_FIRST}
 
     def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
@@ -449,8 +450,7 @@ class _FactorMover:
             isinstance(value, gast.Call)
             and value.args
             and not value.keywords
-            and A.dotted_name(value.func)
-            in {f"{self.rt}.{h}" for h in _LINEAR_IN_FIRST}
+            and A.dotted_name(value.func) in self.linear
         ):
             inner = self._factor(value.args[0])
             if inner is not None:
