@@ -65,6 +65,7 @@ _LINEAR_IN_FIRST = {"unbroadcast", "unbroadcast_to", "unreduce", "unreduce_mean"
 #: rt helpers whose result is a new array (never one of their arguments).
 _FRESH_HELPERS = {"matmul_adjoint_a", "matmul_adjoint_b"}
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
+_LOAD = gast.Load
 
 
 def optimize_array_adjoints(
@@ -221,45 +222,79 @@ def _accumulation(stmt: gast.stmt) -> gast.expr | None:
 
 
 class _Index:
-    """Names per statement, gathered in one walk: each statement's own (not
-    in its nested blocks), and all it mentions and stores, nested included.
-    Passes query it instead of walking subtrees again (nested loops would
-    make that quadratic)."""
+    """Names per statement, gathered in one pass over the statements (their
+    names come from the :class:`BodyIndex`, no tree is walked): each
+    statement's own names (not in its nested blocks), and where each name is
+    read and stored.  Passes query it instead of walking subtrees again
+    (nested loops would make that quadratic).  The names a statement
+    mentions with its nested blocks are gathered only when asked, from the
+    statements as they were when the index was built."""
 
     def __init__(self, body: Stmts, names: BodyIndex) -> None:
         self.names = names  # of the whole function, kept up to date
         self.order: list[gast.stmt] = []  # pre-order, as A.statements
         self.own: dict[int, list[gast.Name]] = {}
-        self.deep: dict[int, set[str]] = {}
-        self.deep_stored: dict[int, set[str]] = {}
-        # name -> the statements that store it / read it themselves
-        self.storing: dict[str, list[gast.stmt]] = {}
-        self.reading: dict[str, list[gast.stmt]] = {}
+        #: name -> the statements that read it, once per read.
+        self.reads: dict[str, list[gast.stmt]] = {}
+        #: name -> the statements that store it: an assignment once per
+        #: store, any other statement (a loop target...) twice, so that a
+        #: name it stores is never taken for one defined once.
+        self.defs: dict[str, list[gast.stmt]] = {}
+        # id(compound statement) -> the statements nested in it directly.
+        self._nested: dict[int, Stmts] = {}
+        self._deep: dict[int, tuple[set[str], set[str]]] = {}
         self._visit(body)
 
     def _visit(self, block: Stmts) -> None:
+        order, own_of, reads, defs = self.order, self.own, self.reads, self.defs
+        own_names = self.names.own_names
         for stmt in block:
-            self.order.append(stmt)
-            own = self.names.own_names(stmt)
-            self.own[id(stmt)] = own
-            loaded: set[str] = set()
-            stored: set[str] = set()
+            order.append(stmt)
+            own = own_of[id(stmt)] = own_names(stmt)
+            assign = stmt.__class__ is gast.Assign
             for n in own:
-                (loaded if n.ctx.__class__ is gast.Load else stored).add(n.id)
-            names = loaded | stored
-            for name in stored:
-                self.storing.setdefault(name, []).append(stmt)
-            for name in loaded:
-                self.reading.setdefault(name, []).append(stmt)
-            for sub in A.sub_blocks(stmt):
-                self._visit(sub)
-                for inner in sub:
-                    names |= self.deep[id(inner)]
-                    stored |= self.deep_stored[id(inner)]
-            self.deep[id(stmt)] = names
-            self.deep_stored[id(stmt)] = stored
+                if n.ctx.__class__ is _LOAD:
+                    found = reads.get(n.id)
+                    if found is None:
+                        reads[n.id] = [stmt]
+                    else:
+                        found.append(stmt)
+                elif assign:
+                    defs.setdefault(n.id, []).append(stmt)
+                else:
+                    # Stored by a loop target or similar: never rewritten.
+                    defs.setdefault(n.id, []).extend([stmt, stmt])
+            fields = stmt.__dict__
+            if "body" in fields or "orelse" in fields:
+                nested = self._nested[id(stmt)] = []
+                for sub in A.sub_blocks(stmt):
+                    nested += sub
+                    self._visit(sub)
 
-    def reads(self, stmt: gast.stmt, name: str) -> list[gast.Name]:
+    def reading(self, name: str) -> Stmts:
+        """The statements that read ``name`` themselves, each once, in order."""
+        return list(dict.fromkeys(self.reads.get(name, ())))
+
+    def storing(self, name: str) -> Stmts:
+        """The statements that store ``name`` themselves, each once, in order."""
+        return list(dict.fromkeys(self.defs.get(name, ())))
+
+    def deep(self, stmt: gast.stmt) -> tuple[set[str], set[str]]:
+        """The names ``stmt`` mentions and those it stores, its nested
+        blocks included (as they were when the index was built)."""
+        found = self._deep.get(id(stmt))
+        if found is None:
+            own = self.own[id(stmt)]
+            names = {n.id for n in own}
+            stored = {n.id for n in own if n.ctx.__class__ is not _LOAD}
+            for inner in self._nested.get(id(stmt), ()):
+                inner_names, inner_stored = self.deep(inner)
+                names |= inner_names
+                stored |= inner_stored
+            found = self._deep[id(stmt)] = (names, stored)
+        return found
+
+    def reads_in(self, stmt: gast.stmt, name: str) -> list[gast.Name]:
         """The reads of ``name`` in ``stmt`` itself."""
         return [
             n
@@ -282,21 +317,13 @@ class _FactorMover:
         self.arrays = arrays
         self.kinds = kinds
         self.rt = rt
+        self.linear = {f"{rt}.{h}" for h in _LINEAR_IN_FIRST}
 
     def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
         index = _Index(self.body, self.names)
-        self.defs: dict[str, list[gast.stmt]] = {}
-        self.reads: dict[str, list[gast.stmt]] = {}
-        for stmt in index.order:
-            for node in index.own[id(stmt)]:
-                if isinstance(node.ctx, gast.Load):
-                    self.reads.setdefault(node.id, []).append(stmt)
-                elif isinstance(stmt, gast.Assign):
-                    self.defs.setdefault(node.id, []).append(stmt)
-                else:
-                    # Stored by a loop target or similar: never rewritten.
-                    self.defs.setdefault(node.id, []).extend([stmt, stmt])
+        self.defs = index.defs
+        self.reads = index.reads
         return index
 
     def _single(self, name: str) -> tuple[gast.Assign, gast.stmt] | None:
@@ -423,8 +450,7 @@ class _FactorMover:
             isinstance(value, gast.Call)
             and value.args
             and not value.keywords
-            and A.dotted_name(value.func)
-            in {f"{self.rt}.{h}" for h in _LINEAR_IN_FIRST}
+            and A.dotted_name(value.func) in self.linear
         ):
             inner = self._factor(value.args[0])
             if inner is not None:
@@ -552,6 +578,16 @@ def _find(
     return False
 
 
+def _negated_start(stmt: gast.stmt, arrays: set[str]) -> bool:
+    """``v = -w`` for an array adjoint ``v`` and a name ``w``."""
+    return (
+        A.assigned_name(stmt) in arrays
+        and isinstance(stmt.value, gast.UnaryOp)
+        and isinstance(stmt.value.op, gast.USub)
+        and isinstance(stmt.value.operand, gast.Name)
+    )
+
+
 def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     """``v = -w`` then ``v = v + e`` becomes ``v = e - w`` (exact), in each
     block, when nothing between mentions ``v`` or assigns ``w``."""
@@ -559,24 +595,21 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     for stmt in body:
         for sub in A.sub_blocks(stmt):
             changed |= _merge_negated_starts(sub, arrays, index)
+    found = [(i, stmt) for i, stmt in enumerate(body) if _negated_start(stmt, arrays)]
+    if not found:
+        return changed
     # Where each name is mentioned and stored in this block, in order, so
     # that finding the next mention does not rescan the block.
     mentions: dict[str, list[int]] = {}
     stores: dict[str, list[int]] = {}
     for k, stmt in enumerate(body):
-        for name in index.deep[id(stmt)]:
+        names, stored = index.deep(stmt)
+        for name in names:
             mentions.setdefault(name, []).append(k)
-        for name in index.deep_stored[id(stmt)]:
+        for name in stored:
             stores.setdefault(name, []).append(k)
     starts = []
-    for i, stmt in enumerate(body):
-        if not (
-            A.assigned_name(stmt) in arrays
-            and isinstance(stmt.value, gast.UnaryOp)
-            and isinstance(stmt.value.op, gast.USub)
-            and isinstance(stmt.value.operand, gast.Name)
-        ):
-            continue
+    for i, stmt in found:
         v, w = stmt.targets[0].id, stmt.value.operand.id
         seen = mentions[v]
         at = bisect.bisect_right(seen, i)
@@ -637,8 +670,8 @@ def _accumulate_in_place(index: _Index, g: str, rt: str, final: gast.Call) -> No
     none needs an older value of ``g`` (so neither does the code that
     differentiates this code again)."""
     updates = []
-    for stmt in index.reading.get(g, []):
-        reads = index.reads(stmt, g)
+    for stmt in index.reading(g):
+        reads = index.reads_in(stmt, g)
         if A.assigned_name(stmt) == g and _accumulation(stmt) is not None:
             updates.append(stmt)
         elif not (len(reads) == 1 and reads[0] is final.args[1]):
@@ -653,7 +686,7 @@ def _accumulate_in_place(index: _Index, g: str, rt: str, final: gast.Call) -> No
 def _owned(index: _Index, g: str, rt: str, final: gast.Call) -> bool:
     fresh_calls = {f"{rt}.{h}" for h in _FRESH_HELPERS}
     add_at = f"{rt}.add_at"
-    for stmt in index.storing.get(g, []):
+    for stmt in index.storing(g):
         if isinstance(stmt, gast.Assign):
             if A.assigned_name(stmt) is None:
                 return False
@@ -679,8 +712,8 @@ def _owned(index: _Index, g: str, rt: str, final: gast.Call) -> bool:
         else:
             return False  # a loop target or the like
     return all(
-        _reads_ok(stmt, index.reads(stmt, g), g, add_at, final)
-        for stmt in index.reading.get(g, [])
+        _reads_ok(stmt, index.reads_in(stmt, g), g, add_at, final)
+        for stmt in index.reading(g)
     )
 
 

@@ -26,6 +26,9 @@ Stmts = list[gast.stmt]
 Slot = tuple[gast.stmt, gast.AST, str, "int | None", gast.Call]
 
 _NAME, _ATTRIBUTE, _CALL = gast.Name, gast.Attribute, gast.Call
+#: The attribute names of the functions whose calls :attr:`BodyIndex.reverse_calls`
+#: lists (the only ones asked about).
+HELPERS = frozenset({"unbroadcast", "unreduce"})
 _LOAD = gast.Load
 _NODE, _STMT = 1, 2
 
@@ -82,8 +85,9 @@ class BodyIndex:
         self.loops: list[gast.For] = []
         #: The Name nodes the reverse sweep loads.
         self.reverse_loads: list[gast.Name] = []
-        #: The calls of the reverse sweep with where they sit, each parent
-        #: before what it holds.
+        #: The calls of the reverse sweep of a function named as one of
+        #: :data:`HELPERS` (``rt.unbroadcast(...)``...) with where they sit,
+        #: each parent before what it holds.
         self.reverse_calls: list[Slot] = []
         #: Whether every statement with nested blocks is an if, for or while.
         self.plain = True
@@ -118,7 +122,7 @@ class BodyIndex:
 
     def _part(self, stmt: gast.stmt, field: str, reverse: bool) -> None:
         tree = getattr(stmt, field)
-        if reverse and tree.__class__ is _CALL:
+        if reverse and _helper_call(tree):
             self.reverse_calls.append((stmt, stmt, field, None, tree))
         self._walk(tree, stmt, reverse)
 
@@ -133,7 +137,7 @@ class BodyIndex:
         if own is None:
             own = self._own[id(stmt)] = (stmt, [])
         mine = own[1]
-        kinds = _KINDS
+        kinds, fields_of, helpers = _KINDS, _CHILD_FIELDS, HELPERS
         todo = [tree]
         pop, push = todo.pop, todo.append
         while todo:
@@ -165,13 +169,18 @@ class BodyIndex:
                 ):
                     pinned.add(func.value.id)
             fields = node.__dict__
-            for field in _child_fields(cls):
+            for field in fields_of.get(cls) or _child_fields(cls):
                 value = fields.get(field)
                 if value.__class__ is list:
                     for i, item in enumerate(value):
                         kind = kinds.get(item.__class__)
                         if kind is _NODE:
-                            if reverse and item.__class__ is _CALL:
+                            if (
+                                reverse
+                                and item.__class__ is _CALL
+                                and item.func.__class__ is _ATTRIBUTE
+                                and item.func.attr in helpers
+                            ):
                                 calls.append((stmt, node, field, i, item))
                             push(item)
                         elif kind is _STMT:
@@ -179,7 +188,12 @@ class BodyIndex:
                 else:
                     kind = kinds.get(value.__class__)
                     if kind is _NODE:
-                        if reverse and value.__class__ is _CALL:
+                        if (
+                            reverse
+                            and value.__class__ is _CALL
+                            and value.func.__class__ is _ATTRIBUTE
+                            and value.func.attr in helpers
+                        ):
                             calls.append((stmt, node, field, None, value))
                         push(value)
 
@@ -201,10 +215,37 @@ class BodyIndex:
             found = self._own[id(stmt)] = (stmt, _own_names(stmt))
         return found[1]
 
+    def replaced(self, stmt: gast.stmt, old: gast.Name, new: gast.Name | None) -> None:
+        """Tell that the Name node ``new`` took the place of ``old`` in
+        ``stmt`` (None: ``old`` went): the names of ``stmt`` itself stay
+        known without a walk, in the order a walk finds them.  Only for a
+        rewrite that replaces a subtree by another or by one of its own
+        subtrees, with each Name node of ``stmt`` it removes told."""
+        found = self._own.get(id(stmt))
+        if found is None or not self.plain:
+            return
+        names = found[1]
+        for k, node in enumerate(names):
+            if node is old:
+                if new is None:
+                    del names[k]
+                else:
+                    names[k] = new
+                return
+
     def rewritten(self, stmt: gast.stmt) -> None:
         """Forget what the index knows of the names of ``stmt`` itself (its
         other answers stay those of the body as it was)."""
         self._own.pop(id(stmt), None)
+
+
+def _helper_call(node: gast.AST) -> bool:
+    """A call of a function named ``<...>.h`` for ``h`` in :data:`HELPERS`."""
+    return (
+        node.__class__ is _CALL
+        and node.func.__class__ is _ATTRIBUTE
+        and node.func.attr in HELPERS
+    )
 
 
 def _own_names(stmt: gast.stmt) -> list[gast.Name]:

@@ -142,9 +142,12 @@ class Purity:
         return self.pure(node)
 
     def helper_calls(self, node: gast.AST) -> int:
+        """How many calls of ``rt`` helpers ``node`` holds."""
         prefix = f"{self.rt}."
+        # Only a dotted function name (an attribute) can start with it.
         return sum(
-            isinstance(n, gast.Call)
+            n.__class__ is gast.Call
+            and n.func.__class__ is gast.Attribute
             and (A.dotted_name(n.func) or "").startswith(prefix)
             for n in A.walk_inner(node)
         )
@@ -212,24 +215,36 @@ class _Fuser:
         self.where: dict[int, tuple[Stmts, int]] = {}
         #: block -> the if, for or while statement it belongs to.
         self.owner: dict[int, gast.stmt] = {}
+        #: Every statement indexed, in the order of :func:`A.statements`.
+        self.order: Stmts = []
+        # Only names of the fused kinds are ever asked about: the others
+        # (``np``, ``rt``, numbers...) are not indexed.
+        self.wanted = {name for name, kind in kinds.items() if kind in fused}
         self._index(body)
 
     def _index(self, block: Stmts) -> None:
         loads, stores, storing = self.loads, self.stores, self.storing
+        wanted, where, order = self.wanted, self.where, self.order
+        own_names, plain = self.names.own_names, self.names.plain
         for k, stmt in enumerate(block):
-            self.where[id(stmt)] = (block, k)
-            if isinstance(stmt, (gast.Global, gast.Nonlocal)):
+            where[id(stmt)] = (block, k)
+            order.append(stmt)
+            cls = stmt.__class__
+            if cls is gast.Global or cls is gast.Nonlocal:
                 # Assigning such a name is seen outside: never drop one.
                 for name in stmt.names:
                     self.stores[name] = self.stores.get(name, 0) + 2
-            for node in self.names.own_names(stmt):
+            for node in own_names(stmt):
+                name = node.id
+                if name not in wanted:
+                    continue
                 if node.ctx.__class__ is _LOAD:
-                    loads.setdefault(node.id, []).append((stmt, node))
+                    loads.setdefault(name, []).append((stmt, node))
                 else:
-                    stores[node.id] = stores.get(node.id, 0) + 1
-                    storing.setdefault(node.id, []).append(stmt)
-            if not isinstance(stmt, (gast.If, gast.For, gast.While)):
-                if not self.names.plain and any(True for _ in A.sub_blocks(stmt)):
+                    stores[name] = stores.get(name, 0) + 1
+                    storing.setdefault(name, []).append(stmt)
+            if cls is not gast.If and cls is not gast.For and cls is not gast.While:
+                if not plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
                     # follow: everything in it counts as read and stored.
                     for node in A.name_nodes(stmt):
@@ -241,17 +256,18 @@ class _Fuser:
 
     def run(self) -> bool:
         """Fuse what the docstring allows; True if anything moved."""
-        gone: set[int] = set()
-        for stmt in list(A.statements(self.body)):
-            if self._fuse(stmt):
-                gone.add(id(stmt))
+        # The statements indexed are all there are but in blocks of other
+        # kinds than an if's, for's or while's (only where not plain).
+        statements = self.order if self.names.plain else list(A.statements(self.body))
+        gone: list[gast.stmt] = [stmt for stmt in statements if self._fuse(stmt)]
         if gone:
-            _remove(self.body, gone)
+            owners = list(self.owner.values()) if self.names.plain else None
+            _remove(self.body, gone, self.where, owners)
         return bool(gone)
 
     def _fuse(self, define: gast.stmt) -> bool:
         t = A.assigned_name(define)
-        if t is None or self.kinds.get(t) not in self.fused:
+        if t not in self.wanted:  # (None is not)
             return False
         stores = self.stores.get(t, 0)
         reads = self.loads.get(t, [])
@@ -283,22 +299,22 @@ class _Fuser:
                 )
             )
             and self.purity.evaluated_purely_before(use, node)
-            and self._nothing_between(define, use, A.names_loaded(value))
         ):
             return False
-        if not _replace(use, node, value):
+        read = [n for n in A.name_nodes(value) if n.ctx.__class__ is _LOAD]
+        if not (
+            self._nothing_between(define, use, {n.id for n in read})
+            and _replace(use, node, value)
+        ):
             return False
         # Only a name read once can be fused, and moving reads never changes
         # how many there are: the lists of names read more often (``np``,
         # ``rt``: thousands of entries) need no update, which would make the
         # pass quadratic.
-        for name in A.name_nodes(value):
-            if isinstance(name.ctx, gast.Load):
-                entries = self.loads.get(name.id, [])
-                if len(entries) <= _MAX_DEFINITIONS:
-                    self.loads[name.id] = [
-                        (use if n is name else s, n) for s, n in entries
-                    ]
+        for name in read:
+            entries = self.loads.get(name.id)
+            if entries is not None and len(entries) <= _MAX_DEFINITIONS:
+                self.loads[name.id] = [(use if n is name else s, n) for s, n in entries]
         return True
 
     def _only_read(
@@ -402,25 +418,65 @@ class _Fuser:
 
 
 def _replace(stmt: gast.stmt, old: gast.Name, new: gast.expr) -> bool:
-    for node in A.walk_inner(stmt):
-        for field in node._fields:
-            value = getattr(node, field, None)
+    """Put ``new`` where ``old`` is in ``stmt``; False if it is not there."""
+    # A walk inlined over the fields that may hold names only (a Name is
+    # never a leaf), as in A.name_nodes.
+    todo: list[gast.AST] = [stmt]
+    pop, push = todo.pop, todo.append
+    fields_of, inner = A.NAME_FIELDS, A.INNER
+    while todo:
+        node = pop()
+        cls = node.__class__
+        fields = node.__dict__
+        for field in fields_of.get(cls) or A.name_fields(cls):
+            value = fields.get(field)
             if value is old:
                 setattr(node, field, new)
                 return True
-            if isinstance(value, list):
+            if value.__class__ is list:
                 for k, item in enumerate(value):
                     if item is old:
                         value[k] = new
                         return True
+                    if item.__class__ in inner:
+                        push(item)
+            elif value.__class__ in inner:
+                push(value)
     return False
 
 
-def _remove(block: Stmts, gone: set[int]) -> None:
+def _remove(
+    body: Stmts,
+    gone: Stmts,
+    where: dict[int, tuple[Stmts, int]],
+    owners: Stmts | None,
+) -> None:
+    """Remove the statements ``gone`` from their blocks; a body left empty
+    gets a ``pass``.  ``owners``, if known, are all statements with nested
+    blocks, each statement in a block of one of them or of ``body`` being
+    in ``where``: then only the blocks that lose statements are rebuilt."""
+    if owners is None:
+        _remove_everywhere(body, {id(s) for s in gone})
+        return
+    blocks: dict[int, Stmts] = {}
+    for stmt in gone:
+        block = where[id(stmt)][0]
+        blocks[id(block)] = block
+    ids = {id(s) for s in gone}
+    for block in blocks.values():
+        block[:] = [s for s in block if id(s) not in ids]
+    # Bodies left empty (or empty already: generated code hardly has one)
+    # get a pass, as a rebuild of every block gave them.
+    for stmt in owners:
+        if not stmt.body:
+            stmt.body.append(gast.Pass())
+
+
+def _remove_everywhere(block: Stmts, gone: set[int]) -> None:
     block[:] = [s for s in block if id(s) not in gone]
     for stmt in block:
         for sub in A.sub_blocks(stmt):
-            _remove(sub, gone)
+            _remove_everywhere(sub, gone)
             if not sub and sub is getattr(stmt, "body", None):
                 sub.append(gast.Pass())
 

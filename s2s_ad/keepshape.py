@@ -60,6 +60,10 @@ class _Census:
         self.read: set[str] = set()
         #: (statement, part of it) of the reverse sweep naming a candidate.
         self.sites: list[tuple[gast.stmt, gast.AST]] = []
+        #: The reverse sweep's ``x = trace.pop()`` of a candidate ``x``.
+        self.pops: Stmts = []
+        #: The reverse sweep's ``rt.unbroadcast(g, x)`` of a candidate ``x``.
+        self.calls: list[gast.Call] = []
         # Forward sweep: plain assignments of NumPy values (or the None
         # placeholder) are the only stores allowed; pushes are noted.
         for stmt in A.statements(body[:start]):
@@ -81,38 +85,56 @@ class _Census:
         live = self.pushed - self.bad
         # Reverse sweep: a name is read only as unbroadcast's ``x`` and
         # assigned only from the trace.
-        for stmt in A.statements(body[start:]):
+        self._reverse(body[start:], live, rt, trace)
+
+    def _reverse(self, block: Stmts, live: set[str], rt: str, trace: str) -> bool:
+        """Look at the statements of ``block`` and of the blocks nested in
+        it, in order, while a candidate is left; False once none is."""
+        for stmt in block:
             if not live:
-                break  # every candidate is out: the rest cannot matter
+                return False  # every candidate is out: the rest cannot matter
             for part in A.own_parts(stmt):
-                found = [n for n in A.name_nodes(part) if n.id in live]
+                found = _live_names(part, live)
                 if found:
                     self._reverse_uses(stmt, part, found, rt, trace)
                     live -= self.bad
+            fields = stmt.__dict__
+            if "body" in fields or "orelse" in fields:
+                for sub in A.sub_blocks(stmt):
+                    if not self._reverse(sub, live, rt, trace):
+                        return False
+        return True
 
     def _reverse_uses(
         self,
         stmt: gast.stmt,
         part: gast.AST,
-        found: list[gast.Name],
+        found: list[tuple[gast.Name, gast.AST]],
         rt: str,
         trace: str,
     ) -> None:
+        """Note the reads of candidates ``found`` (each with its parent node)
+        in ``part`` of ``stmt``: those as unbroadcast's ``x`` and the
+        assignment from the trace are fine, any other puts a name out."""
         self.sites.append((stmt, part))
-        fine: set[int] = set()
-        if (
-            isinstance(stmt, gast.Assign)
+        popped = (
+            stmt.targets[0]
+            if isinstance(stmt, gast.Assign)
             and A.assigned_name(stmt) is not None
             and A.is_method_call(stmt.value, trace, "pop", 0)
-        ):
-            fine.add(id(stmt.targets[0]))
-        for node in A.walk_inner(part):
-            if A.is_method_call(node, rt, "unbroadcast", 2) and isinstance(
-                node.args[1], gast.Name
+            else None
+        )
+        for name, parent in found:
+            if name is popped:
+                self.pops.append(stmt)
+            elif (
+                A.is_method_call(parent, rt, "unbroadcast", 2)
+                and parent.args[1] is name
             ):
-                fine.add(id(node.args[1]))
-                self.read.add(node.args[1].id)
-        self.bad |= {n.id for n in found if id(n) not in fine}
+                self.read.add(name.id)
+                self.calls.append(parent)
+            else:
+                self.bad.add(name.id)
 
     def candidates(self) -> set[str]:
         return (self.pushed & self.read) - self.bad
@@ -122,6 +144,39 @@ class _Census:
 _STORING_NOTHING = (
     gast.If, gast.While, gast.Return, gast.Pass, gast.Break, gast.Continue,
 )  # fmt: skip
+
+
+def _live_names(part: gast.AST, live: set[str]) -> list[tuple[gast.Name, gast.AST]]:
+    """The Name nodes of ``part`` whose names are in ``live``, each with its
+    parent node (None for ``part`` itself)."""
+    found: list[tuple[gast.Name, gast.AST]] = []
+    todo: list[tuple[gast.AST, gast.AST]] = [(part, None)]
+    pop, push = todo.pop, todo.append
+    fields_of, inner = A.NAME_FIELDS, A.INNER
+    # A.name_nodes inlined, keeping parents.
+    while todo:
+        node, parent = pop()
+        cls = node.__class__
+        fields = node.__dict__
+        if cls is _NAME:
+            if node.id in live:
+                found.append((node, parent))
+            value = fields.get("annotation")  # a parameter's
+            if value.__class__ in inner:
+                push((value, node))
+            continue
+        for field in fields_of.get(cls) or A.name_fields(cls):
+            value = fields.get(field)
+            if value.__class__ is list:
+                for v in value:
+                    if v.__class__ in inner:
+                        push((v, node))
+            elif value.__class__ in inner:
+                push((value, node))
+    return found
+
+
+_NAME = gast.Name
 
 
 def _none(node: gast.expr) -> bool:
@@ -145,19 +200,15 @@ def keep_shapes_only(
         return False
     shape_of = {name: fresh(f"{name}_shape") for name in sorted(names)}
     _forward(body, start, shape_of, trace)
-    for stmt, part in census.sites:
-        if isinstance(stmt, gast.Assign) and A.is_method_call(
-            stmt.value, trace, "pop", 0
-        ):
-            target = stmt.targets[0]
-            if isinstance(target, gast.Name) and target.id in shape_of:
-                stmt.targets[0] = A.store(shape_of[target.id])
-        for node in A.walk_inner(part):
-            if A.is_method_call(node, rt, "unbroadcast", 2):
-                x = node.args[1]
-                if isinstance(x, gast.Name) and x.id in shape_of:
-                    node.func.attr = "unbroadcast_to"
-                    node.args[1] = A.load(shape_of[x.id])
+    for stmt in census.pops:
+        target = stmt.targets[0]
+        if target.id in shape_of:
+            stmt.targets[0] = A.store(shape_of[target.id])
+    for call in census.calls:
+        x = call.args[1]
+        if x.id in shape_of:
+            call.func.attr = "unbroadcast_to"
+            call.args[1] = A.load(shape_of[x.id])
     return True
 
 

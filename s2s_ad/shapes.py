@@ -48,6 +48,7 @@ adjoints (within an ulp per entry).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable
 
 import gast
@@ -315,13 +316,23 @@ class _ShapePass:
         for name in self.classes.order:
             if name in alive:
                 reps.setdefault(self.classes.keys[name], name)
+        per_statement = Counter(id(slot[0]) for slot in sites)
         for stmt, parent, field, k, call in sites:
+            x = call.args[1]
             new = self._simpler(call, alive, reps)
             if k is None:
                 setattr(parent, field, new)
             else:
                 getattr(parent, field)[k] = new
-            self.index.rewritten(stmt)
+            if per_statement[id(stmt)] > 1:
+                # Calls nested in calls: one may be replaced in a tree
+                # another replacement took out (the names say nothing).
+                self.index.rewritten(stmt)
+            elif new is not call:  # the call went, g took its place
+                for name in [*A.name_nodes(call.func), x]:
+                    self.index.replaced(stmt, name, None)
+            elif call.args[1] is not x:
+                self.index.replaced(stmt, x, call.args[1])
         return full_sum
 
     def _simpler(self, node: gast.Call, alive: set[str], reps: dict[Key, str]) -> Any:
