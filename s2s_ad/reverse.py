@@ -66,13 +66,32 @@ _MUTATING_METHODS = {
 }
 
 
-def _marker(kind: str, *args: gast.expr) -> gast.Expr:
-    return A.expr_stmt(A.call(A.load(kind), args))
-
-
 # Exact class tests below (nothing subclasses gast's nodes): these are asked
 # of every statement of a sweep, by several passes.
 _Expr, _Call, _Name = gast.Expr, gast.Call, gast.Name
+_BinOp, _Add = gast.BinOp, gast.Add
+
+
+def _marker(kind: str, *args: gast.expr) -> gast.Expr:
+    # Made directly (what A.expr_stmt(A.call(A.load(kind), args)) makes):
+    # every assignment of a sweep gets two.
+    call = _Call.__new__(_Call)
+    fields = call.__dict__
+    fields["func"] = A.load(kind)
+    fields["args"] = list(args)
+    fields["keywords"] = []
+    return A.expr_stmt(call)
+
+
+def _add(left: gast.expr, right: gast.expr) -> gast.BinOp:
+    """``left + right``, as ``gast.BinOp(left=..., op=gast.Add(), right=...)``
+    makes it (made directly: one per accumulation)."""
+    node = _BinOp.__new__(_BinOp)
+    fields = node.__dict__
+    fields["left"] = left
+    fields["op"] = _Add.__new__(_Add)
+    fields["right"] = right
+    return node
 
 
 def marker_kind(stmt: gast.stmt) -> str | None:
@@ -150,7 +169,7 @@ class ReverseBuilder(SweepBuilder):
         name = target.id
         bar = self.adj(name)
         if name in self.act.numeric:
-            new = gast.BinOp(left=A.load(bar), op=gast.Add(), right=value)
+            new = _add(A.load(bar), value)
         else:
             new = A.call(self.rt("acc"), [A.load(bar), value])
         return A.assign(bar, new)
@@ -743,10 +762,15 @@ def _shape_key(node: gast.expr) -> Any:
     return A.structure(node)
 
 
+_ATOMS = (gast.Name, gast.Constant)
+
+
 def _plain(bound: dict[str, Any]) -> bool:
     """No call or binary operation in the trees bound to a template's
     parameters: nothing there that the peephole rewrite would change."""
     for value in bound.values():
+        if value.__class__ in _ATOMS:
+            continue  # the common case in core form
         for tree in value if isinstance(value, list) else [value]:
             if isinstance(tree, gast.AST) and any(
                 isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk_inner(tree)
