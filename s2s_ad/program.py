@@ -552,7 +552,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) in ("array", "numeric")
     }
-    scan = _Scan(rev)
+    scan = _Scan(rev, scalars)
     mutated = _mutated_adjoints(scan.calls)
 
     def may_start(name: str, value: gast.expr, around: set[str]) -> bool:
@@ -564,20 +564,8 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
             return False
         return around.isdisjoint(mutated) or not (A.names_loaded(value) & mutated)
 
-    where: dict[str, set[int]] = {}
-
-    def index(block: list[gast.stmt]) -> None:
-        for stmt in block:
-            for name in scan.own[id(stmt)] & scalars:
-                where.setdefault(name, set()).add(id(block))
-            for fld in ("body", "orelse"):
-                sub = getattr(stmt, fld, None)
-                if isinstance(sub, list):
-                    index(sub)
-
-    index(rev)
     only_in: dict[int, list[str]] = {}  # block -> the adjoints only it mentions
-    for n, blocks in where.items():
+    for n, blocks in scan.where.items():
         if len(blocks) == 1:
             only_in.setdefault(next(iter(blocks)), []).append(n)
     done: set[str] = set()
@@ -587,12 +575,12 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         # adjoint and statement made this pass quadratic in the block length.
         mentions = [scan.every[id(st)] for st in block]
         last: dict[str, int] = {}  # name -> its last mentioning statement
-        for k, names in enumerate(mentions):
-            for n in names:
-                last[n] = k
         if top:
             local = set(scalars)
         else:
+            for k, names in enumerate(mentions):
+                for n in names:
+                    last[n] = k
             # Adjoints living only in this block, reset by its last mention of
             # them: they are zero at the start of every pass through it.
             in_sub_blocks = _names_in_sub_blocks(block, scan.every)
@@ -636,10 +624,10 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                     visit(sub, False)
 
     visit(rev, True)
-    # The nested functions reach themselves through their closure cells: a
+    # The nested function reaches itself through its closure cell: a
     # reference cycle that would keep the scan of the whole sweep alive
     # until the cyclic garbage collector ran.
-    index = visit = None  # type: ignore[assignment]
+    visit = None  # type: ignore[assignment]
     return done
 
 
@@ -659,22 +647,24 @@ def _names_in_sub_blocks(
 class _Scan:
     """What first_contributions asks of every statement of a sweep, found
     in one walk (asking it per block level walked nested blocks again at
-    every level): ``own`` maps a statement's id to the names outside its
-    nested blocks (``body``/``orelse`` lists, of any node), ``every`` to all
-    the names it mentions, and ``calls`` holds every call.
+    every level): ``every`` maps a statement's id to all the names it
+    mentions, ``where`` each name of ``scalars`` to the (ids of the) blocks
+    holding a statement that mentions it outside its nested blocks
+    (``body``/``orelse`` lists, of any node), and ``calls`` holds every call.
 
     Rewriting ``x_bar = x_bar + g`` to ``x_bar = g`` keeps a statement's
     names, and blocks are rewritten only after their own names were read, so
     the walk before any rewrite serves the whole pass."""
 
-    def __init__(self, block: list[gast.stmt]) -> None:
-        self.own: dict[int, set[str]] = {}
+    def __init__(self, block: list[gast.stmt], scalars: set[str]) -> None:
+        self.scalars = scalars
+        self.where: dict[str, set[int]] = {}
         self.every: dict[int, set[str]] = {}
         self.calls: list[gast.Call] = []
         for stmt in block:
-            self._statement(stmt)
+            self._statement(stmt, id(block))
 
-    def _statement(self, stmt: gast.stmt) -> set[str]:
+    def _statement(self, stmt: gast.stmt, block: int) -> set[str]:
         mine: set[str] = set()
         nested: list[list[gast.stmt]] = []
         todo: list[gast.AST] = [stmt]
@@ -702,11 +692,17 @@ class _Scan:
                             append(v)
                 elif value.__class__ in inner:
                     append(value)
-        self.own[id(stmt)] = mine
+        where = self.where
+        for name in mine & self.scalars:
+            found = where.get(name)
+            if found is None:
+                where[name] = {block}
+            else:
+                found.add(block)
         every = set(mine)
         for sub in nested:
             for st in sub:
-                every |= self._statement(st)
+                every |= self._statement(st, id(sub))
         self.every[id(stmt)] = every
         return every
 
