@@ -55,7 +55,7 @@ def optimize_functions(
         body = fdef.body
         start = reverse_start(body, forward)
         rest = body[start:]
-        if optimize_adjoints(rest, scalars, adjoints):
+        if optimize_adjoints(rest, scalars, adjoints, builder.name_nodes):
             tidy_comments_before_return(rest)
         body[start:] = rest
 
@@ -66,12 +66,18 @@ def reverse_start(body: Stmts, forward: set[int]) -> int:
     return 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
 
 
-def optimize_adjoints(body: Stmts, scalars: set[str], adjoints: set[str]) -> bool:
+def optimize_adjoints(
+    body: Stmts,
+    scalars: set[str],
+    adjoints: set[str],
+    known: dict[int, tuple[gast.stmt, list[gast.Name]]] | None = None,
+) -> bool:
     """Propagate copies among ``scalars``, then drop dead stores to
     ``adjoints`` (``scalars`` ⊆ ``adjoints``), in place; True if any
-    statement went."""
+    statement went.  ``known`` may give the Name nodes of statements (by
+    id, with the statement), as :attr:`ReverseBuilder.name_nodes` does."""
     changed = _propagate(body, scalars) if scalars else False
-    return _drop_dead(body, set(), adjoints) or changed
+    return _drop_dead(body, set(), adjoints, known or {}) or changed
 
 
 # -- copy propagation ----------------------------------------------------------
@@ -145,8 +151,12 @@ def _kill(copies: dict[str, str], stored: set[str]) -> None:
 class _Liveness:
     """Backward liveness of ``names`` over structured blocks."""
 
-    def __init__(self, names: set[str]) -> None:
+    def __init__(
+        self, names: set[str], known: dict[int, tuple[gast.stmt, list[gast.Name]]]
+    ) -> None:
         self.names = names
+        # Name nodes found by an earlier walk, spared walking again.
+        self.known = known
         # Per simple statement: (names it reads, names it assigns), both
         # within ``names``; loops are scanned repeatedly, statements are not
         # changed while scanning, and walking a tree costs more than a lookup.
@@ -229,7 +239,9 @@ class _Liveness:
             for fld in ("body", "orelse", "finalbody", "handlers")
             if fld in fields
         )
-        for n in A.name_nodes(stmt):
+        entry = self.known.get(id(stmt))
+        found = entry[1] if entry is not None and entry[0] is stmt else None
+        for n in A.name_nodes(stmt) if found is None else found:
             if n.id in names:
                 # ``del a`` needs ``a`` bound: a use, like a load.  Anything a
                 # compound statement (a nested def, a loop with else) mentions
@@ -245,9 +257,14 @@ class _Liveness:
 _LOAD, _DEL = gast.Load, gast.Del
 
 
-def _drop_dead(block: Stmts, live: set[str], names: set[str]) -> bool:
+def _drop_dead(
+    block: Stmts,
+    live: set[str],
+    names: set[str],
+    known: dict[int, tuple[gast.stmt, list[gast.Name]]],
+) -> bool:
     """Remove dead stores to ``names`` from ``block``; True if any went."""
-    return _Liveness(names).scan(block, live, remove=True)
+    return _Liveness(names, known).scan(block, live, remove=True)
 
 
 # -- names -----------------------------------------------------------------------

@@ -553,6 +553,9 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         if builder.act.kinds.get(name) in ("array", "numeric")
     }
     scan = _Scan(rev, scalars)
+    # Passed on to copyprop (see ReverseBuilder.name_nodes); the rewrites
+    # below drop a name from a statement, and so its entry.
+    builder.name_nodes = scan.names
     mutated = _mutated_adjoints(scan.calls)
 
     def may_start(name: str, value: gast.expr, around: set[str]) -> bool:
@@ -606,6 +609,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
+                scan.names.pop(id(stmt), None)
                 converted.add(target.id)
             seen |= mentions[k]  # the rewrite above mentions the same names
         if not top:
@@ -616,7 +620,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
             block[:] = [st for k, st in enumerate(block) if k not in dead]
             mentions = [m for k, m in enumerate(mentions) if k not in dead]
         done.update(converted)
-        _fuse_reset_then_add(block, scalars, may_start, mentions)
+        _fuse_reset_then_add(block, scalars, may_start, mentions, scan.names)
         for stmt in block:
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
@@ -650,7 +654,9 @@ class _Scan:
     every level): ``every`` maps a statement's id to all the names it
     mentions, ``where`` each name of ``scalars`` to the (ids of the) blocks
     holding a statement that mentions it outside its nested blocks
-    (``body``/``orelse`` lists, of any node), and ``calls`` holds every call.
+    (``body``/``orelse`` lists, of any node), ``calls`` holds every call,
+    and ``names`` maps the id of each assignment and expression statement
+    to the statement and its Name nodes (those ``A.name_nodes`` finds).
 
     Rewriting ``x_bar = x_bar + g`` to ``x_bar = g`` keeps a statement's
     names, and blocks are rewritten only after their own names were read, so
@@ -661,11 +667,13 @@ class _Scan:
         self.where: dict[str, set[int]] = {}
         self.every: dict[int, set[str]] = {}
         self.calls: list[gast.Call] = []
+        self.names: dict[int, tuple[gast.stmt, list[gast.Name]]] = {}
         for stmt in block:
             self._statement(stmt, id(block))
 
     def _statement(self, stmt: gast.stmt, block: int) -> set[str]:
         mine: set[str] = set()
+        found: list[gast.Name] = []
         nested: list[list[gast.stmt]] = []
         todo: list[gast.AST] = [stmt]
         pop, append = todo.pop, todo.append
@@ -676,6 +684,7 @@ class _Scan:
             cls = node.__class__
             if cls is name_class:
                 mine.add(node.id)
+                found.append(node)
                 if node.__dict__.get("annotation") is None:
                     continue  # its other fields hold no names (a third of all)
             elif cls is call_class:
@@ -692,6 +701,8 @@ class _Scan:
                             append(v)
                 elif value.__class__ in inner:
                     append(value)
+        if stmt.__class__ in _SIMPLE:
+            self.names[id(stmt)] = (stmt, found)
         where = self.where
         for name in mine & self.scalars:
             found = where.get(name)
@@ -705,6 +716,9 @@ class _Scan:
                 every |= self._statement(st, id(sub))
         self.every[id(stmt)] = every
         return every
+
+
+_SIMPLE = (gast.Assign, gast.Expr)  # statements _Scan.names holds
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
@@ -753,10 +767,12 @@ def _fuse_reset_then_add(
     scalars: set[str],
     may_start: Callable[[str, gast.expr, set[str]], bool],
     mentions: list[set[str]],
+    names: dict[int, Any],
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
     between, in the same block) becomes ``... x_bar = g``.  ``mentions``
-    holds the names each statement of the block mentions."""
+    holds the names each statement of the block mentions; the entries of
+    rewritten statements leave ``names`` (see _Scan)."""
     # The next statement mentioning each reset adjoint, found in one backward
     # sweep (scanning forward from every reset was quadratic).  Rewrites keep
     # the names a statement mentions, and a deleted reset is never the next
@@ -788,6 +804,7 @@ def _fuse_reset_then_add(
             and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
+            names.pop(id(later), None)
             dead.add(k)
     if dead:
         block[:] = [st for k, st in enumerate(block) if k not in dead]

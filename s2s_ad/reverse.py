@@ -142,6 +142,11 @@ class ReverseBuilder(SweepBuilder):
         # Each block's (statement, forward code, reverse code), for later
         # passes that reason about the reverse code of a statement.
         self.blocks: list[list[tuple[gast.stmt, Stmts, Stmts]]] = []
+        # id -> (statement, its Name nodes) for assignments and expressions of
+        # the reverse sweep, filled by program.first_contributions's walk for
+        # copyprop: names may be renamed in place, but an entry goes when
+        # its statement loses or gains a name.
+        self.name_nodes: dict[int, tuple[gast.stmt, list[gast.Name]]] = {}
 
     # -- names -----------------------------------------------------------
 
