@@ -30,10 +30,13 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import ops as O
+from s2s_ad import runtime
 from s2s_ad.analysis import Activity
+from s2s_ad.emit import statement_text
 from s2s_ad.errors import MissingRuleError, TransformError, UnsupportedSyntaxError
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import NormalizedFunction
+from s2s_ad.simplify import peephole, rewriter
 from s2s_ad.source import FunctionSource
 from s2s_ad.sweep import SweepBuilder
 from s2s_ad.templates import BindError, bind, instantiate
@@ -69,7 +72,7 @@ _MUTATING_METHODS = {
 # Exact class tests below (nothing subclasses gast's nodes): these are asked
 # of every statement of a sweep, by several passes.
 _Expr, _Call, _Name = gast.Expr, gast.Call, gast.Name
-_BinOp, _Add = gast.BinOp, gast.Add
+_BinOp, _Add, _Assign = gast.BinOp, gast.Add, gast.Assign
 
 
 def _marker(kind: str, *args: gast.expr) -> gast.Expr:
@@ -81,6 +84,20 @@ def _marker(kind: str, *args: gast.expr) -> gast.Expr:
     fields["args"] = list(args)
     fields["keywords"] = []
     return A.expr_stmt(call)
+
+
+def _number(stmts: Stmts, like: gast.stmt, done: dict[int, gast.AST]) -> None:
+    """``A.number_statements(stmts, like, done)``, done on the spot for the
+    statements without nested blocks (nearly all that block() makes)."""
+    lineno = like.lineno
+    for stmt in stmts:
+        cls = stmt.__class__
+        if cls is _Assign or cls is _Expr:
+            if getattr(stmt, "lineno", None) is None:
+                stmt.lineno = lineno
+                stmt.col_offset = 0
+        else:
+            A.number_statements([stmt], like, done)
 
 
 def _add(left: gast.expr, right: gast.expr) -> gast.BinOp:
@@ -169,7 +186,8 @@ class ReverseBuilder(SweepBuilder):
         return A.expr_stmt(A.load(COMMENT.format(f"{kind}{len(self.comments) - 1}")))
 
     def accumulate(self, target: gast.expr, value: gast.expr) -> gast.stmt | None:
-        if not self.act.is_active(target):
+        # self.act.is_active(target), inlined: asked for every accumulation.
+        if target.__class__ is not _Name or target.id not in self.act.active:
             return None
         name = target.id
         bar = self.adj(name)
@@ -190,7 +208,7 @@ class ReverseBuilder(SweepBuilder):
                 # Later passes and tracing read statements' lines only, and
                 # the sweeps reach Python as text, never as trees.
                 both = f + r
-                A.number_statements(both, stmt, self.numbered)
+                _number(both, stmt, self.numbered)
                 numbered = self.numbered
                 for node in both:
                     numbered[id(node)] = node
@@ -231,8 +249,6 @@ class ReverseBuilder(SweepBuilder):
         return [stmt], []
 
     def primal_comment(self, stmt: gast.stmt) -> gast.Expr:
-        from s2s_ad.emit import statement_text
-
         return self.comment(statement_text(stmt))
 
     # -- assignments -----------------------------------------------------
@@ -374,19 +390,19 @@ class ReverseBuilder(SweepBuilder):
         code of ``op``: broadcasting helpers are dropped where kinds prove
         shapes cannot differ.  Applied to a statement, it simplifies the
         whole tree; applied to a call or operation, just that node."""
-        from s2s_ad import runtime
-        from s2s_ad.simplify import peephole, rewriter
-
         operands = list(op.args) if op.receiver is None else []
         kinds = [self.kind(a) for a in operands]
         all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
         all_array = bool(kinds) and all(k == "array" for k in kinds)
-        # The operands as compared with a node (see _shape_key), made once.
-        keys = [_shape_key(a) for a in operands]
+        # The operands as compared with a node (see _shape_key), made once,
+        # when first needed.
+        keys: list[Any] = []
 
         def same_shape(node: gast.expr) -> bool:
             if not operands or len(operands) > 2:
                 return False
+            if not keys:
+                keys.extend(_shape_key(a) for a in operands)
             key = _shape_key(node)
             others = [k for o, k in zip(keys, kinds) if o != key]
             mine = self.kind(node)
