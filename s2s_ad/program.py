@@ -577,12 +577,13 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         # The names each statement mentions, found once: looking them up per
         # adjoint and statement made this pass quadratic in the block length.
         mentions = [scan.every[id(st)] for st in block]
-        last: dict[str, int] = {}  # name -> its last mentioning statement
+        # adjoint -> its last mentioning statement (only adjoints are asked)
+        last: dict[str, int] = {}
         if top:
             local = set(scalars)
         else:
             for k, names in enumerate(mentions):
-                for n in names:
+                for n in names & scalars:
                     last[n] = k
             # Adjoints living only in this block, reset by its last mention of
             # them: they are zero at the start of every pass through it.
@@ -785,7 +786,7 @@ def _fuse_reset_then_add(
         name = target.id if isinstance(target, gast.Name) else None
         if name in scalars and _is_reset(stmt, name) and name in following:
             next_mention[k] = following[name]
-        for n in mentions[k]:
+        for n in mentions[k] & scalars:  # only adjoints are asked
             following[n] = k
     dead: set[int] = set()
     for k, j in sorted(next_mention.items()):
