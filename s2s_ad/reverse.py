@@ -641,9 +641,12 @@ def resolve_markers(
         for stmt in stmts:
             kind = marker_kind(stmt)
             if kind is None:
-                for fld in ("body", "orelse"):
-                    if hasattr(stmt, fld) and isinstance(getattr(stmt, fld), list):
-                        setattr(stmt, fld, rewrite(getattr(stmt, fld)))
+                fields = stmt.__dict__
+                if "body" in fields or "orelse" in fields:
+                    for fld in ("body", "orelse"):
+                        sub = fields.get(fld)
+                        if isinstance(sub, list):
+                            setattr(stmt, fld, rewrite(sub))
                 out.append(stmt)
                 continue
             args = stmt.value.args
@@ -711,13 +714,15 @@ def _filter(stmts: Stmts, deleted: set[int]) -> Stmts:
     for stmt in stmts:
         if id(stmt) in deleted:
             continue
-        for fld in ("body", "orelse"):
-            sub = getattr(stmt, fld, None)
-            if isinstance(sub, list):
-                kept = _filter(sub, deleted)
-                if fld == "body" and not kept:
-                    kept = [gast.Pass()]
-                setattr(stmt, fld, kept)
+        fields = stmt.__dict__
+        if "body" in fields or "orelse" in fields:  # few statements have blocks
+            for fld in ("body", "orelse"):
+                sub = fields.get(fld)
+                if isinstance(sub, list):
+                    kept = _filter(sub, deleted)
+                    if fld == "body" and not kept:
+                        kept = [gast.Pass()]
+                    setattr(stmt, fld, kept)
         out.append(stmt)
     stmts[:] = out
     return stmts

@@ -33,9 +33,7 @@ def bind(
 ) -> Bound:
     """Bind call arguments (ASTs) to the template parameters, like a call."""
     bound: Bound = {}
-    positional = [n for n, kind in template.params if kind == "pos"]
-    varargs = [n for n, kind in template.params if kind == "var"]
-    names = [n for n, _ in template.params]
+    positional, varargs, names = _signature(template)
     args = list(args)
     if receiver is not None:
         args = [receiver] + args
@@ -60,6 +58,28 @@ def bind(
                 raise BindError(f"missing required argument {name!r}")
             bound[name] = template.defaults[name]
     return bound
+
+
+# id(template) -> (a weak reference to it, its signature: see _signature).
+_SIGNATURES: dict[
+    int, tuple[weakref.ref[Template], tuple[list[str], list[str], set[str]]]
+] = {}
+
+
+def _signature(template: Template) -> tuple[list[str], list[str], set[str]]:
+    """The names of the template's positional parameters, of its ``*args``
+    (none or one), and of all its parameters, found once per template (it is
+    bound at every call of its function)."""
+    entry = _SIGNATURES.get(id(template))
+    if entry is None or entry[0]() is not template:
+        params = template.params
+        signature = (
+            [n for n, kind in params if kind == "pos"],
+            [n for n, kind in params if kind == "var"],
+            {n for n, _ in params},
+        )
+        entry = _SIGNATURES[id(template)] = (weakref.ref(template), signature)
+    return entry[1]
 
 
 class _Globals(gast.NodeTransformer):
