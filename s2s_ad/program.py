@@ -554,7 +554,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
     }
     scan = _Scan(rev, scalars)
     # Passed on to copyprop (see ReverseBuilder.name_nodes); the rewrites
-    # below drop a name from a statement, and so its entry.
+    # below drop a name from a statement, and from its entry.
     builder.name_nodes = scan.names
     mutated = _mutated_adjoints(scan.calls)
 
@@ -610,7 +610,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
-                scan.names.pop(id(stmt), None)
+                _forget(scan.names, stmt, value.left)
                 converted.add(target.id)
             seen |= mentions[k]  # the rewrite above mentions the same names
         if not top:
@@ -722,6 +722,22 @@ class _Scan:
 _SIMPLE = (gast.Assign, gast.Expr)  # statements _Scan.names holds
 
 
+def _forget(
+    names: dict[int, tuple[gast.stmt, list[gast.Name]]],
+    stmt: gast.stmt,
+    gone: gast.Name,
+) -> None:
+    """Keep ``names`` (see _Scan) right for ``stmt`` after a rewrite removed
+    the name ``gone`` from it (and nothing else holding names)."""
+    entry = names.get(id(stmt))
+    if entry is None or entry[0] is not stmt:
+        return
+    if gone.annotation is not None:  # held names too: found again if asked
+        del names[id(stmt)]
+    else:
+        names[id(stmt)] = (stmt, [n for n in entry[1] if n is not gone])
+
+
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
     return (
         isinstance(stmt, gast.Assign)
@@ -772,8 +788,8 @@ def _fuse_reset_then_add(
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
     between, in the same block) becomes ``... x_bar = g``.  ``mentions``
-    holds the names each statement of the block mentions; the entries of
-    rewritten statements leave ``names`` (see _Scan)."""
+    holds the names each statement of the block mentions; ``names`` (see
+    _Scan) follows the rewrites."""
     # The next statement mentioning each reset adjoint, found in one backward
     # sweep (scanning forward from every reset was quadratic).  Rewrites keep
     # the names a statement mentions, and a deleted reset is never the next
@@ -805,7 +821,7 @@ def _fuse_reset_then_add(
             and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
-            names.pop(id(later), None)
+            _forget(names, later, value.left)
             dead.add(k)
     if dead:
         block[:] = [st for k, st in enumerate(block) if k not in dead]

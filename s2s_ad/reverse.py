@@ -161,8 +161,8 @@ class ReverseBuilder(SweepBuilder):
         self.blocks: list[list[tuple[gast.stmt, Stmts, Stmts]]] = []
         # id -> (statement, its Name nodes) for assignments and expressions of
         # the reverse sweep, filled by program.first_contributions's walk for
-        # copyprop: names may be renamed in place, but an entry goes when
-        # its statement loses or gains a name.
+        # copyprop: names may be renamed in place, but a pass that removes
+        # or adds a name node must update or drop the statement's entry.
         self.name_nodes: dict[int, tuple[gast.stmt, list[gast.Name]]] = {}
 
     # -- names -----------------------------------------------------------
