@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from s2s_ad.reverse import ReverseBuilder
 
 Stmts = list[gast.stmt]
+# id -> (statement, its Name nodes): see optimize_adjoints.
+_Known = dict[int, tuple[gast.stmt, list[gast.Name]]]
 
 
 def optimize_functions(
@@ -76,16 +78,17 @@ def optimize_adjoints(
     ``adjoints`` (``scalars`` ⊆ ``adjoints``), in place; True if any
     statement went.  ``known`` may give the Name nodes of statements (by
     id, with the statement), as :attr:`ReverseBuilder.name_nodes` does."""
-    changed = _propagate(body, scalars) if scalars else False
-    return _drop_dead(body, set(), adjoints, known or {}) or changed
+    known = known or {}
+    changed = _propagate(body, scalars, known) if scalars else False
+    return _drop_dead(body, set(), adjoints, known) or changed
 
 
 # -- copy propagation ----------------------------------------------------------
 
 
-def _propagate(block: Stmts, names: set[str]) -> bool:
+def _propagate(block: Stmts, names: set[str], known: _Known) -> bool:
     """Propagate copies within ``block`` and, afresh, within each nested block;
-    True if a statement went."""
+    True if a statement went.  ``known`` as for :func:`optimize_adjoints`."""
     copies: dict[str, str] = {}  # a -> b: a holds the value of b right now
     out: Stmts = []
     dropped = False
@@ -94,16 +97,24 @@ def _propagate(block: Stmts, names: set[str]) -> bool:
             # Only the header (a test, an iterable) runs before the blocks;
             # the blocks start afresh, since they may run any number of times.
             header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
-            _substitute(header, copies)
             if copies:
-                _kill(copies, _stored(stmt))
-            dropped |= _propagate(stmt.body, names)
-            dropped |= _propagate(stmt.orelse, names)
+                _substitute(A.name_nodes(header), copies)
+                _kill(copies, _stored(A.name_nodes(stmt)))
+            dropped |= _propagate(stmt.body, names, known)
+            dropped |= _propagate(stmt.orelse, names, known)
             if not stmt.body:
                 stmt.body = [gast.Pass()]
             out.append(stmt)
             continue
-        _substitute(stmt, copies)
+        nodes = None
+        if copies:
+            entry = known.get(id(stmt))
+            nodes = (
+                entry[1]
+                if entry is not None and entry[0] is stmt
+                else A.name_nodes(stmt)
+            )
+            _substitute(nodes, copies)
         target = _copy_target(stmt, names)
         if target is not None:
             source = stmt.value.id
@@ -113,7 +124,7 @@ def _propagate(block: Stmts, names: set[str]) -> bool:
             _kill(copies, {target})
             copies[target] = source
         elif copies:
-            _kill(copies, _stored(stmt))
+            _kill(copies, _stored(nodes if nodes is not None else A.name_nodes(stmt)))
         out.append(stmt)
     block[:] = out
     return dropped
@@ -133,9 +144,10 @@ def _copy_target(stmt: gast.stmt, names: set[str]) -> str | None:
     return None
 
 
-def _substitute(node: gast.AST, copies: dict[str, str]) -> None:
+def _substitute(nodes: list[gast.Name], copies: dict[str, str]) -> None:
+    """Rename the loads among ``nodes`` (a tree's names) that ``copies`` maps."""
     if copies:
-        for name in A.name_nodes(node):
+        for name in nodes:
             if isinstance(name.ctx, gast.Load) and name.id in copies:
                 name.id = copies[name.id]
 
@@ -274,5 +286,6 @@ def _loaded(node: gast.AST) -> set[str]:
     return {n.id for n in A.name_nodes(node) if isinstance(n.ctx, gast.Load)}
 
 
-def _stored(node: gast.AST) -> set[str]:
-    return {n.id for n in A.name_nodes(node) if not isinstance(n.ctx, gast.Load)}
+def _stored(nodes: list[gast.Name]) -> set[str]:
+    """The names among ``nodes`` (a tree's names) that are not loads."""
+    return {n.id for n in nodes if not isinstance(n.ctx, gast.Load)}
