@@ -29,14 +29,13 @@ from typing import TYPE_CHECKING
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad import sweepindex
 from s2s_ad.reverse import tidy_comments_before_return
 
 if TYPE_CHECKING:
     from s2s_ad.reverse import ReverseBuilder
 
 Stmts = list[gast.stmt]
-# id -> (statement, its Name nodes): see optimize_adjoints.
-_Known = dict[int, tuple[gast.stmt, list[gast.Name]]]
 
 
 def optimize_functions(
@@ -72,12 +71,13 @@ def optimize_adjoints(
     body: Stmts,
     scalars: set[str],
     adjoints: set[str],
-    known: dict[int, tuple[gast.stmt, list[gast.Name]]] | None = None,
+    known: sweepindex.Index | None = None,
 ) -> bool:
     """Propagate copies among ``scalars``, then drop dead stores to
     ``adjoints`` (``scalars`` ⊆ ``adjoints``), in place; True if any
-    statement went.  ``known`` may give the Name nodes of statements (by
-    id, with the statement), as :attr:`ReverseBuilder.name_nodes` does."""
+    statement went.  ``known`` may give the nodes of statements (see
+    :mod:`s2s_ad.sweepindex`), as :attr:`ReverseBuilder.name_nodes` does:
+    renaming names in place, this pass keeps it right."""
     known = known or {}
     changed = _propagate(body, scalars, known) if scalars else False
     return _drop_dead(body, set(), adjoints, known) or changed
@@ -86,7 +86,7 @@ def optimize_adjoints(
 # -- copy propagation ----------------------------------------------------------
 
 
-def _propagate(block: Stmts, names: set[str], known: _Known) -> bool:
+def _propagate(block: Stmts, names: set[str], known: sweepindex.Index) -> bool:
     """Propagate copies within ``block`` and, afresh, within each nested block;
     True if a statement went.  ``known`` as for :func:`optimize_adjoints`."""
     copies: dict[str, str] = {}  # a -> b: a holds the value of b right now
@@ -108,12 +108,7 @@ def _propagate(block: Stmts, names: set[str], known: _Known) -> bool:
             continue
         nodes = None
         if copies:
-            entry = known.get(id(stmt))
-            nodes = (
-                entry[1]
-                if entry is not None and entry[0] is stmt
-                else A.name_nodes(stmt)
-            )
+            nodes = _name_nodes(stmt, known)
             _substitute(nodes, copies)
         target = _copy_target(stmt, names)
         if target is not None:
@@ -163,9 +158,7 @@ def _kill(copies: dict[str, str], stored: set[str]) -> None:
 class _Liveness:
     """Backward liveness of ``names`` over structured blocks."""
 
-    def __init__(
-        self, names: set[str], known: dict[int, tuple[gast.stmt, list[gast.Name]]]
-    ) -> None:
+    def __init__(self, names: set[str], known: sweepindex.Index) -> None:
         self.names = names
         # Name nodes found by an earlier walk, spared walking again.
         self.known = known
@@ -251,9 +244,7 @@ class _Liveness:
             for fld in ("body", "orelse", "finalbody", "handlers")
             if fld in fields
         )
-        entry = self.known.get(id(stmt))
-        found = entry[1] if entry is not None and entry[0] is stmt else None
-        for n in A.name_nodes(stmt) if found is None else found:
+        for n in _name_nodes(stmt, self.known):
             if n.id in names:
                 # ``del a`` needs ``a`` bound: a use, like a load.  Anything a
                 # compound statement (a nested def, a loop with else) mentions
@@ -273,13 +264,24 @@ def _drop_dead(
     block: Stmts,
     live: set[str],
     names: set[str],
-    known: dict[int, tuple[gast.stmt, list[gast.Name]]],
+    known: sweepindex.Index,
 ) -> bool:
     """Remove dead stores to ``names`` from ``block``; True if any went."""
     return _Liveness(names, known).scan(block, live, remove=True)
 
 
 # -- names -----------------------------------------------------------------------
+
+
+def _name_nodes(stmt: gast.stmt, known: sweepindex.Index) -> list[gast.Name]:
+    """``A.name_nodes(stmt)``, read from ``known`` if it is there (the
+    entries hold no nested blocks' names: only statements without them)."""
+    cls = stmt.__class__
+    entry = sweepindex.entry(known, stmt) if cls is _ASSIGN or cls is _EXPR else None
+    return entry[1] if entry is not None else A.name_nodes(stmt)
+
+
+_ASSIGN, _EXPR = gast.Assign, gast.Expr
 
 
 def _loaded(node: gast.AST) -> set[str]:

@@ -30,7 +30,7 @@ import gast
 import numpy as np
 
 from s2s_ad import astutil as A
-from s2s_ad import emit, fence
+from s2s_ad import emit, fence, sweepindex
 from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import fuse_numbers, optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
@@ -552,10 +552,9 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) in ("array", "numeric")
     }
-    scan = _Scan(rev, scalars)
-    # Passed on to copyprop (see ReverseBuilder.name_nodes); the rewrites
+    # The index rematerialize started; copyprop reads it next.  The rewrites
     # below drop a name from a statement, and from its entry.
-    builder.name_nodes = scan.names
+    scan = _Scan(rev, scalars, builder.name_nodes)
     mutated = _mutated_adjoints(scan.calls)
 
     def may_start(name: str, value: gast.expr, around: set[str]) -> bool:
@@ -610,7 +609,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
-                _forget(scan.names, stmt, value.left)
+                _forget(scan.index, stmt, value.left)
                 converted.add(target.id)
             seen |= mentions[k]  # the rewrite above mentions the same names
         if not top:
@@ -621,7 +620,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
             block[:] = [st for k, st in enumerate(block) if k not in dead]
             mentions = [m for k, m in enumerate(mentions) if k not in dead]
         done.update(converted)
-        _fuse_reset_then_add(block, scalars, may_start, mentions, scan.names)
+        _fuse_reset_then_add(block, scalars, may_start, mentions, scan.index)
         for stmt in block:
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
@@ -655,55 +654,36 @@ class _Scan:
     every level): ``every`` maps a statement's id to all the names it
     mentions, ``where`` each name of ``scalars`` to the (ids of the) blocks
     holding a statement that mentions it outside its nested blocks
-    (``body``/``orelse`` lists, of any node), ``calls`` holds every call,
-    and ``names`` maps the id of each assignment and expression statement
-    to the statement and its Name nodes (those ``A.name_nodes`` finds).
+    (``body``/``orelse`` lists, of any node), and ``calls`` holds every call.
+
+    ``index`` (see :mod:`s2s_ad.sweepindex`) gives the nodes of the
+    statements an earlier walk saw; the others are walked, and added to it.
 
     Rewriting ``x_bar = x_bar + g`` to ``x_bar = g`` keeps a statement's
     names, and blocks are rewritten only after their own names were read, so
     the walk before any rewrite serves the whole pass."""
 
-    def __init__(self, block: list[gast.stmt], scalars: set[str]) -> None:
+    def __init__(
+        self, block: list[gast.stmt], scalars: set[str], index: sweepindex.Index
+    ) -> None:
         self.scalars = scalars
+        self.index = index
         self.where: dict[str, set[int]] = {}
         self.every: dict[int, set[str]] = {}
         self.calls: list[gast.Call] = []
-        self.names: dict[int, tuple[gast.stmt, list[gast.Name]]] = {}
         for stmt in block:
             self._statement(stmt, id(block))
 
     def _statement(self, stmt: gast.stmt, block: int) -> set[str]:
-        mine: set[str] = set()
-        found: list[gast.Name] = []
-        nested: list[list[gast.stmt]] = []
-        todo: list[gast.AST] = [stmt]
-        pop, append = todo.pop, todo.append
-        name_class, call_class, inner = gast.Name, gast.Call, A.INNER
-        fields_of = A.NAME_FIELDS
-        while todo:
-            node = pop()
-            cls = node.__class__
-            if cls is name_class:
-                mine.add(node.id)
-                found.append(node)
-                if node.__dict__.get("annotation") is None:
-                    continue  # its other fields hold no names (a third of all)
-            elif cls is call_class:
-                self.calls.append(node)
-            fields = node.__dict__
-            for fld in fields_of.get(cls) or A.name_fields(cls):
-                value = fields.get(fld)
-                if value.__class__ is list:
-                    if fld == "body" or fld == "orelse":
-                        nested.append(value)
-                        continue
-                    for v in value:
-                        if v.__class__ in inner:
-                            append(v)
-                elif value.__class__ in inner:
-                    append(value)
-        if stmt.__class__ in _SIMPLE:
-            self.names[id(stmt)] = (stmt, found)
+        known = sweepindex.entry(self.index, stmt)
+        if known is not None:
+            names, calls = known[1], known[2]
+            nested = sweepindex.blocks_of(stmt)
+        else:
+            names, calls, nested = sweepindex.statement_nodes(stmt)
+            self.index[id(stmt)] = (stmt, names, calls)
+        self.calls += calls
+        mine = {n.id for n in names}
         where = self.where
         for name in mine & self.scalars:
             found = where.get(name)
@@ -711,7 +691,7 @@ class _Scan:
                 where[name] = {block}
             else:
                 found.add(block)
-        every = set(mine)
+        every = mine
         for sub in nested:
             for st in sub:
                 every |= self._statement(st, id(sub))
@@ -719,23 +699,16 @@ class _Scan:
         return every
 
 
-_SIMPLE = (gast.Assign, gast.Expr)  # statements _Scan.names holds
-
-
-def _forget(
-    names: dict[int, tuple[gast.stmt, list[gast.Name]]],
-    stmt: gast.stmt,
-    gone: gast.Name,
-) -> None:
-    """Keep ``names`` (see _Scan) right for ``stmt`` after a rewrite removed
-    the name ``gone`` from it (and nothing else holding names)."""
-    entry = names.get(id(stmt))
-    if entry is None or entry[0] is not stmt:
+def _forget(index: sweepindex.Index, stmt: gast.stmt, gone: gast.Name) -> None:
+    """Keep ``index`` right for ``stmt`` after a rewrite removed the name
+    ``gone`` from it (and no call, nor any other name)."""
+    known = sweepindex.entry(index, stmt)
+    if known is None:
         return
     if gone.annotation is not None:  # held names too: found again if asked
-        del names[id(stmt)]
+        del index[id(stmt)]
     else:
-        names[id(stmt)] = (stmt, [n for n in entry[1] if n is not gone])
+        index[id(stmt)] = (stmt, [n for n in known[1] if n is not gone], known[2])
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
@@ -784,11 +757,11 @@ def _fuse_reset_then_add(
     scalars: set[str],
     may_start: Callable[[str, gast.expr, set[str]], bool],
     mentions: list[set[str]],
-    names: dict[int, Any],
+    index: sweepindex.Index,
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
     between, in the same block) becomes ``... x_bar = g``.  ``mentions``
-    holds the names each statement of the block mentions; ``names`` (see
+    holds the names each statement of the block mentions; ``index`` (see
     _Scan) follows the rewrites."""
     # The next statement mentioning each reset adjoint, found in one backward
     # sweep (scanning forward from every reset was quadratic).  Rewrites keep
@@ -821,7 +794,7 @@ def _fuse_reset_then_add(
             and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
-            _forget(names, later, value.left)
+            _forget(index, later, value.left)
             dead.add(k)
     if dead:
         block[:] = [st for k, st in enumerate(block) if k not in dead]

@@ -30,7 +30,7 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import ops as O
-from s2s_ad import runtime
+from s2s_ad import runtime, sweepindex
 from s2s_ad.analysis import Activity
 from s2s_ad.emit import statement_text
 from s2s_ad.errors import MissingRuleError, TransformError, UnsupportedSyntaxError
@@ -159,11 +159,11 @@ class ReverseBuilder(SweepBuilder):
         # Each block's (statement, forward code, reverse code), for later
         # passes that reason about the reverse code of a statement.
         self.blocks: list[list[tuple[gast.stmt, Stmts, Stmts]]] = []
-        # id -> (statement, its Name nodes) for assignments and expressions of
-        # the reverse sweep, filled by program.first_contributions's walk for
-        # copyprop: names may be renamed in place, but a pass that removes
-        # or adds a name node must update or drop the statement's entry.
-        self.name_nodes: dict[int, tuple[gast.stmt, list[gast.Name]]] = {}
+        # The nodes of the reverse sweep's statements (see s2s_ad.sweepindex),
+        # found by rematerialize's walk, completed by first_contributions's,
+        # read by copyprop: names may be renamed in place, but a pass that
+        # removes or adds a node must update or drop the statement's entry.
+        self.name_nodes: sweepindex.Index = {}
 
     # -- names -----------------------------------------------------------
 
