@@ -605,7 +605,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                 and isinstance(value.op, gast.Add)
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
-                and not A.loads(value.right, target.id)
+                and not _loads_more(scan.index, stmt, target.id)
                 and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
@@ -699,6 +699,19 @@ class _Scan:
         return every
 
 
+def _loads_more(index: sweepindex.Index, stmt: gast.Assign, name: str) -> bool:
+    """For ``x = x + g``: whether ``g`` loads ``name`` (``A.loads(g, name)``),
+    read from ``stmt``'s entry in ``index`` where it has one."""
+    value = stmt.value
+    known = sweepindex.entry(index, stmt)
+    left, load = value.left, gast.Load
+    if known is None or left.annotation is not None:
+        return A.loads(value.right, name)
+    return any(
+        n.id == name and n.ctx.__class__ is load and n is not left for n in known[1]
+    )
+
+
 def _forget(index: sweepindex.Index, stmt: gast.stmt, gone: gast.Name) -> None:
     """Keep ``index`` right for ``stmt`` after a rewrite removed the name
     ``gone`` from it (and no call, nor any other name)."""
@@ -790,7 +803,7 @@ def _fuse_reset_then_add(
             and isinstance(value.op, gast.Add)
             and isinstance(value.left, gast.Name)
             and value.left.id == name
-            and not A.loads(value.right, name)
+            and not _loads_more(index, later, name)
             and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
