@@ -404,13 +404,16 @@ class ReverseBuilder(SweepBuilder):
             if not keys:
                 keys.extend(_shape_key(a) for a in operands)
             key = _shape_key(node)
-            others = [k for o, k in zip(keys, kinds) if o != key]
-            mine = self.kind(node)
-            if len(others) == len(operands):
-                return False  # not one of the operands
-            return mine in ("scalar", "array", "numeric") and all(
-                k == "scalar" for k in others
-            )
+            found = False  # node is one of the operands
+            others_scalar = True  # the other operands are numbers
+            for o, k in zip(keys, kinds):
+                if o == key:
+                    found = True
+                elif k != "scalar":
+                    others_scalar = False
+            if not found:
+                return False
+            return others_scalar and self.kind(node) in ("scalar", "array", "numeric")
 
         rt = self.global_name("rt", runtime)
         node_rewrite = rewriter(rt, same_shape, all_scalar, all_array)

@@ -360,16 +360,37 @@ class _PlanWriter:
         elif name in self.stored:  # a temporary (instantiate names them all)
             self.renamed(out, node, f"sub.temps[{name!r}]")
         elif name == self.t.result or name in self.params:
-            # What visit_Name makes, without first copying the name it replaces.
-            self.lines.append(
-                f"{out} = sub.argument({name!r}) "
-                f"or sub.visit_Name(_clone({self.const(node)}))"
-            )
+            self.argument(out, node)
         elif name in self.t.globals:
             value = self.const(self.t.globals[name])
             self.renamed(out, node, f"sub.global_name({name!r}, {value})")
         else:
             self.renamed(out, node, repr(name))
+
+    def argument(self, out: str, node: gast.Name) -> None:
+        """What visit_Name makes of the result or a parameter, without first
+        copying the name it replaces; a plain name (most arguments) is
+        copied on the spot, as ``_copy`` would."""
+        name = node.id
+        if name == self.t.result:
+            self.lines.append("a = sub.result")
+            plain = "a.__class__ is _Name"
+        else:
+            # A default is template code, left to argument().
+            default = self.const(self.t.defaults.get(name))
+            self.lines.append(f"a = sub.bound.get({name!r})")
+            plain = f"a.__class__ is _Name and a is not {default}"
+        fallback = (
+            f"sub.argument({name!r}) or sub.visit_Name(_clone({self.const(node)}))"
+        )
+        self.lines += [
+            f"if {plain} and a.annotation is None and not a.ctx.__dict__:",
+            f"    {out} = _Name.__new__(_Name)",
+            f"    {out}.__dict__.update(a.__dict__)",
+            f"    {out}.__dict__['ctx'] = a.ctx.__class__.__new__(a.ctx.__class__)",
+            "else:",
+            f"    {out} = {fallback}",
+        ]
 
     def renamed(self, out: str, node: gast.Name, new_id: str) -> None:
         ctx = self.const(node.ctx.__class__)
