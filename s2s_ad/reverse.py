@@ -332,7 +332,7 @@ class ReverseBuilder(SweepBuilder):
                 bound = bind(template, self.rule_args(op), op.keywords, op.receiver)
                 # Simplified as made where the arguments hold nothing to
                 # simplify (they are atoms in core form), else afterwards.
-                rewrite = self.simplifier(op)
+                rewrite, node_rewrite = self.simplifier(op)
                 plain = _plain(bound)
                 stmts = instantiate(
                     template,
@@ -342,7 +342,7 @@ class ReverseBuilder(SweepBuilder):
                     self.accumulate,
                     self.global_name,
                     self.namer,
-                    rewrite if plain else None,
+                    node_rewrite if plain else None,
                 )
                 return stmts if plain else [rewrite(s) for s in stmts]
             except BindError as exc:
@@ -385,11 +385,13 @@ class ReverseBuilder(SweepBuilder):
             return "scalar"
         return "scalar" if A.is_atom(node) else "unknown"
 
-    def simplifier(self, op: O.Op) -> Callable[[Any], Any]:
+    def simplifier(
+        self, op: O.Op
+    ) -> tuple[Callable[[gast.stmt], gast.stmt], Callable[[gast.expr], gast.expr]]:
         """The peephole rewrite (see :mod:`s2s_ad.simplify`) for the adjoint
         code of ``op``: broadcasting helpers are dropped where kinds prove
-        shapes cannot differ.  Applied to a statement, it simplifies the
-        whole tree; applied to a call or operation, just that node."""
+        shapes cannot differ.  The first function simplifies a statement's
+        whole tree, the second just the call or operation it is given."""
         operands = list(op.args) if op.receiver is None else []
         kinds = [self.kind(a) for a in operands]
         all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
@@ -418,12 +420,10 @@ class ReverseBuilder(SweepBuilder):
         rt = self.global_name("rt", runtime)
         node_rewrite = rewriter(rt, same_shape, all_scalar, all_array)
 
-        def rewrite(node: Any) -> Any:
-            if isinstance(node, gast.stmt):
-                return peephole([node], rt, same_shape, all_scalar, all_array)[0]
-            return node_rewrite(node)
+        def rewrite(stmt: gast.stmt) -> gast.stmt:
+            return peephole([stmt], rt, same_shape, all_scalar, all_array)[0]
 
-        return rewrite
+        return rewrite, node_rewrite
 
     def user_call(
         self, stmt: gast.Assign, op: O.Op, name: str
