@@ -369,7 +369,7 @@ class ReverseBuilder(SweepBuilder):
                 else [A.const(k) for k in range(len(value.elts))]
             )
             for key, elt in zip(keys, op.args):
-                item = A.call(self.rt("getitem_adj"), [A.load(bar), copy.deepcopy(key)])
+                item = A.call(self.rt("getitem_adj"), [A.load(bar), A.clone(key)])
                 acc = self.accumulate(elt, item)
                 if acc is not None:
                     out.append(acc)
@@ -481,8 +481,8 @@ class ReverseBuilder(SweepBuilder):
                 )
             )
             rev = [self.primal_comment(stmt)] + rev
-        fwd = [_marker(PUSH_SLOT, base, copy.deepcopy(index)), stmt]
-        return fwd, rev + [_marker(RESTORE_SLOT, base, copy.deepcopy(index))]
+        fwd = [_marker(PUSH_SLOT, base, A.clone(index)), stmt]
+        return fwd, rev + [_marker(RESTORE_SLOT, base, A.clone(index))]
 
     def expr_stmt(self, stmt: gast.Expr) -> tuple[Stmts, Stmts]:
         call = stmt.value
@@ -548,7 +548,7 @@ class ReverseBuilder(SweepBuilder):
     def for_stmt(self, stmt: gast.For) -> tuple[Stmts, Stmts]:
         var = stmt.target.id
         fb, rb = self.block(stmt.body)
-        iterable = copy.deepcopy(stmt.iter)
+        iterable = A.clone(stmt.iter)
         extras: Stmts = []
         pre: Stmts = []
         post: Stmts = []
