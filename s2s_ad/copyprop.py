@@ -238,8 +238,9 @@ class _Liveness:
         names = self.names
         loaded: set[str] = set()
         stored: set[str] = set()
+        cls = stmt.__class__
         fields = stmt.__dict__
-        compound = any(
+        compound = (cls is not _ASSIGN and cls is not _EXPR) and any(
             fields.get(fld).__class__ is list
             for fld in ("body", "orelse", "finalbody", "handlers")
             if fld in fields
