@@ -765,6 +765,20 @@ def _fresh(value: gast.expr) -> bool:
     return isinstance(value, (gast.BinOp, gast.UnaryOp))
 
 
+def _first_reset(block: list[gast.stmt], scalars: set[str]) -> int | None:
+    """Where the first ``x_bar = <constant>`` of ``block`` (x_bar in
+    ``scalars``) is, if there is one."""
+    for k, stmt in enumerate(block):
+        if stmt.__class__ is _ASSIGN and stmt.value.__class__ is _CONSTANT:
+            target = stmt.targets[0]
+            if target.__class__ is _NAME and target.id in scalars:
+                return k
+    return None
+
+
+_ASSIGN, _CONSTANT, _NAME = gast.Assign, gast.Constant, gast.Name
+
+
 def _fuse_reset_then_add(
     block: list[gast.stmt],
     scalars: set[str],
@@ -780,9 +794,12 @@ def _fuse_reset_then_add(
     # sweep (scanning forward from every reset was quadratic).  Rewrites keep
     # the names a statement mentions, and a deleted reset is never the next
     # mention of a reset still to come, so the sweep stays valid throughout.
+    first = _first_reset(block, scalars)
+    if first is None:
+        return  # nothing to fuse (straight-line code resets no adjoint)
     following: dict[str, int] = {}
     next_mention: dict[int, int] = {}
-    for k in range(len(block) - 1, -1, -1):
+    for k in range(len(block) - 1, first - 1, -1):
         stmt = block[k]
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
         name = target.id if isinstance(target, gast.Name) else None
