@@ -270,20 +270,20 @@ def _sweep_loads(rev: Stmts, index: sweepindex.Index) -> Counter[str]:
     statement but the markers gets its entry in ``index`` (see
     :mod:`s2s_ad.sweepindex`) for the passes after this one."""
     counts: Counter[str] = Counter()
-    load_class = gast.Load
+    load_class, expr_class = gast.Load, gast.Expr
     todo = [rev]
     while todo:
         for stmt in todo.pop():
-            kind = marker_kind(stmt)
-            if kind == UNPOP:
-                counts[stmt.value.args[1].id] += 1
-            if kind:
-                continue
+            if stmt.__class__ is expr_class:  # markers are expressions
+                kind = marker_kind(stmt)
+                if kind == UNPOP:
+                    counts[stmt.value.args[1].id] += 1
+                if kind:
+                    continue
             names, calls, nested = sweepindex.statement_nodes(stmt)
             index[id(stmt)] = (stmt, names, calls)
-            for node in names:
-                if node.ctx.__class__ is load_class:
-                    counts[node.id] += 1
+            # Counted in C (Counter.update of a list).
+            counts.update([n.id for n in names if n.ctx.__class__ is load_class])
             todo += nested
     return counts
 

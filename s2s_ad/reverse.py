@@ -642,7 +642,8 @@ def resolve_markers(
     def rewrite(stmts: Stmts) -> Stmts:
         out: Stmts = []
         for stmt in stmts:
-            kind = marker_kind(stmt)
+            # Markers are expressions; most statements are not.
+            kind = marker_kind(stmt) if stmt.__class__ is _Expr else None
             if kind is None:
                 fields = stmt.__dict__
                 if "body" in fields or "orelse" in fields:
