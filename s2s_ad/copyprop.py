@@ -166,6 +166,10 @@ class _Liveness:
         # within ``names``; loops are scanned repeatedly, statements are not
         # changed while scanning, and walking a tree costs more than a lookup.
         self.facts: dict[int, tuple[set[str], set[str]]] = {}
+        # The same for assignments and expressions, with the statement and
+        # the adjoint it stores if it is a dead store when that adjoint is
+        # not live (see dead_store): nearly every statement scanned.
+        self.simple: dict[int, tuple[gast.stmt, set[str], set[str], str | None]] = {}
 
     def scan(self, block: Stmts, live: set[str], remove: bool) -> bool:
         """Walk ``block`` backwards turning ``live`` (the names live after it)
@@ -174,7 +178,26 @@ class _Liveness:
         copies that ends unread goes in one pass.  True if any was found."""
         found = False
         kept: Stmts = []
+        simple = self.simple
         for stmt in reversed(block):
+            facts = simple.get(id(stmt))
+            if facts is None or facts[0] is not stmt:
+                cls = stmt.__class__
+                if cls is _ASSIGN or cls is _EXPR:
+                    facts = simple[id(stmt)] = self.simple_facts(stmt)
+                else:
+                    facts = None
+            if facts is not None:
+                target = facts[3]
+                if target is not None and target not in live:  # a dead store
+                    found = True
+                    if not remove:
+                        kept.append(stmt)
+                    continue
+                live -= facts[2]
+                live |= facts[1]
+                kept.append(stmt)
+                continue
             if self.dead_store(stmt, live):
                 found = True
                 if not remove:
@@ -231,6 +254,22 @@ class _Liveness:
         live -= facts[1]
         live |= facts[0]
         return False
+
+    def simple_facts(
+        self, stmt: gast.stmt
+    ) -> tuple[gast.stmt, set[str], set[str], str | None]:
+        """An assignment's or expression's entry in ``self.simple``."""
+        loaded, stored = self.opaque(stmt)
+        target = None
+        if (
+            stmt.__class__ is _ASSIGN
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id in self.names
+            and isinstance(stmt.value, (gast.Name, gast.Constant))
+        ):
+            target = stmt.targets[0].id
+        return stmt, loaded, stored, target
 
     def opaque(self, stmt: gast.stmt) -> tuple[set[str], set[str]]:
         """What a statement other than if/for/while reads and assigns among
