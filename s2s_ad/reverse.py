@@ -768,7 +768,8 @@ def tidy_comments(stmts: Stmts) -> Stmts:
     # settled but for the last, whose next statement a deletion may change.
     kept: Stmts = []
     for stmt in stmts:
-        while kept and _dangling(kept[-1], stmt):
+        # Only a comment (an expression) can dangle; most statements are not.
+        while kept and kept[-1].__class__ is _Expr and _dangling(kept[-1], stmt):
             kept.pop()
         kept.append(stmt)
     while kept and _dangling(kept[-1], None):
