@@ -595,10 +595,13 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         seen: set[str] = set()
         converted: set[str] = set()
         for k, stmt in enumerate(block):
-            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
-            value = stmt.value if isinstance(stmt, gast.Assign) else None
+            if stmt.__class__ is not _ASSIGN:
+                seen |= mentions[k]
+                continue
+            target = stmt.targets[0]
+            value = stmt.value
             if (
-                isinstance(target, gast.Name)
+                target.__class__ is _NAME
                 and target.id in local
                 and target.id not in seen
                 and isinstance(value, gast.BinOp)
