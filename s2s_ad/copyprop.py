@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad import sweepindex
 from s2s_ad.reverse import tidy_comments_before_return
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def optimize_functions(
         body = fdef.body
         start = reverse_start(body, forward)
         rest = body[start:]
-        if optimize_adjoints(rest, scalars, adjoints):
+        if optimize_adjoints(rest, scalars, adjoints, builder.name_nodes):
             tidy_comments_before_return(rest)
         body[start:] = rest
 
@@ -66,20 +67,28 @@ def reverse_start(body: Stmts, forward: set[int]) -> int:
     return 1 + max((k for k, s in enumerate(body) if id(s) in forward), default=-1)
 
 
-def optimize_adjoints(body: Stmts, scalars: set[str], adjoints: set[str]) -> bool:
+def optimize_adjoints(
+    body: Stmts,
+    scalars: set[str],
+    adjoints: set[str],
+    known: sweepindex.Index | None = None,
+) -> bool:
     """Propagate copies among ``scalars``, then drop dead stores to
     ``adjoints`` (``scalars`` ⊆ ``adjoints``), in place; True if any
-    statement went."""
-    changed = _propagate(body, scalars) if scalars else False
-    return _drop_dead(body, set(), adjoints) or changed
+    statement went.  ``known`` may give the nodes of statements (see
+    :mod:`s2s_ad.sweepindex`), as :attr:`ReverseBuilder.name_nodes` does:
+    renaming names in place, this pass keeps it right."""
+    known = known or {}
+    changed = _propagate(body, scalars, known) if scalars else False
+    return _drop_dead(body, set(), adjoints, known) or changed
 
 
 # -- copy propagation ----------------------------------------------------------
 
 
-def _propagate(block: Stmts, names: set[str]) -> bool:
+def _propagate(block: Stmts, names: set[str], known: sweepindex.Index) -> bool:
     """Propagate copies within ``block`` and, afresh, within each nested block;
-    True if a statement went."""
+    True if a statement went.  ``known`` as for :func:`optimize_adjoints`."""
     copies: dict[str, str] = {}  # a -> b: a holds the value of b right now
     out: Stmts = []
     dropped = False
@@ -88,16 +97,19 @@ def _propagate(block: Stmts, names: set[str]) -> bool:
             # Only the header (a test, an iterable) runs before the blocks;
             # the blocks start afresh, since they may run any number of times.
             header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
-            _substitute(header, copies)
             if copies:
-                _kill(copies, _stored(stmt))
-            dropped |= _propagate(stmt.body, names)
-            dropped |= _propagate(stmt.orelse, names)
+                _substitute(A.name_nodes(header), copies)
+                _kill(copies, _stored(A.name_nodes(stmt)))
+            dropped |= _propagate(stmt.body, names, known)
+            dropped |= _propagate(stmt.orelse, names, known)
             if not stmt.body:
                 stmt.body = [gast.Pass()]
             out.append(stmt)
             continue
-        _substitute(stmt, copies)
+        nodes = None
+        if copies:
+            nodes = _name_nodes(stmt, known)
+            _substitute(nodes, copies)
         target = _copy_target(stmt, names)
         if target is not None:
             source = stmt.value.id
@@ -107,7 +119,7 @@ def _propagate(block: Stmts, names: set[str]) -> bool:
             _kill(copies, {target})
             copies[target] = source
         elif copies:
-            _kill(copies, _stored(stmt))
+            _kill(copies, _stored(nodes if nodes is not None else A.name_nodes(stmt)))
         out.append(stmt)
     block[:] = out
     return dropped
@@ -127,9 +139,10 @@ def _copy_target(stmt: gast.stmt, names: set[str]) -> str | None:
     return None
 
 
-def _substitute(node: gast.AST, copies: dict[str, str]) -> None:
+def _substitute(nodes: list[gast.Name], copies: dict[str, str]) -> None:
+    """Rename the loads among ``nodes`` (a tree's names) that ``copies`` maps."""
     if copies:
-        for name in A.name_nodes(node):
+        for name in nodes:
             if isinstance(name.ctx, gast.Load) and name.id in copies:
                 name.id = copies[name.id]
 
@@ -145,12 +158,18 @@ def _kill(copies: dict[str, str], stored: set[str]) -> None:
 class _Liveness:
     """Backward liveness of ``names`` over structured blocks."""
 
-    def __init__(self, names: set[str]) -> None:
+    def __init__(self, names: set[str], known: sweepindex.Index) -> None:
         self.names = names
+        # Name nodes found by an earlier walk, spared walking again.
+        self.known = known
         # Per simple statement: (names it reads, names it assigns), both
         # within ``names``; loops are scanned repeatedly, statements are not
         # changed while scanning, and walking a tree costs more than a lookup.
         self.facts: dict[int, tuple[set[str], set[str]]] = {}
+        # The same for assignments and expressions, with the statement and
+        # the adjoint it stores if it is a dead store when that adjoint is
+        # not live (see dead_store): nearly every statement scanned.
+        self.simple: dict[int, tuple[gast.stmt, set[str], set[str], str | None]] = {}
 
     def scan(self, block: Stmts, live: set[str], remove: bool) -> bool:
         """Walk ``block`` backwards turning ``live`` (the names live after it)
@@ -159,7 +178,26 @@ class _Liveness:
         copies that ends unread goes in one pass.  True if any was found."""
         found = False
         kept: Stmts = []
+        simple = self.simple
         for stmt in reversed(block):
+            facts = simple.get(id(stmt))
+            if facts is None or facts[0] is not stmt:
+                cls = stmt.__class__
+                if cls is _ASSIGN or cls is _EXPR:
+                    facts = simple[id(stmt)] = self.simple_facts(stmt)
+                else:
+                    facts = None
+            if facts is not None:
+                target = facts[3]
+                if target is not None and target not in live:  # a dead store
+                    found = True
+                    if not remove:
+                        kept.append(stmt)
+                    continue
+                live -= facts[2]
+                live |= facts[1]
+                kept.append(stmt)
+                continue
             if self.dead_store(stmt, live):
                 found = True
                 if not remove:
@@ -217,19 +255,36 @@ class _Liveness:
         live |= facts[0]
         return False
 
+    def simple_facts(
+        self, stmt: gast.stmt
+    ) -> tuple[gast.stmt, set[str], set[str], str | None]:
+        """An assignment's or expression's entry in ``self.simple``."""
+        loaded, stored = self.opaque(stmt)
+        target = None
+        if (
+            stmt.__class__ is _ASSIGN
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], gast.Name)
+            and stmt.targets[0].id in self.names
+            and isinstance(stmt.value, (gast.Name, gast.Constant))
+        ):
+            target = stmt.targets[0].id
+        return stmt, loaded, stored, target
+
     def opaque(self, stmt: gast.stmt) -> tuple[set[str], set[str]]:
         """What a statement other than if/for/while reads and assigns among
         ``names``; nothing is removed inside it."""
         names = self.names
         loaded: set[str] = set()
         stored: set[str] = set()
+        cls = stmt.__class__
         fields = stmt.__dict__
-        compound = any(
+        compound = (cls is not _ASSIGN and cls is not _EXPR) and any(
             fields.get(fld).__class__ is list
             for fld in ("body", "orelse", "finalbody", "handlers")
             if fld in fields
         )
-        for n in A.name_nodes(stmt):
+        for n in _name_nodes(stmt, self.known):
             if n.id in names:
                 # ``del a`` needs ``a`` bound: a use, like a load.  Anything a
                 # compound statement (a nested def, a loop with else) mentions
@@ -245,17 +300,34 @@ class _Liveness:
 _LOAD, _DEL = gast.Load, gast.Del
 
 
-def _drop_dead(block: Stmts, live: set[str], names: set[str]) -> bool:
+def _drop_dead(
+    block: Stmts,
+    live: set[str],
+    names: set[str],
+    known: sweepindex.Index,
+) -> bool:
     """Remove dead stores to ``names`` from ``block``; True if any went."""
-    return _Liveness(names).scan(block, live, remove=True)
+    return _Liveness(names, known).scan(block, live, remove=True)
 
 
 # -- names -----------------------------------------------------------------------
+
+
+def _name_nodes(stmt: gast.stmt, known: sweepindex.Index) -> list[gast.Name]:
+    """``A.name_nodes(stmt)``, read from ``known`` if it is there (the
+    entries hold no nested blocks' names: only statements without them)."""
+    cls = stmt.__class__
+    entry = sweepindex.entry(known, stmt) if cls is _ASSIGN or cls is _EXPR else None
+    return entry[1] if entry is not None else A.name_nodes(stmt)
+
+
+_ASSIGN, _EXPR = gast.Assign, gast.Expr
 
 
 def _loaded(node: gast.AST) -> set[str]:
     return {n.id for n in A.name_nodes(node) if isinstance(n.ctx, gast.Load)}
 
 
-def _stored(node: gast.AST) -> set[str]:
-    return {n.id for n in A.name_nodes(node) if not isinstance(n.ctx, gast.Load)}
+def _stored(nodes: list[gast.Name]) -> set[str]:
+    """The names among ``nodes`` (a tree's names) that are not loads."""
+    return {n.id for n in nodes if not isinstance(n.ctx, gast.Load)}

@@ -30,7 +30,7 @@ import gast
 import numpy as np
 
 from s2s_ad import astutil as A
-from s2s_ad import emit, fence
+from s2s_ad import emit, fence, sweepindex
 from s2s_ad.analysis import add_view_checks, analyze, refuse_parameter_writes
 from s2s_ad.arrayopt import fuse_numbers, optimize_array_adjoints
 from s2s_ad.copyprop import optimize_functions
@@ -626,7 +626,9 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         for name, bar in builder.adjoints.items()
         if builder.act.kinds.get(name) in ("array", "numeric")
     }
-    scan = _Scan(rev)
+    # The index rematerialize started; copyprop reads it next.  The rewrites
+    # below drop a name from a statement, and from its entry.
+    scan = _Scan(rev, scalars, builder.name_nodes)
     mutated = _mutated_adjoints(scan.calls)
 
     def may_start(name: str, value: gast.expr, around: set[str]) -> bool:
@@ -638,20 +640,8 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
             return False
         return around.isdisjoint(mutated) or not (A.names_loaded(value) & mutated)
 
-    where: dict[str, set[int]] = {}
-
-    def index(block: list[gast.stmt]) -> None:
-        for stmt in block:
-            for name in scan.own[id(stmt)] & scalars:
-                where.setdefault(name, set()).add(id(block))
-            for fld in ("body", "orelse"):
-                sub = getattr(stmt, fld, None)
-                if isinstance(sub, list):
-                    index(sub)
-
-    index(rev)
     only_in: dict[int, list[str]] = {}  # block -> the adjoints only it mentions
-    for n, blocks in where.items():
+    for n, blocks in scan.where.items():
         if len(blocks) == 1:
             only_in.setdefault(next(iter(blocks)), []).append(n)
     done: set[str] = set()
@@ -660,13 +650,14 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         # The names each statement mentions, found once: looking them up per
         # adjoint and statement made this pass quadratic in the block length.
         mentions = [scan.every[id(st)] for st in block]
-        last: dict[str, int] = {}  # name -> its last mentioning statement
-        for k, names in enumerate(mentions):
-            for n in names:
-                last[n] = k
+        # adjoint -> its last mentioning statement (only adjoints are asked)
+        last: dict[str, int] = {}
         if top:
             local = set(scalars)
         else:
+            for k, names in enumerate(mentions):
+                for n in names & scalars:
+                    last[n] = k
             # Adjoints living only in this block, reset by its last mention of
             # them: they are zero at the start of every pass through it.
             in_sub_blocks = _names_in_sub_blocks(block, scan.every)
@@ -678,20 +669,24 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
         seen: set[str] = set()
         converted: set[str] = set()
         for k, stmt in enumerate(block):
-            target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
-            value = stmt.value if isinstance(stmt, gast.Assign) else None
+            if stmt.__class__ is not _ASSIGN:
+                seen |= mentions[k]
+                continue
+            target = stmt.targets[0]
+            value = stmt.value
             if (
-                isinstance(target, gast.Name)
+                target.__class__ is _NAME
                 and target.id in local
                 and target.id not in seen
                 and isinstance(value, gast.BinOp)
                 and isinstance(value.op, gast.Add)
                 and isinstance(value.left, gast.Name)
                 and value.left.id == target.id
-                and not A.loads(value.right, target.id)
+                and not _loads_more(scan.index, stmt, target.id)
                 and may_start(target.id, value.right, mentions[k])
             ):
                 stmt.value = value.right
+                _forget(scan.index, stmt, value.left)
                 converted.add(target.id)
             seen |= mentions[k]  # the rewrite above mentions the same names
         if not top:
@@ -702,7 +697,7 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
             block[:] = [st for k, st in enumerate(block) if k not in dead]
             mentions = [m for k, m in enumerate(mentions) if k not in dead]
         done.update(converted)
-        _fuse_reset_then_add(block, scalars, may_start, mentions)
+        _fuse_reset_then_add(block, scalars, may_start, mentions, scan.index)
         for stmt in block:
             for fld in ("body", "orelse"):
                 sub = getattr(stmt, fld, None)
@@ -710,10 +705,10 @@ def first_contributions(rev: list[gast.stmt], builder: ReverseBuilder) -> set[st
                     visit(sub, False)
 
     visit(rev, True)
-    # The nested functions reach themselves through their closure cells: a
+    # The nested function reaches itself through its closure cell: a
     # reference cycle that would keep the scan of the whole sweep alive
     # until the cyclic garbage collector ran.
-    index = visit = None  # type: ignore[assignment]
+    visit = None  # type: ignore[assignment]
     return done
 
 
@@ -733,56 +728,77 @@ def _names_in_sub_blocks(
 class _Scan:
     """What first_contributions asks of every statement of a sweep, found
     in one walk (asking it per block level walked nested blocks again at
-    every level): ``own`` maps a statement's id to the names outside its
-    nested blocks (``body``/``orelse`` lists, of any node), ``every`` to all
-    the names it mentions, and ``calls`` holds every call.
+    every level): ``every`` maps a statement's id to all the names it
+    mentions, ``where`` each name of ``scalars`` to the (ids of the) blocks
+    holding a statement that mentions it outside its nested blocks
+    (``body``/``orelse`` lists, of any node), and ``calls`` holds every call.
+
+    ``index`` (see :mod:`s2s_ad.sweepindex`) gives the nodes of the
+    statements an earlier walk saw; the others are walked, and added to it.
 
     Rewriting ``x_bar = x_bar + g`` to ``x_bar = g`` keeps a statement's
     names, and blocks are rewritten only after their own names were read, so
     the walk before any rewrite serves the whole pass."""
 
-    def __init__(self, block: list[gast.stmt]) -> None:
-        self.own: dict[int, set[str]] = {}
+    def __init__(
+        self, block: list[gast.stmt], scalars: set[str], index: sweepindex.Index
+    ) -> None:
+        self.scalars = scalars
+        self.index = index
+        self.where: dict[str, set[int]] = {}
         self.every: dict[int, set[str]] = {}
         self.calls: list[gast.Call] = []
         for stmt in block:
-            self._statement(stmt)
+            self._statement(stmt, id(block))
 
-    def _statement(self, stmt: gast.stmt) -> set[str]:
-        mine: set[str] = set()
-        nested: list[list[gast.stmt]] = []
-        todo: list[gast.AST] = [stmt]
-        pop, append = todo.pop, todo.append
-        name_class, call_class, inner = gast.Name, gast.Call, A.INNER
-        fields_of = A.NAME_FIELDS
-        while todo:
-            node = pop()
-            cls = node.__class__
-            if cls is name_class:
-                mine.add(node.id)
-                if node.__dict__.get("annotation") is None:
-                    continue  # its other fields hold no names (a third of all)
-            elif cls is call_class:
-                self.calls.append(node)
-            fields = node.__dict__
-            for fld in fields_of.get(cls) or A.name_fields(cls):
-                value = fields.get(fld)
-                if value.__class__ is list:
-                    if fld == "body" or fld == "orelse":
-                        nested.append(value)
-                        continue
-                    for v in value:
-                        if v.__class__ in inner:
-                            append(v)
-                elif value.__class__ in inner:
-                    append(value)
-        self.own[id(stmt)] = mine
-        every = set(mine)
+    def _statement(self, stmt: gast.stmt, block: int) -> set[str]:
+        known = sweepindex.entry(self.index, stmt)
+        if known is not None:
+            names, calls = known[1], known[2]
+            nested = sweepindex.blocks_of(stmt)
+        else:
+            names, calls, nested = sweepindex.statement_nodes(stmt)
+            self.index[id(stmt)] = (stmt, names, calls)
+        self.calls += calls
+        mine = {n.id for n in names}
+        where = self.where
+        for name in mine & self.scalars:
+            found = where.get(name)
+            if found is None:
+                where[name] = {block}
+            else:
+                found.add(block)
+        every = mine
         for sub in nested:
             for st in sub:
-                every |= self._statement(st)
+                every |= self._statement(st, id(sub))
         self.every[id(stmt)] = every
         return every
+
+
+def _loads_more(index: sweepindex.Index, stmt: gast.Assign, name: str) -> bool:
+    """For ``x = x + g``: whether ``g`` loads ``name`` (``A.loads(g, name)``),
+    read from ``stmt``'s entry in ``index`` where it has one."""
+    value = stmt.value
+    known = sweepindex.entry(index, stmt)
+    left, load = value.left, gast.Load
+    if known is None or left.annotation is not None:
+        return A.loads(value.right, name)
+    return any(
+        n.id == name and n.ctx.__class__ is load and n is not left for n in known[1]
+    )
+
+
+def _forget(index: sweepindex.Index, stmt: gast.stmt, gone: gast.Name) -> None:
+    """Keep ``index`` right for ``stmt`` after a rewrite removed the name
+    ``gone`` from it (and no call, nor any other name)."""
+    known = sweepindex.entry(index, stmt)
+    if known is None:
+        return
+    if gone.annotation is not None:  # held names too: found again if asked
+        del index[id(stmt)]
+    else:
+        index[id(stmt)] = (stmt, [n for n in known[1] if n is not gone], known[2])
 
 
 def _is_reset(stmt: gast.stmt, name: str) -> bool:
@@ -826,28 +842,47 @@ def _fresh(value: gast.expr) -> bool:
     return isinstance(value, (gast.BinOp, gast.UnaryOp))
 
 
+def _first_reset(block: list[gast.stmt], scalars: set[str]) -> int | None:
+    """Where the first ``x_bar = <constant>`` of ``block`` (x_bar in
+    ``scalars``) is, if there is one."""
+    for k, stmt in enumerate(block):
+        if stmt.__class__ is _ASSIGN and stmt.value.__class__ is _CONSTANT:
+            target = stmt.targets[0]
+            if target.__class__ is _NAME and target.id in scalars:
+                return k
+    return None
+
+
+_ASSIGN, _CONSTANT, _NAME = gast.Assign, gast.Constant, gast.Name
+
+
 def _fuse_reset_then_add(
     block: list[gast.stmt],
     scalars: set[str],
     may_start: Callable[[str, gast.expr, set[str]], bool],
     mentions: list[set[str]],
+    index: sweepindex.Index,
 ) -> None:
     """``x_bar = 0.0 ... x_bar = x_bar + g`` (nothing else mentioning x_bar
     between, in the same block) becomes ``... x_bar = g``.  ``mentions``
-    holds the names each statement of the block mentions."""
+    holds the names each statement of the block mentions; ``index`` (see
+    _Scan) follows the rewrites."""
     # The next statement mentioning each reset adjoint, found in one backward
     # sweep (scanning forward from every reset was quadratic).  Rewrites keep
     # the names a statement mentions, and a deleted reset is never the next
     # mention of a reset still to come, so the sweep stays valid throughout.
+    first = _first_reset(block, scalars)
+    if first is None:
+        return  # nothing to fuse (straight-line code resets no adjoint)
     following: dict[str, int] = {}
     next_mention: dict[int, int] = {}
-    for k in range(len(block) - 1, -1, -1):
+    for k in range(len(block) - 1, first - 1, -1):
         stmt = block[k]
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
         name = target.id if isinstance(target, gast.Name) else None
         if name in scalars and _is_reset(stmt, name) and name in following:
             next_mention[k] = following[name]
-        for n in mentions[k]:
+        for n in mentions[k] & scalars:  # only adjoints are asked
             following[n] = k
     dead: set[int] = set()
     for k, j in sorted(next_mention.items()):
@@ -862,10 +897,11 @@ def _fuse_reset_then_add(
             and isinstance(value.op, gast.Add)
             and isinstance(value.left, gast.Name)
             and value.left.id == name
-            and not A.loads(value.right, name)
+            and not _loads_more(index, later, name)
             and may_start(name, value.right, mentions[j])
         ):
             later.value = value.right
+            _forget(index, later, value.left)
             dead.add(k)
     if dead:
         block[:] = [st for k, st in enumerate(block) if k not in dead]

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad import sweepindex
 from s2s_ad.emit import statement_text
 from s2s_ad.reverse import PUSH, RESTORE, UNPOP, marker_kind
 
@@ -82,7 +83,7 @@ def rematerialize(builder: ReverseBuilder, fwd: Stmts, rev: Stmts) -> set[str]:
     Returns the names the reverse sweep reads afterwards, exactly what
     :func:`s2s_ad.reverse.reverse_reads` would find: finding them is a walk
     over the whole reverse sweep, which this pass needs anyway."""
-    loads = _reverse_loads(rev)
+    loads = _sweep_loads(rev, builder.name_nodes)
     reads = set(loads)
     variables = builder.nf.locals | set(builder.nf.params)
     found = [
@@ -261,6 +262,29 @@ def _reverse_loads(stmts: Stmts) -> Counter[str]:
                         append(v)
             elif value.__class__ in inner:
                 append(value)
+    return counts
+
+
+def _sweep_loads(rev: Stmts, index: sweepindex.Index) -> Counter[str]:
+    """``_reverse_loads(rev)``, walked statement by statement so that each
+    statement but the markers gets its entry in ``index`` (see
+    :mod:`s2s_ad.sweepindex`) for the passes after this one."""
+    counts: Counter[str] = Counter()
+    load_class, expr_class = gast.Load, gast.Expr
+    todo = [rev]
+    while todo:
+        for stmt in todo.pop():
+            if stmt.__class__ is expr_class:  # markers are expressions
+                kind = marker_kind(stmt)
+                if kind == UNPOP:
+                    counts[stmt.value.args[1].id] += 1
+                if kind:
+                    continue
+            names, calls, nested = sweepindex.statement_nodes(stmt)
+            index[id(stmt)] = (stmt, names, calls)
+            # Counted in C (Counter.update of a list).
+            counts.update([n.id for n in names if n.ctx.__class__ is load_class])
+            todo += nested
     return counts
 
 

@@ -30,10 +30,13 @@ import gast
 
 from s2s_ad import astutil as A
 from s2s_ad import ops as O
+from s2s_ad import runtime, sweepindex
 from s2s_ad.analysis import Activity
+from s2s_ad.emit import statement_text
 from s2s_ad.errors import MissingRuleError, TransformError, UnsupportedSyntaxError
 from s2s_ad.naming import Namer
 from s2s_ad.normalize import NormalizedFunction
+from s2s_ad.simplify import peephole, rewriter
 from s2s_ad.source import FunctionSource
 from s2s_ad.sweep import SweepBuilder
 from s2s_ad.templates import BindError, bind, instantiate
@@ -66,13 +69,65 @@ _MUTATING_METHODS = {
 }
 
 
-def _marker(kind: str, *args: gast.expr) -> gast.Expr:
-    return A.expr_stmt(A.call(A.load(kind), args))
-
-
 # Exact class tests below (nothing subclasses gast's nodes): these are asked
 # of every statement of a sweep, by several passes.
 _Expr, _Call, _Name = gast.Expr, gast.Call, gast.Name
+_BinOp, _Add, _Assign = gast.BinOp, gast.Add, gast.Assign
+_Attribute, _Load = gast.Attribute, gast.Load
+
+
+def _marker(kind: str, *args: gast.expr) -> gast.Expr:
+    # Made directly (what A.expr_stmt(A.call(A.load(kind), args)) makes):
+    # every assignment of a sweep gets two.
+    call = _Call.__new__(_Call)
+    fields = call.__dict__
+    fields["func"] = A.load(kind)
+    fields["args"] = list(args)
+    fields["keywords"] = []
+    return A.expr_stmt(call)
+
+
+def _method_call(owner: str, method: str, args: list[gast.expr]) -> gast.Call:
+    """``owner.method(*args)``, as ``A.call(A.attr(A.load(owner), method),
+    args)`` makes it (made directly: every push and pop of a sweep)."""
+    func = _Attribute.__new__(_Attribute)
+    fields = func.__dict__
+    fields["value"] = A.load(owner)
+    fields["attr"] = method
+    fields["ctx"] = _Load.__new__(_Load)
+    call = _Call.__new__(_Call)
+    fields = call.__dict__
+    fields["func"] = func
+    fields["args"] = args
+    fields["keywords"] = []
+    return call
+
+
+def _number(stmts: Stmts, like: gast.stmt, done: dict[int, gast.AST]) -> None:
+    """``A.number_statements(stmts, like, done)``, done on the spot for the
+    statements without nested blocks (nearly all that block() makes)."""
+    lineno = getattr(like, "lineno", None)
+    if lineno is None:
+        return
+    for stmt in stmts:
+        cls = stmt.__class__
+        if cls is _Assign or cls is _Expr:
+            if getattr(stmt, "lineno", None) is None:
+                stmt.lineno = lineno
+                stmt.col_offset = 0
+        else:
+            A.number_statements([stmt], like, done)
+
+
+def _add(left: gast.expr, right: gast.expr) -> gast.BinOp:
+    """``left + right``, as ``gast.BinOp(left=..., op=gast.Add(), right=...)``
+    makes it (made directly: one per accumulation)."""
+    node = _BinOp.__new__(_BinOp)
+    fields = node.__dict__
+    fields["left"] = left
+    fields["op"] = _Add.__new__(_Add)
+    fields["right"] = right
+    return node
 
 
 def marker_kind(stmt: gast.stmt) -> str | None:
@@ -123,6 +178,11 @@ class ReverseBuilder(SweepBuilder):
         # Each block's (statement, forward code, reverse code), for later
         # passes that reason about the reverse code of a statement.
         self.blocks: list[list[tuple[gast.stmt, Stmts, Stmts]]] = []
+        # The nodes of the reverse sweep's statements (see s2s_ad.sweepindex),
+        # found by rematerialize's walk, completed by first_contributions's,
+        # read by copyprop: names may be renamed in place, but a pass that
+        # removes or adds a node must update or drop the statement's entry.
+        self.name_nodes: sweepindex.Index = {}
 
     # -- names -----------------------------------------------------------
 
@@ -133,11 +193,11 @@ class ReverseBuilder(SweepBuilder):
 
     def push(self, value: gast.expr) -> gast.Expr:
         self.uses_trace = True
-        return A.expr_stmt(A.call(A.attr(A.load(self.trace), "append"), [value]))
+        return A.expr_stmt(_method_call(self.trace, "append", [value]))
 
     def pop(self) -> gast.Call:
         self.uses_trace = True
-        return A.call(A.attr(A.load(self.trace), "pop"))
+        return _method_call(self.trace, "pop", [])
 
     def comment(self, text: str, header: bool = False) -> gast.Expr:
         self.comments.append(text)
@@ -145,12 +205,13 @@ class ReverseBuilder(SweepBuilder):
         return A.expr_stmt(A.load(COMMENT.format(f"{kind}{len(self.comments) - 1}")))
 
     def accumulate(self, target: gast.expr, value: gast.expr) -> gast.stmt | None:
-        if not self.act.is_active(target):
+        # self.act.is_active(target), inlined: asked for every accumulation.
+        if target.__class__ is not _Name or target.id not in self.act.active:
             return None
         name = target.id
         bar = self.adj(name)
         if name in self.act.numeric:
-            new = gast.BinOp(left=A.load(bar), op=gast.Add(), right=value)
+            new = _add(A.load(bar), value)
         else:
             new = A.call(self.rt("acc"), [A.load(bar), value])
         return A.assign(bar, new)
@@ -166,7 +227,7 @@ class ReverseBuilder(SweepBuilder):
                 # Later passes and tracing read statements' lines only, and
                 # the sweeps reach Python as text, never as trees.
                 both = f + r
-                A.number_statements(both, stmt, self.numbered)
+                _number(both, stmt, self.numbered)
                 numbered = self.numbered
                 for node in both:
                     numbered[id(node)] = node
@@ -207,8 +268,6 @@ class ReverseBuilder(SweepBuilder):
         return [stmt], []
 
     def primal_comment(self, stmt: gast.stmt) -> gast.Expr:
-        from s2s_ad.emit import statement_text
-
         return self.comment(statement_text(stmt))
 
     # -- assignments -----------------------------------------------------
@@ -292,7 +351,7 @@ class ReverseBuilder(SweepBuilder):
                 bound = bind(template, self.rule_args(op), op.keywords, op.receiver)
                 # Simplified as made where the arguments hold nothing to
                 # simplify (they are atoms in core form), else afterwards.
-                rewrite = self.simplifier(op)
+                rewrite, node_rewrite = self.simplifier(op)
                 plain = _plain(bound)
                 stmts = instantiate(
                     template,
@@ -302,7 +361,7 @@ class ReverseBuilder(SweepBuilder):
                     self.accumulate,
                     self.global_name,
                     self.namer,
-                    rewrite if plain else None,
+                    node_rewrite if plain else None,
                 )
                 return stmts if plain else [rewrite(s) for s in stmts]
             except BindError as exc:
@@ -329,7 +388,7 @@ class ReverseBuilder(SweepBuilder):
                 else [A.const(k) for k in range(len(value.elts))]
             )
             for key, elt in zip(keys, op.args):
-                item = A.call(self.rt("getitem_adj"), [A.load(bar), copy.deepcopy(key)])
+                item = A.call(self.rt("getitem_adj"), [A.load(bar), A.clone(key)])
                 acc = self.accumulate(elt, item)
                 if acc is not None:
                     out.append(acc)
@@ -345,42 +404,45 @@ class ReverseBuilder(SweepBuilder):
             return "scalar"
         return "scalar" if A.is_atom(node) else "unknown"
 
-    def simplifier(self, op: O.Op) -> Callable[[Any], Any]:
+    def simplifier(
+        self, op: O.Op
+    ) -> tuple[Callable[[gast.stmt], gast.stmt], Callable[[gast.expr], gast.expr]]:
         """The peephole rewrite (see :mod:`s2s_ad.simplify`) for the adjoint
         code of ``op``: broadcasting helpers are dropped where kinds prove
-        shapes cannot differ.  Applied to a statement, it simplifies the
-        whole tree; applied to a call or operation, just that node."""
-        from s2s_ad import runtime
-        from s2s_ad.simplify import peephole, rewriter
-
+        shapes cannot differ.  The first function simplifies a statement's
+        whole tree, the second just the call or operation it is given."""
         operands = list(op.args) if op.receiver is None else []
         kinds = [self.kind(a) for a in operands]
         all_scalar = bool(kinds) and all(k == "scalar" for k in kinds)
         all_array = bool(kinds) and all(k == "array" for k in kinds)
-        # The operands as compared with a node (see _shape_key), made once.
-        keys = [_shape_key(a) for a in operands]
+        # The operands as compared with a node (see _shape_key), made once,
+        # when first needed.
+        keys: list[Any] = []
 
         def same_shape(node: gast.expr) -> bool:
             if not operands or len(operands) > 2:
                 return False
+            if not keys:
+                keys.extend(_shape_key(a) for a in operands)
             key = _shape_key(node)
-            others = [k for o, k in zip(keys, kinds) if o != key]
-            mine = self.kind(node)
-            if len(others) == len(operands):
-                return False  # not one of the operands
-            return mine in ("scalar", "array", "numeric") and all(
-                k == "scalar" for k in others
-            )
+            found = False  # node is one of the operands
+            others_scalar = True  # the other operands are numbers
+            for o, k in zip(keys, kinds):
+                if o == key:
+                    found = True
+                elif k != "scalar":
+                    others_scalar = False
+            if not found:
+                return False
+            return others_scalar and self.kind(node) in ("scalar", "array", "numeric")
 
         rt = self.global_name("rt", runtime)
         node_rewrite = rewriter(rt, same_shape, all_scalar, all_array)
 
-        def rewrite(node: Any) -> Any:
-            if isinstance(node, gast.stmt):
-                return peephole([node], rt, same_shape, all_scalar, all_array)[0]
-            return node_rewrite(node)
+        def rewrite(stmt: gast.stmt) -> gast.stmt:
+            return peephole([stmt], rt, same_shape, all_scalar, all_array)[0]
 
-        return rewrite
+        return rewrite, node_rewrite
 
     def user_call(
         self, stmt: gast.Assign, op: O.Op, name: str
@@ -440,8 +502,8 @@ class ReverseBuilder(SweepBuilder):
                 )
             )
             rev = [self.primal_comment(stmt)] + rev
-        fwd = [_marker(PUSH_SLOT, base, copy.deepcopy(index)), stmt]
-        return fwd, rev + [_marker(RESTORE_SLOT, base, copy.deepcopy(index))]
+        fwd = [_marker(PUSH_SLOT, base, A.clone(index)), stmt]
+        return fwd, rev + [_marker(RESTORE_SLOT, base, A.clone(index))]
 
     def expr_stmt(self, stmt: gast.Expr) -> tuple[Stmts, Stmts]:
         call = stmt.value
@@ -507,7 +569,7 @@ class ReverseBuilder(SweepBuilder):
     def for_stmt(self, stmt: gast.For) -> tuple[Stmts, Stmts]:
         var = stmt.target.id
         fb, rb = self.block(stmt.body)
-        iterable = copy.deepcopy(stmt.iter)
+        iterable = A.clone(stmt.iter)
         extras: Stmts = []
         pre: Stmts = []
         post: Stmts = []
@@ -601,11 +663,15 @@ def resolve_markers(
     def rewrite(stmts: Stmts) -> Stmts:
         out: Stmts = []
         for stmt in stmts:
-            kind = marker_kind(stmt)
+            # Markers are expressions; most statements are not.
+            kind = marker_kind(stmt) if stmt.__class__ is _Expr else None
             if kind is None:
-                for fld in ("body", "orelse"):
-                    if hasattr(stmt, fld) and isinstance(getattr(stmt, fld), list):
-                        setattr(stmt, fld, rewrite(getattr(stmt, fld)))
+                fields = stmt.__dict__
+                if "body" in fields or "orelse" in fields:
+                    for fld in ("body", "orelse"):
+                        sub = fields.get(fld)
+                        if isinstance(sub, list):
+                            setattr(stmt, fld, rewrite(sub))
                 out.append(stmt)
                 continue
             args = stmt.value.args
@@ -629,10 +695,10 @@ def resolve_markers(
                     A.subscript(A.load(name), args[1], gast.Store()), builder.pop()
                 )
             elif kind == UNPOP:
-                new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
+                new = A.expr_stmt(_method_call(name, "append", [args[1]]))
             else:  # UNAPPEND
-                new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
-            A.number_statements([new], stmt, {})  # as block() numbers them
+                new = A.expr_stmt(_method_call(name, "pop", []))
+            _number([new], stmt, {})  # as block() numbers them
             out.append(new)
         return out
 
@@ -673,13 +739,15 @@ def _filter(stmts: Stmts, deleted: set[int]) -> Stmts:
     for stmt in stmts:
         if id(stmt) in deleted:
             continue
-        for fld in ("body", "orelse"):
-            sub = getattr(stmt, fld, None)
-            if isinstance(sub, list):
-                kept = _filter(sub, deleted)
-                if fld == "body" and not kept:
-                    kept = [gast.Pass()]
-                setattr(stmt, fld, kept)
+        fields = stmt.__dict__
+        if "body" in fields or "orelse" in fields:  # few statements have blocks
+            for fld in ("body", "orelse"):
+                sub = fields.get(fld)
+                if isinstance(sub, list):
+                    kept = _filter(sub, deleted)
+                    if fld == "body" and not kept:
+                        kept = [gast.Pass()]
+                    setattr(stmt, fld, kept)
         out.append(stmt)
     stmts[:] = out
     return stmts
@@ -702,7 +770,8 @@ def tidy_comments(stmts: Stmts) -> Stmts:
     # settled but for the last, whose next statement a deletion may change.
     kept: Stmts = []
     for stmt in stmts:
-        while kept and _dangling(kept[-1], stmt):
+        # Only a comment (an expression) can dangle; most statements are not.
+        while kept and kept[-1].__class__ is _Expr and _dangling(kept[-1], stmt):
             kept.pop()
         kept.append(stmt)
     while kept and _dangling(kept[-1], None):
@@ -745,10 +814,15 @@ def _shape_key(node: gast.expr) -> Any:
     return A.structure(node)
 
 
+_ATOMS = (gast.Name, gast.Constant)
+
+
 def _plain(bound: dict[str, Any]) -> bool:
     """No call or binary operation in the trees bound to a template's
     parameters: nothing there that the peephole rewrite would change."""
     for value in bound.values():
+        if value.__class__ in _ATOMS:
+            continue  # the common case in core form
         for tree in value if isinstance(value, list) else [value]:
             if isinstance(tree, gast.AST) and any(
                 isinstance(n, (gast.Call, gast.BinOp)) for n in A.walk_inner(tree)

@@ -33,9 +33,7 @@ def bind(
 ) -> Bound:
     """Bind call arguments (ASTs) to the template parameters, like a call."""
     bound: Bound = {}
-    positional = [n for n, kind in template.params if kind == "pos"]
-    varargs = [n for n, kind in template.params if kind == "var"]
-    names = [n for n, _ in template.params]
+    positional, varargs, names = _signature(template)
     args = list(args)
     if receiver is not None:
         args = [receiver] + args
@@ -60,6 +58,28 @@ def bind(
                 raise BindError(f"missing required argument {name!r}")
             bound[name] = template.defaults[name]
     return bound
+
+
+# id(template) -> (a weak reference to it, its signature: see _signature).
+_SIGNATURES: dict[
+    int, tuple[weakref.ref[Template], tuple[list[str], list[str], set[str]]]
+] = {}
+
+
+def _signature(template: Template) -> tuple[list[str], list[str], set[str]]:
+    """The names of the template's positional parameters, of its ``*args``
+    (none or one), and of all its parameters, found once per template (it is
+    bound at every call of its function)."""
+    entry = _SIGNATURES.get(id(template))
+    if entry is None or entry[0]() is not template:
+        params = template.params
+        signature = (
+            [n for n, kind in params if kind == "pos"],
+            [n for n, kind in params if kind == "var"],
+            {n for n, _ in params},
+        )
+        entry = _SIGNATURES[id(template)] = (weakref.ref(template), signature)
+    return entry[1]
 
 
 class _Globals(gast.NodeTransformer):
@@ -152,7 +172,7 @@ class _Substitute(gast.NodeTransformer):
         """A copy of what the result or parameter ``name`` stands for, or
         None if it is neither (nor bound)."""
         if name == self.t.result:
-            return A.clone(self.result)
+            return _copy(self.result)
         if name in self.bound:
             value = self.bound[name]
             if isinstance(value, list):
@@ -160,27 +180,63 @@ class _Substitute(gast.NodeTransformer):
             if value is self.t.defaults.get(name):
                 # A default is template code: its names are template globals.
                 return _Globals(self.t, self.global_name).visit(A.clone(value))
-            return A.clone(value)
+            return _copy(value)
         return None
 
 
+def _copy(node: gast.expr) -> gast.expr:
+    """``A.clone(node)``, faster for the most common argument, a plain name
+    (the generic copy looks at every field's class)."""
+    if node.__class__ is _Name and node.annotation is None:
+        ctx = node.ctx
+        if not ctx.__dict__:
+            new = _Name.__new__(_Name)
+            fields = new.__dict__
+            fields.update(node.__dict__)
+            fields["ctx"] = ctx.__class__.__new__(ctx.__class__)
+            return new
+    return A.clone(node)
+
+
+_Name = gast.Name
+
+
 Plan = Callable[[_Substitute], Any]
-# id(template) -> (a weak reference to it, a plan per statement: of the value
-# of ``d[p] += value``, else of the statement).
-_PLANS: dict[int, tuple[weakref.ref[Template], list[Plan]]] = {}
+# id(template) -> (a weak reference to it, its steps: see _steps).
+_STEPS: dict[int, tuple[weakref.ref[Template], list[Step]]] = {}
 _EMPTY = A.LEAVES - {gast.Constant}  # node classes without any fields
+# What instantiate does with one template statement: "acc" (``d[p] +=
+# value``: the plan makes the value, the key names p), "stmt" (the plan
+# makes the statement) or "pass" (nothing).
+Step = tuple[str, Plan, str]
 
 
-def _plans(template: Template) -> list[Plan]:
-    entry = _PLANS.get(id(template))
+def _steps(template: Template) -> list[Step]:
+    """Per template statement what :func:`instantiate` does with it, decided
+    once per template (it is instantiated at every call of its function)."""
+    entry = _STEPS.get(id(template))
     if entry is None or entry[0]() is not template:
         stored = set(_stored_names(template))
-        plans = [
-            _plan(stmt.value if _is_accumulation(stmt) else stmt, template, stored)
-            for stmt in template.body
-        ]
-        entry = _PLANS[id(template)] = (weakref.ref(template), plans)
+        steps = [_step(stmt, template, stored) for stmt in template.body]
+        entry = _STEPS[id(template)] = (weakref.ref(template), steps)
     return entry[1]
+
+
+def _step(stmt: gast.stmt, template: Template, stored: set[str]) -> Step:
+    if _is_accumulation(stmt):
+        key = stmt.target.slice
+        if not isinstance(key, gast.Name) or not any(
+            key.id == p for p, _ in template.params
+        ):
+            return ("bad", _no_plan, "")
+        return ("acc", compile_plan(stmt.value, template, stored), key.id)
+    if isinstance(stmt, gast.Pass):
+        return ("pass", _no_plan, "")
+    return ("stmt", compile_plan(stmt, template, stored), "")
+
+
+def _no_plan(sub: _Substitute) -> None:
+    return None
 
 
 def _is_accumulation(stmt: gast.stmt) -> bool:
@@ -193,82 +249,155 @@ def _is_accumulation(stmt: gast.stmt) -> bool:
     )
 
 
-def _plan(node: gast.AST, template: Template, stored: set[str]) -> Plan:
-    """A function making what ``_Substitute.visit(node)`` makes (the same
-    tree, fields in the same order, children made in the same order).
+def compile_plan(node: gast.AST, template: Template, stored: set[str]) -> Plan:
+    """A function making what ``_Substitute.visit(node)`` makes: the same
+    tree, every node's fields in the same order, children made (and
+    rewritten) before their parent, in field order.
 
-    A template is instantiated at every call of its function; deciding once
-    per template node what becomes of it and which of its fields hold nodes
-    leaves only the copying itself to every call."""
-    cls = node.__class__
-    fields = node.__dict__
-    if cls in _EMPTY and not fields:
-        return lambda sub: cls.__new__(cls)
-    if cls in A.LEAVES:
-        return lambda sub: A.clone(node)
-    if cls is gast.Name:
-        return _name_plan(node, template, stored)
-    base = fields.get("value")
-    if cls is gast.Subscript and base.__class__ is gast.Name and base.id == "d":
-        return lambda sub: sub.visit_Subscript(node)
-    children: list[tuple[str, Any, bool]] = []  # (field, plan(s), is a list)
-    for key, value in fields.items():
-        if value.__class__ is list:
-            parts = [
-                (_plan(v, template, stored), None)
-                if isinstance(v, gast.AST)
-                else (None, v)
-                for v in value
-            ]
-            children.append((key, parts, True))
-        elif value.__class__ not in A.IMMUTABLE and isinstance(value, gast.AST):
-            children.append((key, _plan(value, template, stored), False))
-    rewritten = cls is gast.Call or cls is gast.BinOp
-
-    def make(sub: _Substitute) -> gast.AST:
-        new = cls.__new__(cls)
-        made = new.__dict__
-        made.update(fields)  # every field in order; children replaced below
-        for key, plan, many in children:
-            if many:
-                made[key] = [p(sub) if p is not None else v for p, v in plan]
-            else:
-                made[key] = plan(sub)
-        if rewritten and sub.rewrite is not None:
-            return sub.rewrite(new)
-        return new
-
-    return make
+    Written out as Python source once per template statement, constructing
+    the tree directly: deciding per call what becomes of each template node
+    and walking its fields cost several times the copying itself.  Rare
+    cases are left to the generic ``_Substitute`` methods."""
+    writer = _PlanWriter(template, stored)
+    result = writer.node(node)
+    lines = ["def make(sub):", "    rewrite = sub.rewrite"]
+    lines += ["    " + line for line in writer.lines]
+    lines.append(f"    return {result}")
+    namespace = dict(writer.constants)
+    code = compile("\n".join(lines) + "\n", f"<template {template.origin}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own text, built above
+    return namespace["make"]
 
 
-def _name_plan(node: gast.Name, template: Template, stored: set[str]) -> Plan:
-    """:func:`_plan` of a name: what ``_Substitute.visit_Name`` makes of it."""
-    name = node.id
-    if node.annotation is not None or node.ctx.__dict__:
-        return lambda sub: sub.visit_Name(A.clone(node))
-    fields = node.__dict__
-    ctx = node.ctx.__class__
+class _PlanWriter:
+    """Writes the statements of a compiled plan (see :func:`compile_plan`):
+    ``node`` returns the variable that holds the made copy of a node."""
 
-    def renamed(new_id: str) -> gast.Name:
-        new = _Name.__new__(_Name)
-        made = new.__dict__
-        made.update(fields)
-        made["id"] = new_id
-        made["ctx"] = ctx.__new__(ctx)
-        return new
+    def __init__(self, template: Template, stored: set[str]) -> None:
+        self.t = template
+        self.stored = stored
+        self.params = {p for p, _ in template.params}
+        self.lines: list[str] = []
+        self.constants: dict[str, Any] = {
+            "_clone": A.clone,
+            "_load": A.load,
+            "_Name": gast.Name,
+        }
+        self.count = 0
 
-    if name in stored:  # a temporary (instantiate names them all)
-        return lambda sub: renamed(sub.temps[name])
-    if name == template.result or any(name == p for p, _ in template.params):
-        # What visit_Name makes, without first copying the name it replaces.
-        return lambda sub: sub.argument(name) or sub.visit_Name(A.clone(node))
-    if name in template.globals:
-        value = template.globals[name]
-        return lambda sub: renamed(sub.global_name(name, value))
-    return lambda sub: renamed(name)
+    def const(self, value: Any) -> str:
+        """A global name of the plan holding ``value``."""
+        name = f"c{len(self.constants)}"
+        self.constants[name] = value
+        return name
 
+    def fresh(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
 
-_Name = gast.Name
+    def node(self, node: gast.AST) -> str:
+        cls = node.__class__
+        fields = node.__dict__
+        out = self.fresh()
+        if cls in _EMPTY and not fields:
+            self.lines.append(f"{out} = {self.const(cls)}.__new__({self.const(cls)})")
+        elif cls is gast.Constant and all(
+            v.__class__ in A.IMMUTABLE for v in fields.values()
+        ):
+            self.made(out, cls, fields)
+        elif cls in A.LEAVES:
+            self.lines.append(f"{out} = _clone({self.const(node)})")
+        elif cls is gast.Name:
+            self.name(out, node)
+        elif self.is_adjoint(node):
+            key = node.slice
+            if key.__class__ is gast.Name and key.id == self.t.result:
+                self.lines.append(f"{out} = _load(sub.result_adj)")
+            else:  # raises BindError
+                self.lines.append(f"{out} = sub.visit_Subscript({self.const(node)})")
+        else:
+            self.generic(out, node)
+        return out
+
+    def is_adjoint(self, node: gast.AST) -> bool:
+        """``d[...]``."""
+        base = node.__dict__.get("value")
+        return (
+            node.__class__ is gast.Subscript
+            and base.__class__ is gast.Name
+            and base.id == "d"
+        )
+
+    def made(self, out: str, cls: type, fields: dict[str, Any]) -> None:
+        """``out``: a new ``cls`` node with a copy of ``fields``."""
+        self.lines.append(f"{out} = {self.const(cls)}.__new__({self.const(cls)})")
+        self.lines.append(f"{out}.__dict__.update({self.const(fields)})")
+
+    def generic(self, out: str, node: gast.AST) -> None:
+        replaced: list[tuple[str, str]] = []
+        for key, value in node.__dict__.items():
+            if value.__class__ is list:
+                parts = [
+                    self.node(v) if isinstance(v, gast.AST) else self.const(v)
+                    for v in value
+                ]
+                replaced.append((key, "[" + ", ".join(parts) + "]"))
+            elif value.__class__ not in A.IMMUTABLE and isinstance(value, gast.AST):
+                replaced.append((key, self.node(value)))
+        cls = node.__class__
+        self.made(out, cls, node.__dict__)
+        if replaced:
+            self.lines.append(f"d = {out}.__dict__")
+            self.lines += [f"d[{key!r}] = {value}" for key, value in replaced]
+        if cls is gast.Call or cls is gast.BinOp:
+            self.lines.append(f"if rewrite is not None: {out} = rewrite({out})")
+
+    def name(self, out: str, node: gast.Name) -> None:
+        """What ``_Substitute.visit_Name`` makes of a copy of ``node``."""
+        name = node.id
+        if node.annotation is not None or node.ctx.__dict__:
+            self.lines.append(f"{out} = sub.visit_Name(_clone({self.const(node)}))")
+        elif name in self.stored:  # a temporary (instantiate names them all)
+            self.renamed(out, node, f"sub.temps[{name!r}]")
+        elif name == self.t.result or name in self.params:
+            self.argument(out, node)
+        elif name in self.t.globals:
+            value = self.const(self.t.globals[name])
+            self.renamed(out, node, f"sub.global_name({name!r}, {value})")
+        else:
+            self.renamed(out, node, repr(name))
+
+    def argument(self, out: str, node: gast.Name) -> None:
+        """What visit_Name makes of the result or a parameter, without first
+        copying the name it replaces; a plain name (most arguments) is
+        copied on the spot, as ``_copy`` would."""
+        name = node.id
+        if name == self.t.result:
+            self.lines.append("a = sub.result")
+            plain = "a.__class__ is _Name"
+        else:
+            # A default is template code, left to argument().
+            default = self.const(self.t.defaults.get(name))
+            self.lines.append(f"a = sub.bound.get({name!r})")
+            plain = f"a.__class__ is _Name and a is not {default}"
+        fallback = (
+            f"sub.argument({name!r}) or sub.visit_Name(_clone({self.const(node)}))"
+        )
+        self.lines += [
+            f"if {plain} and a.annotation is None and not a.ctx.__dict__:",
+            f"    {out} = _Name.__new__(_Name)",
+            f"    {out}.__dict__.update(a.__dict__)",
+            f"    {out}.__dict__['ctx'] = a.ctx.__class__.__new__(a.ctx.__class__)",
+            "else:",
+            f"    {out} = {fallback}",
+        ]
+
+    def renamed(self, out: str, node: gast.Name, new_id: str) -> None:
+        ctx = self.const(node.ctx.__class__)
+        self.made(out, gast.Name, node.__dict__)
+        self.lines.append(f"d = {out}.__dict__")
+        self.lines.append(f"d['id'] = {new_id}")
+        self.lines.append(f"d['ctx'] = {ctx}.__new__({ctx})")
 
 
 # id(template) -> (a weak reference to it, the names its statements store in
@@ -307,15 +436,10 @@ def instantiate(
     sub = _Substitute(template, bound, result, result_adj, temps, global_name, rewrite)
     out: list[gast.stmt] = []
     accumulated = False
-    for stmt, plan in zip(template.body, _plans(template)):
-        if _is_accumulation(stmt):
-            key = stmt.target.slice
-            if not isinstance(key, gast.Name) or key.id not in bound:
-                raise BindError(
-                    f"template {template.origin}: d[...] of a non-parameter"
-                )
+    for kind, plan, key in _steps(template):
+        if kind == "acc":
             value = plan(sub)
-            target = bound[key.id]
+            target = bound[key]
             if isinstance(target, list):
                 names = [t for t in target]
                 if not any(accumulate(t, A.const(0.0)) for t in names):
@@ -332,10 +456,10 @@ def instantiate(
             if acc is not None:
                 out.append(acc)
                 accumulated = True
-            continue
-        if isinstance(stmt, gast.Pass):
-            continue
-        out.append(plan(sub))
+        elif kind == "stmt":
+            out.append(plan(sub))
+        elif kind == "bad":
+            raise BindError(f"template {template.origin}: d[...] of a non-parameter")
     return out if accumulated else []
 
 
