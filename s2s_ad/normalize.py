@@ -135,8 +135,8 @@ class Normalizer:
         self.src = src
         self.namer = namer
         fdef = src.node
-        self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
-        nodes = _walk_scope(fdef.body)
+        nodes, bound = _walk_scope_binding(fdef.body)
+        self.locals: set[str] = bound | set(_param_names(fdef.args))
         self.captured = _captured_names(nodes)
         # The body's returns, for run(): found here, not in another walk.
         self._returns = [n for n in nodes if isinstance(n, gast.Return)]
@@ -896,6 +896,50 @@ def _walk_scope(body: Stmts) -> list[gast.AST]:
         kids.reverse()
         extend(kids)
     return out
+
+
+# The nodes whose insides _scope_names does not look into, but _walk_scope
+# does (comprehensions but set ones: their own scopes).
+_COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp, gast.DictComp)
+_CLOSE = object()  # marks, on the walk's stack, the end of a comprehension
+
+
+def _walk_scope_binding(body: Stmts) -> tuple[list[gast.AST], set[str]]:
+    """``(_walk_scope(body), _scope_names(body))`` in one walk: the names
+    are collected but inside the comprehensions the walk enters."""
+    out: list[gast.AST] = []
+    found: set[str] = set()
+    todo: list[Any] = list(reversed(body))
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    function_class, lambda_class, name_class = gast.FunctionDef, gast.Lambda, gast.Name
+    binding = (gast.Store, gast.Param)
+    closed = _CLOSE
+    depth = 0  # the number of comprehensions the walk is inside
+    kids: list[gast.AST] = []
+    while todo:
+        node = pop()
+        if node is closed:
+            depth -= 1
+            continue
+        out.append(node)
+        cls = node.__class__
+        if cls is function_class or cls is lambda_class:
+            if cls is function_class and not depth:
+                found.add(node.name)
+            continue
+        if depth:
+            pass
+        elif cls is name_class:
+            if isinstance(node.ctx, binding):
+                found.add(node.id)
+        elif cls in _COMPREHENSIONS:
+            depth += 1
+            push(closed)
+        kids.clear()
+        _push_inner(node, kids)
+        kids.reverse()
+        extend(kids)
+    return out, found
 
 
 def _captured_names(nodes: list[gast.AST]) -> set[str]:
