@@ -34,9 +34,6 @@ LEAVES = frozenset(
 
 
 _EMPTY = LEAVES - {gast.Constant}  # node classes without any fields
-# Node classes with a line number and, but for a Name's annotation, no nodes
-# inside.
-_LINE_LEAVES = frozenset({gast.Name, gast.Constant})
 
 
 def clone(node: Any) -> Any:
@@ -148,6 +145,7 @@ def _inner_nodes(node: gast.AST, breadth_first: bool) -> Iterator[gast.AST]:
 # (it only updates the node's __dict__ with its keywords) at twice the cost.
 _Name, _Load, _Store = gast.Name, gast.Load, gast.Store
 _Assign, _Expr = gast.Assign, gast.Expr
+_Constant = gast.Constant
 
 
 def load(name: str) -> gast.Name:
@@ -248,38 +246,39 @@ def copy_lineno(
     lineno = getattr(like, "lineno", None)
     if lineno is None or (done and id(node) in done):
         return node
-    # walk() inlined, as this runs on every generated statement; contexts and
-    # operators (a third of all nodes) have no line number nor children, and
-    # names and constants (another third) are leaves done on the spot.
+    # walk() inlined, as this runs on every generated statement, reading only
+    # the fields that may hold nodes with lines (see name_fields): contexts
+    # and operators (a third of all nodes) have no line number nor children,
+    # and names and constants (another third) are leaves done on the spot.
+    lined, inner, fields_of = _LINED, INNER, NAME_FIELDS
+    name_class, constant_class = _Name, _Constant
+    skip = done or None  # the blocks left out, if any
     todo = [node]
-    pop, append = todo.pop, todo.append
-    children: list[Any] = []
+    pop, push = todo.pop, todo.append
     while todo:
         sub = pop()
-        if getattr(sub, "lineno", None) is None and "lineno" in sub._attributes:
+        cls = sub.__class__
+        fields = sub.__dict__
+        if fields.get("lineno") is None and cls in lined:
             sub.lineno = lineno
             sub.col_offset = 0
-        fields = sub.__dict__
-        children.clear()
-        for name in sub._fields:
+        for name in fields_of.get(cls) or name_fields(cls):
             value = fields.get(name)
             if value.__class__ is list:
-                if done and (name == "body" or name == "orelse"):
-                    children.extend(v for v in value if id(v) not in done)
-                else:
-                    children.extend(value)
+                if skip is not None and (name == "body" or name == "orelse"):
+                    value = [v for v in value if id(v) not in skip]
             else:
-                children.append(value)
-        for child in children:
-            kind = child.__class__
-            if kind in _EMPTY or not isinstance(child, _AST):
-                continue
-            if kind in _LINE_LEAVES and child.__dict__.get("annotation") is None:
-                if getattr(child, "lineno", None) is None:
-                    child.lineno = lineno
-                    child.col_offset = 0
-                continue
-            append(child)
+                value = (value,)
+            for child in value:
+                kind = child.__class__
+                if kind is constant_class or (
+                    kind is name_class and child.__dict__.get("annotation") is None
+                ):
+                    if child.__dict__.get("lineno") is None:
+                        child.lineno = lineno
+                        child.col_offset = 0
+                elif kind in inner:
+                    push(child)
     return node
 
 
@@ -412,6 +411,8 @@ def _all_subclasses(base: type) -> list[type]:
 #: operations.  Walks that look for those push only these (a set lookup is
 #: cheaper than ``isinstance`` and a test for leaves).
 INNER = frozenset(_all_subclasses(_AST)) - LEAVES
+# The node classes with a line number (statements, expressions, handlers...).
+_LINED = frozenset(c for c in _all_subclasses(_AST) if "lineno" in c._attributes)
 # Fields that hold no nodes but leaves: strings, numbers, contexts, operators.
 _LEAF_FIELDS = frozenset(
     {"ctx", "op", "ops", "id", "attr", "type_comment", "kind"}
