@@ -180,6 +180,11 @@ def _expr(node: gast.expr, pp: int) -> str:
         p = _PREC[op]
         text = f" {_SYMBOL[op]} ".join([_expr(v, p + 1) for v in node.values])
         return f"({text})" if p < pp else text
+    if cls is gast.IfExp:
+        p = _P.IfExp
+        body, test = _expr(node.body, p + 1), _expr(node.test, p + 1)
+        text = f"{body} if {test} else {_expr(node.orelse, p)}"
+        return f"({text})" if p < pp else text
     if cls is gast.Slice:
         if node.step is not None:
             raise _Unsupported
