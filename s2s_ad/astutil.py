@@ -145,7 +145,7 @@ def _inner_nodes(node: gast.AST, breadth_first: bool) -> Iterator[gast.AST]:
 # (it only updates the node's __dict__ with its keywords) at twice the cost.
 _Name, _Load, _Store = gast.Name, gast.Load, gast.Store
 _Assign, _Expr = gast.Assign, gast.Expr
-_Constant = gast.Constant
+_Constant, _Attribute, _Call = gast.Constant, gast.Attribute, gast.Call
 
 
 def load(name: str) -> gast.Name:
@@ -169,7 +169,11 @@ def store(name: str) -> gast.Name:
 
 
 def const(value: Any) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
+    node = _Constant.__new__(_Constant)
+    fields = node.__dict__
+    fields["value"] = value
+    fields["kind"] = None
+    return node
 
 
 def assign(
@@ -188,7 +192,12 @@ def assign(
 
 
 def attr(value: gast.expr, name: str) -> gast.Attribute:
-    return gast.Attribute(value=value, attr=name, ctx=gast.Load())
+    node = _Attribute.__new__(_Attribute)
+    fields = node.__dict__
+    fields["value"] = value
+    fields["attr"] = name
+    fields["ctx"] = _Load.__new__(_Load)
+    return node
 
 
 def dotted(path: str) -> gast.expr:
@@ -205,7 +214,12 @@ def call(
 ) -> gast.Call:
     if isinstance(func, str):
         func = dotted(func)
-    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+    node = _Call.__new__(_Call)
+    fields = node.__dict__
+    fields["func"] = func
+    fields["args"] = list(args)
+    fields["keywords"] = list(keywords)
+    return node
 
 
 def expr_stmt(value: gast.expr, like: gast.AST | None = None) -> gast.Expr:
@@ -503,29 +517,40 @@ def all_names(node: gast.AST) -> set[str]:
 _DEF_LISTS = (*_STATEMENT_LISTS, "cases")
 
 
+# The queries below test exact classes (nothing subclasses gast's Name,
+# Constant, Attribute, UnaryOp): passes ask them of every operand.
+
+
 def is_atom(node: gast.expr) -> bool:
     """Names, constants and negated numeric constants: free to re-evaluate."""
-    if isinstance(node, (gast.Name, gast.Constant)):
+    cls = node.__class__
+    if cls is _Name or cls is _Constant:
         return True
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
-        return isinstance(node.operand, gast.Constant)
+    if cls is _UnaryOp and node.op.__class__ in _SIGNS:
+        return node.operand.__class__ is _Constant
     return False
+
+
+_UnaryOp = gast.UnaryOp
+_SIGNS = (gast.USub, gast.UAdd)
 
 
 def root_name(node: gast.expr) -> str | None:
     """``x`` for ``x``, ``x.a.b``; None otherwise."""
-    while isinstance(node, gast.Attribute):
+    while node.__class__ is _Attribute:
         node = node.value
-    return node.id if isinstance(node, gast.Name) else None
+    return node.id if node.__class__ is _Name else None
 
 
 def dotted_name(node: gast.expr) -> str | None:
     """``np.linalg.norm`` for that expression; None if not a dotted name."""
+    if node.__class__ is _Name:
+        return node.id
     parts = []
-    while isinstance(node, gast.Attribute):
+    while node.__class__ is _Attribute:
         parts.append(node.attr)
         node = node.value
-    if not isinstance(node, gast.Name):
+    if node.__class__ is not _Name:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))
