@@ -474,27 +474,37 @@ def _slices(value: gast.Subscript) -> bool:
 def _containers(nf: NormalizedFunction) -> set[str]:
     """Names that may hold lists, tuples or dicts (``+`` concatenates them)."""
     found: set[str] = set()
+    # Displays and list()/tuple()/dict()/sorted() calls make containers: one
+    # sweep finds them.  Copies and binary operations make one only when an
+    # operand is one: those are swept again until nothing changes (the
+    # closure found is the same in any order).
+    pending: list[tuple[str, list[str]]] = []
+    for stmt, _ in _walk(nf.body):
+        if not (
+            isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        ):
+            continue
+        name = stmt.targets[0].id
+        value = stmt.value
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)) or (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Name)
+            and value.func.id in ("list", "tuple", "dict", "sorted")
+        ):
+            found.add(name)
+        elif isinstance(value, gast.BinOp):
+            operands = [
+                o.id for o in (value.left, value.right) if isinstance(o, gast.Name)
+            ]
+            if operands:
+                pending.append((name, operands))
+        elif isinstance(value, gast.Name):
+            pending.append((name, [value.id]))
     changed = True
     while changed:
         changed = False
-        for stmt, _ in _walk(nf.body):
-            if not (
-                isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-            ):
-                continue
-            name = stmt.targets[0].id
-            value = stmt.value
-            hit = isinstance(value, (gast.List, gast.Tuple, gast.Dict))
-            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
-                hit = hit or value.func.id in ("list", "tuple", "dict", "sorted")
-            if isinstance(value, gast.BinOp):
-                operands = (value.left, value.right)
-                hit = hit or any(
-                    isinstance(o, gast.Name) and o.id in found for o in operands
-                )
-            if isinstance(value, gast.Name):
-                hit = hit or value.id in found
-            if hit and name not in found:
+        for name, operands in pending:
+            if name not in found and any(o in found for o in operands):
                 found.add(name)
                 changed = True
     return found
