@@ -93,7 +93,10 @@ def analyze(
     def count(name: str, in_loop: bool) -> None:
         counts[name] = counts.get(name, 0) + (2 if in_loop else 1)
 
-    for stmt, loops in _walk(nf.body):
+    # Every statement with its loops, in text order: walked once, read by
+    # each of the sweeps below.
+    order = list(_walk(nf.body))
+    for stmt, loops in order:
         in_loop = bool(loops)
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
@@ -137,7 +140,7 @@ def analyze(
     # reverse sweep's in-place restores: copies made for mutated names
     # (arguments, the returned value) must cover them as well.
     kinds = infer_kinds(src, nf, param_kinds or {})
-    mutated, view_checks = _refuse_aliased_writes(src, nf, kinds)
+    mutated, view_checks = _refuse_aliased_writes(src, nf, kinds, order)
     # Both are reachability along the edges (forwards from wrt, backwards
     # from the result), found by a search: re-sweeping every edge until
     # nothing changes takes one sweep per link of the longest chain.
@@ -149,7 +152,7 @@ def analyze(
     useful = _reachable(
         {nf.result.id} if isinstance(nf.result, gast.Name) else set(), edges
     )
-    containers = _containers(nf)
+    containers = _containers(order)
     # A parameter's incoming value is not among the votes: only its kind
     # (below) can make it numeric.
     numeric = {
@@ -162,7 +165,7 @@ def analyze(
     # of numeric names are numeric too.
     copies: dict[str, set[str]] = {}
     values: dict[str, list[gast.expr]] = {}  # every value assigned to a name
-    for stmt, _ in _walk(nf.body):
+    for stmt, _ in order:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             values.setdefault(stmt.targets[0].id, []).append(stmt.value)
             if isinstance(stmt.value, gast.Name):
@@ -244,7 +247,10 @@ def _runs_after(first: Place, then: Place) -> bool:
 
 
 def _refuse_aliased_writes(
-    src: FunctionSource, nf: NormalizedFunction, kinds: Mapping[str, str]
+    src: FunctionSource,
+    nf: NormalizedFunction,
+    kinds: Mapping[str, str],
+    order: list[tuple[gast.stmt, tuple[gast.stmt, ...]]],
 ) -> tuple[set[str], list[ViewCheck]]:
     """Refuse an in-place write that another name holding the memory can see.
 
@@ -267,11 +273,11 @@ def _refuse_aliased_writes(
     Returns the names that are written in place or may share memory with
     one that is: the writes (and the reverse sweep's undoing of them) reach
     all of these, so copies made for written names (arguments, the returned
-    value) must cover them too; and the view checks.
+    value) must cover them too; and the view checks.  ``order`` lists
+    ``_walk(nf.body)``.
     """
     from s2s_ad.errors import UnsupportedSyntaxError
 
-    order = list(_walk(nf.body))
     writes: dict[str, list[Place]] = {}
     for position, (stmt, loops) in enumerate(order):
         for name in _writes_in_place(stmt):
@@ -471,15 +477,16 @@ def _slices(value: gast.Subscript) -> bool:
     return any(isinstance(part, gast.Slice) for part in parts)
 
 
-def _containers(nf: NormalizedFunction) -> set[str]:
-    """Names that may hold lists, tuples or dicts (``+`` concatenates them)."""
+def _containers(order: list[tuple[gast.stmt, tuple[gast.stmt, ...]]]) -> set[str]:
+    """Names that may hold lists, tuples or dicts (``+`` concatenates them),
+    among the statements ``order`` (``_walk``'s, listed)."""
     found: set[str] = set()
     # Displays and list()/tuple()/dict()/sorted() calls make containers: one
     # sweep finds them.  Copies and binary operations make one only when an
     # operand is one: those are swept again until nothing changes (the
     # closure found is the same in any order).
     pending: list[tuple[str, list[str]]] = []
-    for stmt, _ in _walk(nf.body):
+    for stmt, _ in order:
         if not (
             isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
         ):

@@ -112,13 +112,17 @@ def join(a: str | None, b: str | None) -> str | None:
 
 
 def _arith(kinds: list[str | None]) -> str | None:
-    if any(k is None for k in kinds):
+    # Kinds are strings or None: ``in`` and ``count`` compare them as the
+    # generator tests did, without making generators (asked of every
+    # arithmetic operation).
+    if None in kinds:
         return None
-    if all(k == SCALAR for k in kinds):
+    if kinds.count(SCALAR) == len(kinds):
         return SCALAR
-    if all(k in NUMBERS for k in kinds):
-        return ARRAY if ARRAY in kinds else NUMERIC
-    return UNKNOWN
+    for k in kinds:
+        if k not in NUMBERS:
+            return UNKNOWN
+    return ARRAY if ARRAY in kinds else NUMERIC
 
 
 def _kind_targets(body: list[gast.stmt]) -> list[tuple[str, gast.expr | str | None]]:
@@ -161,16 +165,18 @@ def infer(
         # Not recursive on purpose: a nested function calling itself is a
         # reference cycle, keeping ``nf`` (the whole function) alive until
         # the next garbage collection, which then has to traverse all of it.
-        if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
+        cls = node.__class__  # exact classes: gast's have no subclasses
+        if cls is gast.UnaryOp and node.operand.__class__ is gast.Constant:
             node = node.operand  # -c has the kind of c
-        if isinstance(node, gast.Constant):
+            cls = gast.Constant
+        if cls is gast.Constant:
             v = node.value
             return (
                 SCALAR
                 if isinstance(v, (int, float)) and not isinstance(v, bool)
                 else UNKNOWN
             )
-        if isinstance(node, gast.Name):
+        if cls is gast.Name:
             if node.id in nf.locals:
                 reads.append(node.id)
                 return kinds.get(node.id)
@@ -184,7 +190,7 @@ def infer(
         return UNKNOWN
 
     def value_kind(value: gast.expr) -> str | None:
-        if isinstance(value, (gast.Name, gast.Constant)) or A.is_atom(value):
+        if A.is_atom(value):  # names and constants among them
             return kind(value)
         if isinstance(value, gast.BinOp):
             left, right = kind(value.left), kind(value.right)
