@@ -618,7 +618,12 @@ class Normalizer:
         if self.is_operand(value):
             return [], value
         tmp = self.temp()
-        return [A.assign(tmp, value, self._line)], A.load(tmp)
+        stmt = A.assign(tmp, value, self._line)
+        if getattr(self._line, "lineno", None) is not None:
+            # assign() gave every node of it a line, and nothing changes it
+            # later: block() need not walk it again (see copy_lineno).
+            self.numbered[id(stmt)] = stmt
+        return [stmt], A.load(tmp)
 
     def expr(self, node: gast.expr) -> tuple[Stmts, gast.expr]:
         """Statements computing the operands, and one operation on atoms."""
