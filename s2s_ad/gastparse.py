@@ -173,6 +173,17 @@ def _name(node: ast.Name) -> gast.Name:
     out["ctx"] = (_CONVERTERS.get(ctx.__class__) or _converter(ctx.__class__))(ctx)
     out["annotation"] = None
     out["type_comment"] = None
+    if (
+        len(source) == 6
+        and source["lineno"] is not None
+        and source["col_offset"] is not None
+    ):
+        # A parsed name: id, ctx and its four locations, all numbers.
+        out["lineno"] = source["lineno"]
+        out["col_offset"] = source["col_offset"]
+        out["end_lineno"] = source["end_lineno"]
+        out["end_col_offset"] = source["end_col_offset"]
+        return new
     for name in _LOCATION:
         value = source.get(name, _MISSING)
         if value is _MISSING:

@@ -920,7 +920,7 @@ def _walk_scope_binding(body: Stmts) -> tuple[list[gast.AST], set[str]]:
     binding = (gast.Store, gast.Param)
     closed = _CLOSE
     depth = 0  # the number of comprehensions the walk is inside
-    kids: list[gast.AST] = []
+    inner, reversed_fields = A.INNER, _REVERSED_FIELDS
     while todo:
         node = pop()
         if node is closed:
@@ -940,11 +940,25 @@ def _walk_scope_binding(body: Stmts) -> tuple[list[gast.AST], set[str]]:
         elif cls in _COMPREHENSIONS:
             depth += 1
             push(closed)
-        kids.clear()
-        _push_inner(node, kids)
-        kids.reverse()
-        extend(kids)
+        # _push_inner's children, pushed last first: popped in source order.
+        fields = node.__dict__
+        for name in reversed_fields.get(cls) or _reversed_fields(cls):
+            value = fields.get(name)
+            if value.__class__ is list:
+                extend([v for v in reversed(value) if v.__class__ in inner])
+            elif value.__class__ in inner:
+                push(value)
     return out, found
+
+
+# node class -> the fields _push_inner reads, last first.
+_REVERSED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _reversed_fields(cls: type) -> tuple[str, ...]:
+    fields = A.NAME_FIELDS.get(cls) or A.name_fields(cls)
+    found = _REVERSED_FIELDS[cls] = fields[::-1]
+    return found
 
 
 def _captured_names(nodes: list[gast.AST]) -> set[str]:
