@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 import gast
@@ -373,13 +374,22 @@ def own_parts(stmt: gast.stmt) -> list[gast.AST]:
 
 
 def statements(body: list[gast.stmt]) -> Iterator[gast.stmt]:
-    """Every statement of ``body`` and of the blocks nested in it, in order."""
-    for stmt in body:
-        yield stmt
-        fields = stmt.__dict__
-        if "body" in fields or "orelse" in fields:
-            for sub in sub_blocks(stmt):
-                yield from statements(sub)
+    """Every statement of ``body`` and of the blocks nested in it, in order.
+
+    A statement's blocks are read after it is yielded (the caller may
+    replace them first), and lists are read as they are at each step."""
+    # A stack of the blocks being read, not nested generators: a statement
+    # deep in loops was passed up through every level's generator.
+    stack: list[Iterator[gast.stmt]] = [iter(body)]
+    while stack:
+        for stmt in stack[-1]:
+            yield stmt
+            fields = stmt.__dict__
+            if "body" in fields or "orelse" in fields:
+                stack.append(chain.from_iterable(sub_blocks(stmt)))
+                break
+        else:
+            stack.pop()
 
 
 def name_nodes(node: gast.AST) -> list[gast.Name]:
