@@ -96,7 +96,10 @@ def analyze(
     def count(name: str, in_loop: bool) -> None:
         counts[name] = counts.get(name, 0) + (2 if in_loop else 1)
 
-    for stmt, loops in _walk(nf.body):
+    # Every statement with its loops, in text order: walked once, read by
+    # each of the sweeps below.
+    order = list(_walk(nf.body))
+    for stmt, loops in order:
         in_loop = bool(loops)
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
@@ -141,7 +144,7 @@ def analyze(
     # (arguments, the returned value) must cover them as well.
     call_kinds: dict[int, dict[str, str]] = {}
     kinds = infer_kinds(src, nf, param_kinds or {}, callee_kind, call_kinds)
-    mutated, view_checks = _refuse_aliased_writes(src, nf, kinds)
+    mutated, view_checks = _refuse_aliased_writes(src, nf, kinds, order)
     # Both are reachability along the edges (forwards from wrt, backwards
     # from the result), found by a search: re-sweeping every edge until
     # nothing changes takes one sweep per link of the longest chain.
@@ -153,7 +156,7 @@ def analyze(
     useful = _reachable(
         {nf.result.id} if isinstance(nf.result, gast.Name) else set(), edges
     )
-    containers = _containers(nf)
+    containers = _containers(order)
     # A parameter's incoming value is not among the votes: only its kind
     # (below) can make it numeric.
     numeric = {
@@ -166,7 +169,7 @@ def analyze(
     # of numeric names are numeric too.
     copies: dict[str, set[str]] = {}
     values: dict[str, list[gast.expr]] = {}  # every value assigned to a name
-    for stmt, _ in _walk(nf.body):
+    for stmt, _ in order:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             values.setdefault(stmt.targets[0].id, []).append(stmt.value)
             if isinstance(stmt.value, gast.Name):
@@ -249,7 +252,10 @@ def _runs_after(first: Place, then: Place) -> bool:
 
 
 def _refuse_aliased_writes(
-    src: FunctionSource, nf: NormalizedFunction, kinds: Mapping[str, str]
+    src: FunctionSource,
+    nf: NormalizedFunction,
+    kinds: Mapping[str, str],
+    order: list[tuple[gast.stmt, tuple[gast.stmt, ...]]],
 ) -> tuple[set[str], list[ViewCheck]]:
     """Refuse an in-place write that another name holding the memory can see.
 
@@ -272,11 +278,11 @@ def _refuse_aliased_writes(
     Returns the names that are written in place or may share memory with
     one that is: the writes (and the reverse sweep's undoing of them) reach
     all of these, so copies made for written names (arguments, the returned
-    value) must cover them too; and the view checks.
+    value) must cover them too; and the view checks.  ``order`` lists
+    ``_walk(nf.body)``.
     """
     from s2s_ad.errors import UnsupportedSyntaxError
 
-    order = list(_walk(nf.body))
     writes: dict[str, list[Place]] = {}
     for position, (stmt, loops) in enumerate(order):
         for name in _writes_in_place(stmt):
@@ -476,30 +482,41 @@ def _slices(value: gast.Subscript) -> bool:
     return any(isinstance(part, gast.Slice) for part in parts)
 
 
-def _containers(nf: NormalizedFunction) -> set[str]:
-    """Names that may hold lists, tuples or dicts (``+`` concatenates them)."""
+def _containers(order: list[tuple[gast.stmt, tuple[gast.stmt, ...]]]) -> set[str]:
+    """Names that may hold lists, tuples or dicts (``+`` concatenates them),
+    among the statements ``order`` (``_walk``'s, listed)."""
     found: set[str] = set()
+    # Displays and list()/tuple()/dict()/sorted() calls make containers: one
+    # sweep finds them.  Copies and binary operations make one only when an
+    # operand is one: those are swept again until nothing changes (the
+    # closure found is the same in any order).
+    pending: list[tuple[str, list[str]]] = []
+    for stmt, _ in order:
+        if not (
+            isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+        ):
+            continue
+        name = stmt.targets[0].id
+        value = stmt.value
+        if isinstance(value, (gast.List, gast.Tuple, gast.Dict)) or (
+            isinstance(value, gast.Call)
+            and isinstance(value.func, gast.Name)
+            and value.func.id in ("list", "tuple", "dict", "sorted")
+        ):
+            found.add(name)
+        elif isinstance(value, gast.BinOp):
+            operands = [
+                o.id for o in (value.left, value.right) if isinstance(o, gast.Name)
+            ]
+            if operands:
+                pending.append((name, operands))
+        elif isinstance(value, gast.Name):
+            pending.append((name, [value.id]))
     changed = True
     while changed:
         changed = False
-        for stmt, _ in _walk(nf.body):
-            if not (
-                isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
-            ):
-                continue
-            name = stmt.targets[0].id
-            value = stmt.value
-            hit = isinstance(value, (gast.List, gast.Tuple, gast.Dict))
-            if isinstance(value, gast.Call) and isinstance(value.func, gast.Name):
-                hit = hit or value.func.id in ("list", "tuple", "dict", "sorted")
-            if isinstance(value, gast.BinOp):
-                operands = (value.left, value.right)
-                hit = hit or any(
-                    isinstance(o, gast.Name) and o.id in found for o in operands
-                )
-            if isinstance(value, gast.Name):
-                hit = hit or value.id in found
-            if hit and name not in found:
+        for name, operands in pending:
+            if name not in found and any(o in found for o in operands):
                 found.add(name)
                 changed = True
     return found

@@ -112,16 +112,19 @@ def _dependencies(
     """Load every user function ``src`` calls, transitively, and record the
     objects its called names refer to now (the generated code, and so the
     cache key, depends on them)."""
+    # Leaves are neither names nor calls: the walk skips them.  It is made
+    # once, for the locals (every name stored) and then for the reads.
+    nodes = list(A.walk_inner_in_order(src.node))
+    name_class = gast.Name
     local = {
         n.id
-        for n in A.name_nodes(src.node)
-        if isinstance(n.ctx, (gast.Store, gast.Param))
+        for n in nodes
+        if n.__class__ is name_class and isinstance(n.ctx, (gast.Store, gast.Param))
     }
     roots: set[str] = set()
-    # Leaves are neither names nor calls: the walk skips them.
-    for node in A.walk_inner_in_order(src.node):
+    for node in nodes:
         if (
-            isinstance(node, gast.Name)
+            node.__class__ is name_class
             and isinstance(node.ctx, gast.Load)
             and node.id not in local
             and node.id not in roots
@@ -131,7 +134,7 @@ def _dependencies(
             if isinstance(value, (int, float, np.floating, np.integer, np.ndarray)):
                 roots.add(node.id)
                 values.append((src, node.id, kind_of(value)))
-        if not isinstance(node, gast.Call):
+        if node.__class__ is not gast.Call:
             continue
         root = A.root_name(node.func)
         if root is not None and root not in local and root not in roots:

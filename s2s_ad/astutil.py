@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 import gast
@@ -34,9 +35,6 @@ LEAVES = frozenset(
 
 
 _EMPTY = LEAVES - {gast.Constant}  # node classes without any fields
-# Node classes with a line number and, but for a Name's annotation, no nodes
-# inside.
-_LINE_LEAVES = frozenset({gast.Name, gast.Constant})
 
 
 def clone(node: Any) -> Any:
@@ -148,6 +146,7 @@ def _inner_nodes(node: gast.AST, breadth_first: bool) -> Iterator[gast.AST]:
 # (it only updates the node's __dict__ with its keywords) at twice the cost.
 _Name, _Load, _Store = gast.Name, gast.Load, gast.Store
 _Assign, _Expr = gast.Assign, gast.Expr
+_Constant, _Attribute, _Call = gast.Constant, gast.Attribute, gast.Call
 
 
 def load(name: str) -> gast.Name:
@@ -171,7 +170,11 @@ def store(name: str) -> gast.Name:
 
 
 def const(value: Any) -> gast.Constant:
-    return gast.Constant(value=value, kind=None)
+    node = _Constant.__new__(_Constant)
+    fields = node.__dict__
+    fields["value"] = value
+    fields["kind"] = None
+    return node
 
 
 def assign(
@@ -190,7 +193,12 @@ def assign(
 
 
 def attr(value: gast.expr, name: str) -> gast.Attribute:
-    return gast.Attribute(value=value, attr=name, ctx=gast.Load())
+    node = _Attribute.__new__(_Attribute)
+    fields = node.__dict__
+    fields["value"] = value
+    fields["attr"] = name
+    fields["ctx"] = _Load.__new__(_Load)
+    return node
 
 
 def dotted(path: str) -> gast.expr:
@@ -207,7 +215,12 @@ def call(
 ) -> gast.Call:
     if isinstance(func, str):
         func = dotted(func)
-    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+    node = _Call.__new__(_Call)
+    fields = node.__dict__
+    fields["func"] = func
+    fields["args"] = list(args)
+    fields["keywords"] = list(keywords)
+    return node
 
 
 def expr_stmt(value: gast.expr, like: gast.AST | None = None) -> gast.Expr:
@@ -248,38 +261,39 @@ def copy_lineno(
     lineno = getattr(like, "lineno", None)
     if lineno is None or (done and id(node) in done):
         return node
-    # walk() inlined, as this runs on every generated statement; contexts and
-    # operators (a third of all nodes) have no line number nor children, and
-    # names and constants (another third) are leaves done on the spot.
+    # walk() inlined, as this runs on every generated statement, reading only
+    # the fields that may hold nodes with lines (see name_fields): contexts
+    # and operators (a third of all nodes) have no line number nor children,
+    # and names and constants (another third) are leaves done on the spot.
+    lined, inner, fields_of = _LINED, INNER, NAME_FIELDS
+    name_class, constant_class = _Name, _Constant
+    skip = done or None  # the blocks left out, if any
     todo = [node]
-    pop, append = todo.pop, todo.append
-    children: list[Any] = []
+    pop, push = todo.pop, todo.append
     while todo:
         sub = pop()
-        if getattr(sub, "lineno", None) is None and "lineno" in sub._attributes:
+        cls = sub.__class__
+        fields = sub.__dict__
+        if fields.get("lineno") is None and cls in lined:
             sub.lineno = lineno
             sub.col_offset = 0
-        fields = sub.__dict__
-        children.clear()
-        for name in sub._fields:
+        for name in fields_of.get(cls) or name_fields(cls):
             value = fields.get(name)
             if value.__class__ is list:
-                if done and (name == "body" or name == "orelse"):
-                    children.extend(v for v in value if id(v) not in done)
-                else:
-                    children.extend(value)
+                if skip is not None and (name == "body" or name == "orelse"):
+                    value = [v for v in value if id(v) not in skip]
             else:
-                children.append(value)
-        for child in children:
-            kind = child.__class__
-            if kind in _EMPTY or not isinstance(child, _AST):
-                continue
-            if kind in _LINE_LEAVES and child.__dict__.get("annotation") is None:
-                if getattr(child, "lineno", None) is None:
-                    child.lineno = lineno
-                    child.col_offset = 0
-                continue
-            append(child)
+                value = (value,)
+            for child in value:
+                kind = child.__class__
+                if kind is constant_class or (
+                    kind is name_class and child.__dict__.get("annotation") is None
+                ):
+                    if child.__dict__.get("lineno") is None:
+                        child.lineno = lineno
+                        child.col_offset = 0
+                elif kind in inner:
+                    push(child)
     return node
 
 
@@ -360,13 +374,22 @@ def own_parts(stmt: gast.stmt) -> list[gast.AST]:
 
 
 def statements(body: list[gast.stmt]) -> Iterator[gast.stmt]:
-    """Every statement of ``body`` and of the blocks nested in it, in order."""
-    for stmt in body:
-        yield stmt
-        fields = stmt.__dict__
-        if "body" in fields or "orelse" in fields:
-            for sub in sub_blocks(stmt):
-                yield from statements(sub)
+    """Every statement of ``body`` and of the blocks nested in it, in order.
+
+    A statement's blocks are read after it is yielded (the caller may
+    replace them first), and lists are read as they are at each step."""
+    # A stack of the blocks being read, not nested generators: a statement
+    # deep in loops was passed up through every level's generator.
+    stack: list[Iterator[gast.stmt]] = [iter(body)]
+    while stack:
+        for stmt in stack[-1]:
+            yield stmt
+            fields = stmt.__dict__
+            if "body" in fields or "orelse" in fields:
+                stack.append(chain.from_iterable(sub_blocks(stmt)))
+                break
+        else:
+            stack.pop()
 
 
 def name_nodes(node: gast.AST) -> list[gast.Name]:
@@ -412,6 +435,8 @@ def _all_subclasses(base: type) -> list[type]:
 #: operations.  Walks that look for those push only these (a set lookup is
 #: cheaper than ``isinstance`` and a test for leaves).
 INNER = frozenset(_all_subclasses(_AST)) - LEAVES
+# The node classes with a line number (statements, expressions, handlers...).
+_LINED = frozenset(c for c in _all_subclasses(_AST) if "lineno" in c._attributes)
 # Fields that hold no nodes but leaves: strings, numbers, contexts, operators.
 _LEAF_FIELDS = frozenset(
     {"ctx", "op", "ops", "id", "attr", "type_comment", "kind"}
@@ -502,29 +527,40 @@ def all_names(node: gast.AST) -> set[str]:
 _DEF_LISTS = (*_STATEMENT_LISTS, "cases")
 
 
+# The queries below test exact classes (nothing subclasses gast's Name,
+# Constant, Attribute, UnaryOp): passes ask them of every operand.
+
+
 def is_atom(node: gast.expr) -> bool:
     """Names, constants and negated numeric constants: free to re-evaluate."""
-    if isinstance(node, (gast.Name, gast.Constant)):
+    cls = node.__class__
+    if cls is _Name or cls is _Constant:
         return True
-    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
-        return isinstance(node.operand, gast.Constant)
+    if cls is _UnaryOp and node.op.__class__ in _SIGNS:
+        return node.operand.__class__ is _Constant
     return False
+
+
+_UnaryOp = gast.UnaryOp
+_SIGNS = (gast.USub, gast.UAdd)
 
 
 def root_name(node: gast.expr) -> str | None:
     """``x`` for ``x``, ``x.a.b``; None otherwise."""
-    while isinstance(node, gast.Attribute):
+    while node.__class__ is _Attribute:
         node = node.value
-    return node.id if isinstance(node, gast.Name) else None
+    return node.id if node.__class__ is _Name else None
 
 
 def dotted_name(node: gast.expr) -> str | None:
     """``np.linalg.norm`` for that expression; None if not a dotted name."""
+    if node.__class__ is _Name:
+        return node.id
     parts = []
-    while isinstance(node, gast.Attribute):
+    while node.__class__ is _Attribute:
         parts.append(node.attr)
         node = node.value
-    if not isinstance(node, gast.Name):
+    if node.__class__ is not _Name:
         return None
     parts.append(node.id)
     return ".".join(reversed(parts))

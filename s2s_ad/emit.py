@@ -109,12 +109,40 @@ class _Unsupported(Exception):
     """A node the fast path does not print (astor prints the whole text)."""
 
 
+# The classes the fast path tests, bound once (it runs for every node).
+_Assign = gast.Assign
+_Attribute = gast.Attribute
+_AugAssign = gast.AugAssign
+_BinOp = gast.BinOp
+_BoolOp = gast.BoolOp
+_Break = gast.Break
+_Call = gast.Call
+_Compare = gast.Compare
+_Constant = gast.Constant
+_Continue = gast.Continue
+_Expr = gast.Expr
+_For = gast.For
+_If = gast.If
+_IfExp = gast.IfExp
+_List = gast.List
+_Name = gast.Name
+_Pass = gast.Pass
+_Pow = gast.Pow
+_Return = gast.Return
+_Slice = gast.Slice
+_Starred = gast.Starred
+_Subscript = gast.Subscript
+_Tuple = gast.Tuple
+_UnaryOp = gast.UnaryOp
+_While = gast.While
+
+
 def _expr(node: gast.expr, pp: int) -> str:
     """``node`` as astor writes it where its parent set precedence ``pp``."""
     cls = node.__class__
-    if cls is gast.Name:
+    if cls is _Name:
         return node.id
-    if cls is gast.Constant:
+    if cls is _Constant:
         value = node.value
         if value is None:
             return "None"  # astor writes it with no delimiters
@@ -129,21 +157,21 @@ def _expr(node: gast.expr, pp: int) -> str:
                 raise _Unsupported
             return f"({text})" if _P.Constant < pp else text
         raise _Unsupported
-    if cls is gast.BinOp:
+    if cls is _BinOp:
         op = node.op.__class__
         p = _PREC[op]
-        if op is gast.Pow:
+        if op is _Pow:
             left, right = _expr(node.left, _P.Pow + 1), _expr(node.right, _P.PowRHS)
         else:
             left, right = _expr(node.left, p), _expr(node.right, p + 1)
         text = f"{left} {_SYMBOL[op]} {right}"
         return f"({text})" if p < pp else text
-    if cls is gast.Call:
+    if cls is _Call:
         args, keywords = node.args, node.keywords
         inner = _P.Comma if len(args) + len(keywords) > 1 else _P.call_one_arg
         parts = []
         for arg in args:
-            if arg.__class__ is gast.Starred:
+            if arg.__class__ is _Starred:
                 parts.append("*" + _expr(arg.value, _UNSET))
             else:
                 parts.append(_expr(arg, inner))
@@ -151,36 +179,41 @@ def _expr(node: gast.expr, pp: int) -> str:
             value = _expr(keyword.value, _P.Comma)
             parts.append(f"{keyword.arg}={value}" if keyword.arg else "**" + value)
         return f"{_expr(node.func, _UNSET)}({', '.join(parts)})"
-    if cls is gast.Attribute:
+    if cls is _Attribute:
         return f"{_expr(node.value, _UNSET)}.{node.attr}"
-    if cls is gast.Subscript:
+    if cls is _Subscript:
         index = _expr(node.slice, _P.Subscript)
         return f"{_expr(node.value, _UNSET)}[{index}]"
-    if cls is gast.UnaryOp:
+    if cls is _UnaryOp:
         op = node.op.__class__
         p = _PREC[op]
         symbol = _SYMBOL[op]
         text = symbol + (" " if symbol.isalpha() else "") + _expr(node.operand, p)
         return f"({text})" if p < pp else text
-    if cls is gast.Tuple:
+    if cls is _Tuple:
         text = ", ".join([_expr(e, _P.Comma) for e in node.elts])
         if len(node.elts) == 1:
             text += ","
         return text if _P.Tuple >= pp and node.elts else f"({text})"
-    if cls is gast.List:
+    if cls is _List:
         return "[" + ", ".join([_expr(e, _P.Comma) for e in node.elts]) + "]"
-    if cls is gast.Compare:
+    if cls is _Compare:
         p = _PREC[node.ops[0].__class__]
         text = _expr(node.left, p + 1)
         for op, right in zip(node.ops, node.comparators):
             text += f" {_SYMBOL[op.__class__]} {_expr(right, p + 1)}"
         return f"({text})" if p < pp else text
-    if cls is gast.BoolOp:
+    if cls is _BoolOp:
         op = node.op.__class__
         p = _PREC[op]
         text = f" {_SYMBOL[op]} ".join([_expr(v, p + 1) for v in node.values])
         return f"({text})" if p < pp else text
-    if cls is gast.Slice:
+    if cls is _IfExp:
+        p = _P.IfExp
+        body, test = _expr(node.body, p + 1), _expr(node.test, p + 1)
+        text = f"{body} if {test} else {_expr(node.orelse, p)}"
+        return f"({text})" if p < pp else text
+    if cls is _Slice:
         if node.step is not None:
             raise _Unsupported
         lower = "" if node.lower is None else _expr(node.lower, _P.Slice)
@@ -193,43 +226,43 @@ def _lines(stmts: list[gast.stmt], indent: str, out: list[str]) -> None:
     """Append the statements' lines as astor writes them at ``indent``."""
     for stmt in stmts:
         cls = stmt.__class__
-        if cls is gast.Assign:
+        if cls is _Assign:
             targets = "".join([_expr(t, _P.Assign) + " = " for t in stmt.targets])
             out.append(indent + targets + _expr(stmt.value, _P.Assign))
-        elif cls is gast.Expr:
+        elif cls is _Expr:
             out.append(indent + _expr(stmt.value, _P.Expr))
-        elif cls is gast.AugAssign:
+        elif cls is _AugAssign:
             target = _expr(stmt.target, _P.AugAssign)
             value = _expr(stmt.value, _P.AugAssign)
             out.append(f"{indent}{target} {_SYMBOL[stmt.op.__class__]}= {value}")
-        elif cls is gast.Return:
+        elif cls is _Return:
             if stmt.value is None:
                 out.append(indent + "return")
             else:
                 out.append(indent + "return " + _expr(stmt.value, _P.Return))
-        elif cls is gast.If:
+        elif cls is _If:
             out.append(f"{indent}if {_expr(stmt.test, _P.If)}:")
             _lines(stmt.body, indent + "    ", out)
             orelse = stmt.orelse
-            while len(orelse) == 1 and orelse[0].__class__ is gast.If:
+            while len(orelse) == 1 and orelse[0].__class__ is _If:
                 out.append(f"{indent}elif {_expr(orelse[0].test, _P.If)}:")
                 _lines(orelse[0].body, indent + "    ", out)
                 orelse = orelse[0].orelse
             _else(orelse, indent, out)
-        elif cls is gast.For:
+        elif cls is _For:
             target = _expr(stmt.target, _P.For)
             out.append(f"{indent}for {target} in {_expr(stmt.iter, _UNSET)}:")
             _lines(stmt.body, indent + "    ", out)
             _else(stmt.orelse, indent, out)
-        elif cls is gast.While:
+        elif cls is _While:
             out.append(f"{indent}while {_expr(stmt.test, _P.While)}:")
             _lines(stmt.body, indent + "    ", out)
             _else(stmt.orelse, indent, out)
-        elif cls is gast.Pass:
+        elif cls is _Pass:
             out.append(indent + "pass")
-        elif cls is gast.Break:
+        elif cls is _Break:
             out.append(indent + "break")
-        elif cls is gast.Continue:
+        elif cls is _Continue:
             out.append(indent + "continue")
         else:
             raise _Unsupported

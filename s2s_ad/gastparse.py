@@ -81,6 +81,31 @@ def _generic(cls: type) -> Callable[[Any], Any]:
     attributes = cls._attributes
     converters = _CONVERTERS
     node_class, list_class = _AST, list
+    size = len(fields) + len(attributes)
+
+    def copied(node: Any) -> Any:
+        # A parsed node holds every field, then every attribute, in the
+        # order of _fields and _attributes: when the gast class has the same
+        # ones, its node's dict is a copy with the child nodes converted.
+        source = node.__dict__
+        if len(source) != size:
+            return convert(node)
+        out = source.copy()
+        for name in fields:
+            value = out[name]
+            kind = value.__class__
+            if kind is list_class:
+                out[name] = [
+                    (converters.get(v.__class__) or _converter(v.__class__))(v)
+                    if isinstance(v, node_class)
+                    else _value(v)
+                    for v in value
+                ]
+            elif isinstance(value, node_class):
+                out[name] = (converters.get(kind) or _converter(kind))(value)
+        new = target.__new__(target)
+        new.__dict__ = out
+        return new
 
     def convert(node: Any) -> Any:
         new = target.__new__(target)
@@ -112,6 +137,8 @@ def _generic(cls: type) -> Callable[[Any], Any]:
             out[name] = value
         return new
 
+    if target._fields == fields and target._attributes == attributes:
+        return copied
     return convert
 
 
@@ -146,6 +173,17 @@ def _name(node: ast.Name) -> gast.Name:
     out["ctx"] = (_CONVERTERS.get(ctx.__class__) or _converter(ctx.__class__))(ctx)
     out["annotation"] = None
     out["type_comment"] = None
+    if (
+        len(source) == 6
+        and source["lineno"] is not None
+        and source["col_offset"] is not None
+    ):
+        # A parsed name: id, ctx and its four locations, all numbers.
+        out["lineno"] = source["lineno"]
+        out["col_offset"] = source["col_offset"]
+        out["end_lineno"] = source["end_lineno"]
+        out["end_col_offset"] = source["end_col_offset"]
+        return new
     for name in _LOCATION:
         value = source.get(name, _MISSING)
         if value is _MISSING:

@@ -121,13 +121,38 @@ def join(a: str | None, b: str | None) -> str | None:
 
 
 def _arith(kinds: list[str | None]) -> str | None:
-    if any(k is None for k in kinds):
+    # Kinds are strings or None: ``in`` and ``count`` compare them as the
+    # generator tests did, without making generators (asked of every
+    # arithmetic operation).
+    if None in kinds:
         return None
-    if all(k == SCALAR for k in kinds):
+    if kinds.count(SCALAR) == len(kinds):
         return SCALAR
-    if all(k in NUMBERS for k in kinds):
-        return ARRAY if ARRAY in kinds else NUMERIC
-    return UNKNOWN
+    for k in kinds:
+        if k not in NUMBERS:
+            return UNKNOWN
+    return ARRAY if ARRAY in kinds else NUMERIC
+
+
+def _kind_targets(body: list[gast.stmt]) -> list[tuple[str, gast.expr | str | None]]:
+    """The statements of ``body`` (nested ones included, in text order) that
+    give a name a kind: (name, assigned value) for ``name = value``, (name,
+    None) for a loop over ``name``, (name, "append") for ``name.append(x)``."""
+    found: list[tuple[str, gast.expr | str | None]] = []
+    for stmt in A.statements(body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            found.append((stmt.targets[0].id, stmt.value))
+        elif isinstance(stmt, gast.For):
+            found.append((stmt.target.id, None))
+        elif (
+            isinstance(stmt, gast.Expr)
+            and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Attribute)
+            and stmt.value.func.attr == "append"
+            and isinstance(stmt.value.func.value, gast.Name)
+        ):
+            found.append((stmt.value.func.value.id, "append"))
+    return found
 
 
 #: The kind of a user function's result given its parameters' kinds
@@ -141,31 +166,40 @@ def infer(
     params: dict[str, str],
     callee_kind: CalleeKind | None = None,
     sites: dict[int, dict[str, str]] | None = None,
+    *,
+    skip_unchanged: bool = True,
 ) -> dict[str, str]:
     """The kind of every local of ``nf``, given the kinds of its parameters.
 
     A call of a user function has the kind ``callee_kind(function, kinds of
     its parameters at this call)`` returns (unknown without it); ``sites``,
     if given, receives those parameter kinds by ``id`` of the call node, as
-    they are at the fixpoint (the last evaluation of each call)."""
+    they are at the fixpoint (the last evaluation of each call: a call
+    skipped below was last evaluated with the kinds it would see again).
+    ``skip_unchanged=False`` evaluates every statement at every sweep: the
+    reference the tests compare the default with (the same kinds)."""
     kinds: dict[str, str | None] = {p: params.get(p, UNKNOWN) for p in nf.params}
     global_kinds: dict[str, str] = {}
+    reads: list[str] = []  # the locals whose kinds kind() looked up
 
     def kind(node: gast.expr) -> str | None:
         # Not recursive on purpose: a nested function calling itself is a
         # reference cycle, keeping ``nf`` (the whole function) alive until
         # the next garbage collection, which then has to traverse all of it.
-        if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant):
+        cls = node.__class__  # exact classes: gast's have no subclasses
+        if cls is gast.UnaryOp and node.operand.__class__ is gast.Constant:
             node = node.operand  # -c has the kind of c
-        if isinstance(node, gast.Constant):
+            cls = gast.Constant
+        if cls is gast.Constant:
             v = node.value
             return (
                 SCALAR
                 if isinstance(v, (int, float)) and not isinstance(v, bool)
                 else UNKNOWN
             )
-        if isinstance(node, gast.Name):
+        if cls is gast.Name:
             if node.id in nf.locals:
+                reads.append(node.id)
                 return kinds.get(node.id)
             # A global number: the gradient function re-checks its kind at
             # each call (see api.guards_hold).
@@ -177,7 +211,7 @@ def infer(
         return UNKNOWN
 
     def value_kind(value: gast.expr) -> str | None:
-        if isinstance(value, (gast.Name, gast.Constant)) or A.is_atom(value):
+        if A.is_atom(value):  # names and constants among them
             return kind(value)
         if isinstance(value, gast.BinOp):
             left, right = kind(value.left), kind(value.right)
@@ -249,28 +283,40 @@ def infer(
             sites[id(call)] = param_kinds
         return callee_kind(obj, param_kinds)
 
+    # The fixpoint of the joins, sweeping the statements in text order until
+    # nothing changes; a statement none of whose names changed since it was
+    # last evaluated is skipped: it would give the kind it gave then, which
+    # its target's kind already holds (the join only grows), so the sweeps
+    # end with the same kinds as when every statement is evaluated.
+    targets = _kind_targets(nf.body)
+    read_by: list[tuple[str, ...]] = [()] * len(targets)
+    evaluated = [-1] * len(targets)  # the tick of each one's last evaluation
+    changed_at: dict[str, int] = {}  # name -> the tick of its last change
+    tick = 0
     changed = True
     while changed:
         changed = False
-        for stmt in A.statements(nf.body):
-            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
-                name = stmt.targets[0].id
-                new = join(kinds.get(name), value_kind(stmt.value))
-            elif isinstance(stmt, gast.For):
-                name, new = stmt.target.id, join(kinds.get(stmt.target.id), SCALAR)
-            elif (
-                isinstance(stmt, gast.Expr)
-                and isinstance(stmt.value, gast.Call)
-                and isinstance(stmt.value.func, gast.Attribute)
-                and stmt.value.func.attr == "append"
-                and isinstance(stmt.value.func.value, gast.Name)
+        for index, (name, value) in enumerate(targets):
+            last = evaluated[index]
+            if (
+                skip_unchanged
+                and last >= 0
+                and all(changed_at.get(read, -1) <= last for read in read_by[index])
             ):
-                name = stmt.value.func.value.id
+                continue
+            evaluated[index] = tick
+            tick += 1
+            if value is None:  # a loop target
+                new = join(kinds.get(name), SCALAR)
+            elif value.__class__ is str:  # a list appended to
                 new = join(kinds.get(name), CONTAINER)
             else:
-                continue
+                reads.clear()
+                new = join(kinds.get(name), value_kind(value))
+                read_by[index] = tuple(reads)
             if new != kinds.get(name):
                 kinds[name] = new
+                changed_at[name] = tick
                 changed = True
     result = {k: (v or UNKNOWN) for k, v in kinds.items()}
     # Global numbers read as operands (never given adjoints).

@@ -135,8 +135,8 @@ class Normalizer:
         self.src = src
         self.namer = namer
         fdef = src.node
-        self.locals: set[str] = _scope_names(fdef.body) | set(_param_names(fdef.args))
-        nodes = _walk_scope(fdef.body)
+        nodes, bound = _walk_scope_binding(fdef.body)
+        self.locals: set[str] = bound | set(_param_names(fdef.args))
         self.captured = _captured_names(nodes)
         # The body's returns, for run(): found here, not in another walk.
         self._returns = [n for n in nodes if isinstance(n, gast.Return)]
@@ -618,7 +618,12 @@ class Normalizer:
         if self.is_operand(value):
             return [], value
         tmp = self.temp()
-        return [A.assign(tmp, value, self._line)], A.load(tmp)
+        stmt = A.assign(tmp, value, self._line)
+        if getattr(self._line, "lineno", None) is not None:
+            # assign() gave every node of it a line, and nothing changes it
+            # later: block() need not walk it again (see copy_lineno).
+            self.numbered[id(stmt)] = stmt
+        return [stmt], A.load(tmp)
 
     def expr(self, node: gast.expr) -> tuple[Stmts, gast.expr]:
         """Statements computing the operands, and one operation on atoms."""
@@ -896,6 +901,64 @@ def _walk_scope(body: Stmts) -> list[gast.AST]:
         kids.reverse()
         extend(kids)
     return out
+
+
+# The nodes whose insides _scope_names does not look into, but _walk_scope
+# does (comprehensions but set ones: their own scopes).
+_COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp, gast.DictComp)
+_CLOSE = object()  # marks, on the walk's stack, the end of a comprehension
+
+
+def _walk_scope_binding(body: Stmts) -> tuple[list[gast.AST], set[str]]:
+    """``(_walk_scope(body), _scope_names(body))`` in one walk: the names
+    are collected but inside the comprehensions the walk enters."""
+    out: list[gast.AST] = []
+    found: set[str] = set()
+    todo: list[Any] = list(reversed(body))
+    pop, push, extend = todo.pop, todo.append, todo.extend
+    function_class, lambda_class, name_class = gast.FunctionDef, gast.Lambda, gast.Name
+    binding = (gast.Store, gast.Param)
+    closed = _CLOSE
+    depth = 0  # the number of comprehensions the walk is inside
+    inner, reversed_fields = A.INNER, _REVERSED_FIELDS
+    while todo:
+        node = pop()
+        if node is closed:
+            depth -= 1
+            continue
+        out.append(node)
+        cls = node.__class__
+        if cls is function_class or cls is lambda_class:
+            if cls is function_class and not depth:
+                found.add(node.name)
+            continue
+        if depth:
+            pass
+        elif cls is name_class:
+            if isinstance(node.ctx, binding):
+                found.add(node.id)
+        elif cls in _COMPREHENSIONS:
+            depth += 1
+            push(closed)
+        # _push_inner's children, pushed last first: popped in source order.
+        fields = node.__dict__
+        for name in reversed_fields.get(cls) or _reversed_fields(cls):
+            value = fields.get(name)
+            if value.__class__ is list:
+                extend([v for v in reversed(value) if v.__class__ in inner])
+            elif value.__class__ in inner:
+                push(value)
+    return out, found
+
+
+# node class -> the fields _push_inner reads, last first.
+_REVERSED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _reversed_fields(cls: type) -> tuple[str, ...]:
+    fields = A.NAME_FIELDS.get(cls) or A.name_fields(cls)
+    found = _REVERSED_FIELDS[cls] = fields[::-1]
+    return found
 
 
 def _captured_names(nodes: list[gast.AST]) -> set[str]:

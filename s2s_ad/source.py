@@ -14,6 +14,7 @@ import gc
 import hashlib
 import inspect
 import linecache
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -128,29 +129,23 @@ def load(func: Callable[..., Any]) -> FunctionSource:
         )
     filename = func.__code__.co_filename
     try:
-        lines, first = inspect.getsourcelines(func)
+        file_lines, start = inspect.findsource(inspect.unwrap(func))
     except (OSError, TypeError) as exc:
-        raise SourceUnavailableError(
-            f"cannot differentiate {name!r}: its source code is not available "
-            f"({exc}); functions built with exec/eval or typed at an interactive "
-            "prompt have no source file. Define it in a module file."
-        ) from None
-    first = max(first, 1)
-    text = textwrap.dedent("".join(lines))
-    # Parsing allocates a node per token, none in a cycle: the cyclic garbage
-    # collector would only rescan them, over and over.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        # Blank lines in front give every node its line in the user's file
-        # at once; moving the lines afterwards walked the whole tree again.
-        tree = gastparse.parse("\n" * (first - 1) + text)
-    except SyntaxError:
-        tree = None
-    finally:
-        if collecting:
-            gc.enable()
-    node = _find_def(tree, func) if tree is not None else None
+        raise _no_source(name, exc) from None
+    found = _parse_def(file_lines, start, func)
+    if found is None:
+        # What inspect.getsourcelines does, tokenizing the def to find its
+        # end; the same errors, from the same source text.
+        try:
+            lines, first = inspect.getsourcelines(func)
+        except (OSError, TypeError) as exc:
+            raise _no_source(name, exc) from None
+        first = max(first, 1)
+        text = textwrap.dedent("".join(lines))
+        tree = _parse(first, text)
+        found = (_find_def(tree, func) if tree is not None else None, first, text)
+        found = found + (lines,)
+    node, first, text, lines = found
     if node is None:
         raise SourceUnavailableError(
             f"cannot differentiate {name!r}: its source at {filename}:{first} could "
@@ -164,6 +159,118 @@ def load(func: Callable[..., Any]) -> FunctionSource:
     return FunctionSource(
         func, name, node, filename, all_lines, namespace, text, digest
     )
+
+
+def _no_source(name: str, exc: Exception) -> SourceUnavailableError:
+    return SourceUnavailableError(
+        f"cannot differentiate {name!r}: its source code is not available "
+        f"({exc}); functions built with exec/eval or typed at an interactive "
+        "prompt have no source file. Define it in a module file."
+    )
+
+
+def _parse(first: int, text: str) -> gast.Module | None:
+    """The tree of ``text``, the lines of a file from line ``first`` on
+    (dedented), with the line numbers of the file; None on a syntax error."""
+    # Parsing allocates a node per token, none in a cycle: the cyclic garbage
+    # collector would only rescan them, over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        # Blank lines in front give every node its line in the user's file
+        # at once; moving the lines afterwards walked the whole tree again.
+        return gastparse.parse("\n" * (first - 1) + text)
+    except SyntaxError:
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+# A def's first line (its decorators' when it has any), as inspect.findsource
+# finds it: the only starts the fast path below handles (not lambdas).
+_DEF_START = re.compile(r"\s*(async\s+)?def\s|\s*@")
+_DEF_LINE = re.compile(r"\s*(async\s+)?def\s")
+
+
+def _parse_def(
+    lines: list[str], start: int, func: Callable[..., Any]
+) -> tuple[gast.FunctionDef, int, str, list[str]] | None:
+    """``func``'s def parsed from the file ``lines``, where it starts at index
+    ``start``: (def, first line number, dedented text, its lines), the text
+    and lines exactly those of ``inspect.getsourcelines``; or None where this
+    shortcut does not apply (the caller then asks inspect).
+
+    inspect finds the def's end by tokenizing it; here a scan of indentation
+    proposes the end (the first line of code indented no deeper than the
+    def), and the parse checks it: a cut inside a bracket, a string or a
+    continued line is a syntax error, and the parse must give one def whose
+    body starts on a line of its own.  The text then ends, as inspect's
+    does, with the def's last line or a later comment indented like the
+    body, whichever comes last."""
+    head = lines[start] if start < len(lines) else ""
+    if not _DEF_START.match(head):
+        return None
+    indent = _indent(head)
+    if head[indent] in "\t\f":
+        return None  # columns are not character counts
+    def_line = start
+    while not _DEF_LINE.match(lines[def_line]):  # past the decorators
+        def_line += 1
+        if def_line == len(lines):
+            return None
+    last_code = def_line  # the last line of code before the cut
+    comments: list[tuple[int, int]] = []  # (index, column) after last_code
+    for index in range(def_line + 1, len(lines)):
+        line = lines[index]
+        rest = line.lstrip(" ")
+        if not rest or rest[0] in "\r\n":
+            continue
+        column = len(line) - len(rest)
+        if rest[0] in "\t\f":
+            return None  # columns are not character counts
+        if rest[0] == "#":
+            comments.append((index, column))
+            continue
+        if column <= indent and rest[0] not in ")]}":
+            break
+        last_code = index
+        comments.clear()
+    first = start + 1
+    candidate = textwrap.dedent("".join(lines[start : last_code + 1]))
+    tree = _parse(first, candidate)
+    if tree is None or len(tree.body) != 1:
+        return None
+    node = tree.body[0]
+    if (
+        node.__class__ not in (gast.FunctionDef, gast.AsyncFunctionDef)
+        or node.name != func.__name__
+        or node.end_lineno != last_code + 1
+    ):
+        return None
+    # The body must start a line of its own (else inspect's rules differ):
+    # its offset in the dedented text is then its line's indentation less
+    # the margin dedent removed (spaces: bytes and characters agree).
+    margin = indent - _indent(candidate)
+    body_column = _indent(lines[node.body[0].lineno - 1])
+    if body_column <= indent or node.body[0].col_offset != body_column - margin:
+        return None
+    end = last_code
+    for index, column in comments:
+        if column >= body_column:
+            end = index
+    block = lines[start : end + 1]
+    if end == last_code:
+        return node, first, candidate, block
+    text = textwrap.dedent("".join(block))
+    if not text.startswith(candidate):
+        return None  # the comments changed the margin: parse the text itself
+    return node, first, text, block
+
+
+def _indent(line: str) -> int:
+    """The number of spaces ``line`` starts with."""
+    return len(line) - len(line.lstrip(" "))
 
 
 def _find_def(tree: gast.Module, func: Callable[..., Any]) -> gast.FunctionDef | None:
