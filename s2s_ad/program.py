@@ -535,15 +535,15 @@ def _assigned_first(stmts: list[gast.stmt]) -> set[str]:
     found: set[str] = set()
     seen: set[str] = set()
     for stmt in stmts:
-        mentioned = {n.id for n in A.name_nodes(stmt)}
+        mentioned = [n.id for n in A.name_nodes(stmt)]
         target = stmt.targets[0] if isinstance(stmt, gast.Assign) else None
         if (
             isinstance(target, gast.Name)
             and target.id not in seen
-            and target.id not in {n.id for n in A.name_nodes(stmt.value)}
+            and mentioned.count(target.id) == 1  # the target only
         ):
             found.add(target.id)
-        seen |= mentioned
+        seen.update(mentioned)
     return found
 
 

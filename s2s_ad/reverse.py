@@ -73,34 +73,10 @@ _MUTATING_METHODS = {
 # of every statement of a sweep, by several passes.
 _Expr, _Call, _Name = gast.Expr, gast.Call, gast.Name
 _BinOp, _Add, _Assign = gast.BinOp, gast.Add, gast.Assign
-_Attribute, _Load = gast.Attribute, gast.Load
 
 
 def _marker(kind: str, *args: gast.expr) -> gast.Expr:
-    # Made directly (what A.expr_stmt(A.call(A.load(kind), args)) makes):
-    # every assignment of a sweep gets two.
-    call = _Call.__new__(_Call)
-    fields = call.__dict__
-    fields["func"] = A.load(kind)
-    fields["args"] = list(args)
-    fields["keywords"] = []
-    return A.expr_stmt(call)
-
-
-def _method_call(owner: str, method: str, args: list[gast.expr]) -> gast.Call:
-    """``owner.method(*args)``, as ``A.call(A.attr(A.load(owner), method),
-    args)`` makes it (made directly: every push and pop of a sweep)."""
-    func = _Attribute.__new__(_Attribute)
-    fields = func.__dict__
-    fields["value"] = A.load(owner)
-    fields["attr"] = method
-    fields["ctx"] = _Load.__new__(_Load)
-    call = _Call.__new__(_Call)
-    fields = call.__dict__
-    fields["func"] = func
-    fields["args"] = args
-    fields["keywords"] = []
-    return call
+    return A.expr_stmt(A.call(A.load(kind), args))
 
 
 def _number(stmts: Stmts, like: gast.stmt, done: dict[int, gast.AST]) -> None:
@@ -193,11 +169,11 @@ class ReverseBuilder(SweepBuilder):
 
     def push(self, value: gast.expr) -> gast.Expr:
         self.uses_trace = True
-        return A.expr_stmt(_method_call(self.trace, "append", [value]))
+        return A.expr_stmt(A.call(A.attr(A.load(self.trace), "append"), [value]))
 
     def pop(self) -> gast.Call:
         self.uses_trace = True
-        return _method_call(self.trace, "pop", [])
+        return A.call(A.attr(A.load(self.trace), "pop"))
 
     def comment(self, text: str, header: bool = False) -> gast.Expr:
         self.comments.append(text)
@@ -695,9 +671,9 @@ def resolve_markers(
                     A.subscript(A.load(name), args[1], gast.Store()), builder.pop()
                 )
             elif kind == UNPOP:
-                new = A.expr_stmt(_method_call(name, "append", [args[1]]))
+                new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
             else:  # UNAPPEND
-                new = A.expr_stmt(_method_call(name, "pop", []))
+                new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
             _number([new], stmt, {})  # as block() numbers them
             out.append(new)
         return out
