@@ -12,6 +12,7 @@ import functools
 import gc
 import hashlib
 import inspect
+import keyword
 import types
 from collections.abc import Sequence
 from types import CellType
@@ -20,11 +21,9 @@ from typing import Any, Callable, Union
 import gast
 import numpy as np
 
-from s2s_ad import __version__, cache, diskcache, emit, fence, ops
+from s2s_ad import __version__, cache, diskcache, dispatch, emit, fence, ops
 from s2s_ad import astutil as A
 from s2s_ad import runtime as rt
-from s2s_ad.dispatch import make_dispatcher
-from s2s_ad.dispatch import signature as lane_signature
 from s2s_ad.errors import S2SError, WrtError
 from s2s_ad.kinds import of_exact_value
 from s2s_ad.kinds import of_value as kind_of
@@ -161,6 +160,7 @@ def _transformed(
     src: FunctionSource,
     mode: str,
     kinds: dict[str, str] | None,
+    seeded: bool = True,
 ) -> Artifact:
     """The artifact of one transformation, made without the cyclic garbage
     collector: its first run after the transformation would otherwise
@@ -169,7 +169,7 @@ def _transformed(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return Program(func, wrt, src, mode, kinds).artifact()
+        return Program(func, wrt, src, mode, kinds, seeded=seeded).artifact()
     finally:
         if collecting:
             gc.enable()
@@ -180,12 +180,15 @@ def build_artifact(
     wrt: tuple[str, ...],
     mode: str = "reverse",
     kinds: tuple[str, ...] | None = None,
+    *,
+    seeded: bool = True,
 ) -> tuple[Artifact, list[Guard]]:
     """The generated code for ``func`` (from the cache when possible), and
     the (namespace, name, object) bindings it was generated for.
 
     ``kinds`` (one per parameter, see :mod:`s2s_ad.kinds`) specialises the
-    code to the kinds of the arguments; None means the general code."""
+    code to the kinds of the arguments; None means the general code.
+    ``seeded=False`` makes a reverse gradient without a ``seed`` parameter."""
     func = unwrap(func)
     src = load(func)
     deps: dict[int, FunctionSource] = {id(func): src}
@@ -206,13 +209,14 @@ def build_artifact(
             parts,
             bindings,
             kinds,
+            seeded,
         )
     )
     param_kinds = dict(zip(_parameters(func), kinds)) if kinds else None
     artifact = cache.get_or_build(
         key,
-        lambda: _transformed(func, wrt, src, mode, param_kinds),
-        diskcache.Request(func, wrt, mode, kinds, src, deps),
+        lambda: _transformed(func, wrt, src, mode, param_kinds, seeded),
+        diskcache.Request(func, wrt, mode, kinds, src, deps, seeded),
     )
     # Modules are not rebound in practice; checking them would only cost time.
     guards: list[Guard] = [
@@ -253,16 +257,28 @@ class _GradientFunction(functools.partial):
         if kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}:
             fence.check(load(plain))  # raises, naming the line
         names, single = resolve_wrt(plain, wrt)
-        arity = len(parameters)
+        params, defaults = dispatch.parameters(plain)
+        name = plain.__name__
+        if not name.isidentifier() or keyword.iskeyword(name):
+            name = "gradient"  # a lambda's
         late: list[Callable[..., Any]] = []
-        dispatch, open_lane, close_lane = make_dispatcher(
-            arity, with_value, single, lambda args, kwargs: late[0](args, kwargs)
+
+        def general(values: tuple[Any, ...], rest: tuple[Any, ...]) -> Any:
+            return late[0](*dispatch.regroup(params, values, rest))
+
+        self = super().__new__(
+            cls, dispatch.make_dispatcher(name, params, defaults, general)
         )
-        self = super().__new__(cls, dispatch)
         late.append(self._call_general)
-        self._open_lane, self._close_lane = open_lane, close_lane
+        self._dispatcher = (name, params, defaults, general)
         self.function, self.wrt, self.single = plain, names, single
         return self
+
+    def _set_lane(self, lane: Any) -> None:
+        """Make calls go through a dispatcher with ``lane`` (None: closed)."""
+        made = dispatch.make_dispatcher(*self._dispatcher, lane)
+        # partial's own state: the function it calls, swapped in one step.
+        self.__setstate__((made, (), None, self.__dict__))
 
     def __init__(
         self, func: Callable[..., Any], wrt: Wrt, seed: Any, with_value: bool
@@ -279,6 +295,11 @@ class _GradientFunction(functools.partial):
         self._fast_kinds: Any = None
         self._signature = inspect.signature(self.function)
         self._params = list(self._signature.parameters)
+        # Calls with this many positional arguments and no keywords bind in
+        # order (-1: a keyword-only parameter makes that never so).
+        keyword_only = inspect.Parameter.KEYWORD_ONLY
+        kinds = [p.kind for p in self._signature.parameters.values()]
+        self._in_order = -1 if keyword_only in kinds else len(self._params)
         self._wrt_positions = [(self._params.index(n), n) for n in self.wrt]
         # Not functools.update_wrapper: __wrapped__ would make grad(grad(f))
         # differentiate f instead of this gradient.
@@ -314,7 +335,11 @@ class _GradientFunction(functools.partial):
     ) -> tuple[Artifact, list[Guard], Callable[..., Any]]:
         version = self._versions.get(kinds)
         if version is None or not guards_hold(version[1]):
-            artifact, guards = build_artifact(self.function, self.wrt, "reverse", kinds)
+            # Code made for argument kinds takes no seed when none is given.
+            seeded = kinds is None or self.seed is not None
+            artifact, guards = build_artifact(
+                self.function, self.wrt, "reverse", kinds, seeded=seeded
+            )
             version = (artifact, guards, bind(artifact, self.function))
             self._versions[kinds] = version
         return version
@@ -337,15 +362,21 @@ class _GradientFunction(functools.partial):
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
         """All arguments in parameter order, wrt ones checked (ints as floats)."""
-        if kwargs or len(args) != len(self._params):
-            try:
-                bound = self._signature.bind(*args, **kwargs)
-            except TypeError as exc:
-                raise TypeError(f"{self.function.__name__}(): {exc}") from None
-            bound.apply_defaults()
-            ordered = [bound.arguments[p] for p in self._params]
-        else:
-            ordered = list(args)
+        return self._checked(self._bound(args, kwargs))
+
+    def _bound(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        """All arguments in parameter order, defaults included."""
+        if not kwargs and len(args) == self._in_order:
+            return list(args)
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise TypeError(f"{self.function.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        return [bound.arguments[p] for p in self._params]
+
+    def _checked(self, given: list[Any]) -> list[Any]:
+        ordered = list(given)
         for position, name in self._wrt_positions:
             value = ordered[position]
             kind = type(value)
@@ -356,16 +387,14 @@ class _GradientFunction(functools.partial):
                 ordered[position] = float(value)
         return ordered
 
-    def _lane_signature(self, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """What calls like this one must match to skip the checks (None: no
-        lane): all parameters given positionally, every kind fixed by type
-        and dtype, and wrt numbers already floats (an int there is
-        converted, which the fast lane does not do)."""
-        if len(args) != len(self._params):
+    def _lane_signature(self, given: list[Any]) -> dispatch.Signature | None:
+        """What calls like this one (``given``: every argument, in parameter
+        order) must match to skip the checks (None: no lane): every kind
+        fixed by type and dtype, and wrt numbers already floats (an int
+        there is converted, which the fast lane does not do)."""
+        if any(type(given[i]) is int for i, _ in self._wrt_positions):
             return None
-        if any(type(args[i]) is int for i, _ in self._wrt_positions):
-            return None
-        return lane_signature(args)
+        return dispatch.signature(given)
 
     def _kinds(self, ordered: Sequence[Any]) -> tuple[str, ...]:
         """The version key: each argument's kind, with Python floats marked
@@ -374,14 +403,15 @@ class _GradientFunction(functools.partial):
         return tuple(map(of_exact_value, ordered))
 
     def _call_general(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        ordered = self._arguments(args, kwargs)
+        given = self._bound(args, kwargs)
+        ordered = self._checked(given)
         kinds = self._kinds(ordered)
         version = self._versions.get(kinds)
         if version is None or (version[1] and not guards_hold(version[1])):
             version = self._version(kinds)
         generated = version[2]
         self._last = kinds
-        signature = None if kwargs or version[1] else self._lane_signature(args)
+        signature = None if version[1] else self._lane_signature(given)
         lane_stale = self._fast_kinds is not None and kinds != self._fast_kinds
         if signature != self._fast_seen or lane_stale:
             # Each new signature is examined once (a refusal too, so it is
@@ -390,12 +420,19 @@ class _GradientFunction(functools.partial):
             # ``_last`` (what ``source`` shows) unchanged.
             self._fast_seen = signature
             if signature is not None:
-                self._open_lane(signature, generated, self.seed)
+                seeded = self.seed is not None
+                single = self.single
+                self._set_lane(
+                    (signature, generated, self.seed, seeded, self.with_value, single)
+                )
                 self._fast_kinds = kinds
             else:
-                self._close_lane()
+                self._set_lane(None)
                 self._fast_kinds = None
-        out = generated(*ordered, self.seed)
+        if self.seed is None:
+            out = generated(*ordered)
+        else:
+            out = generated(*ordered, self.seed)
         if self.with_value and not self.single:
             return out  # already (value, grads)
         value, grads = out

@@ -361,6 +361,7 @@ def disk_key(
     kinds: Any,
     src: FunctionSource,
     deps: dict[int, FunctionSource],
+    seeded: bool = True,
 ) -> str | None:
     """The on-disk key, or None when the request cannot be keyed stably."""
     idents = [_ident(s) for s in deps.values()]
@@ -375,6 +376,7 @@ def disk_key(
         _package_digest(),
         _registry_digest(),
         mode,
+        seeded,
         tuple(wrt),
         repr(kinds),
         _ident(src),
@@ -537,6 +539,7 @@ class Request:
     kinds: Any
     src: FunctionSource
     deps: dict[int, FunctionSource]
+    seeded: bool = True
 
     def __post_init__(self) -> None:
         self._key: str | None | object = _AUTO
@@ -549,7 +552,12 @@ class Request:
             if self._dir is not None:
                 try:
                     self._key = disk_key(
-                        self.wrt, self.mode, self.kinds, self.src, self.deps
+                        self.wrt,
+                        self.mode,
+                        self.kinds,
+                        self.src,
+                        self.deps,
+                        self.seeded,
                     )
                 except Exception:
                     log.debug("cannot key %s", self.func, exc_info=True)

@@ -20,7 +20,7 @@ from typing import Any
 import astor
 import gast
 
-_COMMENT = re.compile(r"^(\s*)__s2s_comment_[hs](\d+)__$", re.MULTILINE)
+_COMMENT = re.compile(r"^(\s*)__s2s_comment_[hsm](\d+)__$", re.MULTILINE)
 
 
 def _one_line(source: list[str]) -> str:

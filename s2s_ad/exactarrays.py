@@ -27,8 +27,8 @@ function, replaces some of them:
    zeros above, ``rt.add_at`` into ``x``'s adjoint, ``rt.unbroadcast(X,
    x)``, a matrix product adjoint of ``x``) and one is given on every path:
    ``finalize_owned`` returns such an array as it is.
-4. ``rt.seed(r, seed)`` -> ``1.0 if seed is None else rt.seed(r, seed)``
-   when ``r`` is certainly a ``np.float64`` (a full reduction of a float64
+4. ``rt.seed(r)`` (in a gradient made without a seed) -> ``1.0`` when
+   ``r`` is certainly a ``np.float64`` (a full reduction of a float64
    array): ``rt.seed`` returns ``1.0`` for it.
 
 "Certainly" is decided by a fixpoint over every assignment of each name
@@ -113,7 +113,7 @@ def _matrix_products(ranks: Ranks) -> bool:
 
 
 def _seeded(body: Stmts, rt: str) -> str | None:
-    """The result the top-level ``rt.seed(r, seed)`` seeds, if a name."""
+    """The result the top-level ``rt.seed(r[, seed])`` seeds, if a name."""
     for stmt in body:
         value = getattr(stmt, "value", None)
         if (

@@ -5,7 +5,8 @@ The pipeline for each function is a short list of passes::
     load -> fence -> normalize -> analyze -> reverse -> record -> tidy -> emit
 
 The differentiated function becomes ``grad_<name>(params..., seed=None)``,
-returning ``(value, gradients)``.  Each user function it calls becomes a pair
+returning ``(value, gradients)``; made with ``seeded=False`` (for gradient
+objects given no seed), ``grad_<name>(params...)``.  Each user function it calls becomes a pair
 ``fwd_<name>(trace, params...)`` (its forward sweep, leaving what its reverse
 sweep needs on the shared trace) and ``rev_<name>(trace, result_bar)``
 (returning the adjoints of all its parameters), so a call costs one forward
@@ -132,9 +133,14 @@ class Program:
         mode: str = "reverse",
         kinds: dict[str, str] | None = None,
         hook: Callable[..., None] | None = None,
+        *,
+        seeded: bool = True,
     ) -> None:
         self.wrt = wrt
         self.mode = mode
+        # False: the gradient takes no seed (its result must be a number,
+        # whose adjoint starts at 1.0), for gradient objects made without one.
+        self.seeded = seeded
         self.kinds = (
             {name: analysed(kind) for name, kind in kinds.items()} if kinds else kinds
         )
@@ -190,9 +196,9 @@ class Program:
                 "fwd": namer.exact_or_fresh(f"fwd_{name}"),
                 "rev": namer.exact_or_fresh(f"rev_{name}"),
             }
-        params = [a.id for a in src.node.args.args] + [
-            a.id for a in src.node.args.kwonlyargs
-        ]
+        args = src.node.args
+        positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
+        params = [a.id for a in positional + list(args.kwonlyargs)]
         unit = Unit(func, src, role, names, params, namer, kinds=kinds)
         unit.local_names = A.names_stored(src.node)
         self.index[_unit_key(func, role, kinds)] = len(self.units)
@@ -425,7 +431,7 @@ class Program:
         self, unit, builder, fwd, rev, prologue, pushed, result, result_active, comments
     ):
         params = unit.params
-        seed = unit.namer.exact_or_fresh("seed")
+        seed = unit.namer.exact_or_fresh("seed") if self.seeded else None
         rt = builder.rt
         body: list[gast.stmt] = list(prologue)
         body += self._inits(pushed - set(params), unit, None)
@@ -444,11 +450,12 @@ class Program:
             returned: gast.expr = A.load(value)
         else:
             returned = copy_module.deepcopy(result)
-        seeded = A.call(rt("seed"), [copy_module.deepcopy(result), A.load(seed)])
+        seed_args = [copy_module.deepcopy(result)] + ([A.load(seed)] if seed else [])
+        seeded = A.call(rt("seed"), seed_args)
         if result_active:
-            body.append(
-                builder.comment("reverse sweep: seed the adjoint of the result", True)
-            )
+            header = "reverse sweep: seed the adjoint of the result"
+            # Without a seed, the seed statement may be folded into its uses.
+            body.append(builder.comment(header, True, sweep=seed is None))
             body.append(A.assign(builder.adj(result.id), seeded))
         else:
             body.append(A.expr_stmt(seeded))
@@ -460,6 +467,8 @@ class Program:
             g = A.load(bar) if bar and name in builder.act.active else A.const(0.0)
             grads.append(A.call(rt("finalize"), [A.load(name), g]))
         body.append(gast.Return(value=A.tuple_([returned, A.tuple_(grads)])))
+        if seed is None:
+            return [make_function_def(unit.names["entry"], params, body)]
         fdef = make_function_def(unit.names["entry"], params + [seed], body)
         fdef.args.defaults = [A.const(None)]
         return [fdef]

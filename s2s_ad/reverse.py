@@ -175,9 +175,13 @@ class ReverseBuilder(SweepBuilder):
         self.uses_trace = True
         return A.call(A.attr(A.load(self.trace), "pop"))
 
-    def comment(self, text: str, header: bool = False) -> gast.Expr:
+    def comment(
+        self, text: str, header: bool = False, *, sweep: bool = False
+    ) -> gast.Expr:
+        """A comment line: on a statement, a header over several, or the
+        header of a sweep (which stays even if the code under it goes)."""
         self.comments.append(text)
-        kind = "h" if header else "s"
+        kind = "m" if sweep else "h" if header else "s"
         return A.expr_stmt(A.load(COMMENT.format(f"{kind}{len(self.comments) - 1}")))
 
     def accumulate(self, target: gast.expr, value: gast.expr) -> gast.stmt | None:
@@ -768,13 +772,15 @@ def _dangling(stmt: gast.stmt, nxt: gast.stmt | None) -> bool:
     """A comment with no code of its own after it, given the next statement."""
     if not is_comment(stmt):
         return False
+    if stmt.value.id.startswith("__s2s_comment_m"):
+        return nxt is None
     return nxt is None or (
         is_comment(nxt) and (_is_header(nxt) or not _is_header(stmt))
     )
 
 
 def _is_header(stmt: gast.stmt) -> bool:
-    return stmt.value.id.startswith("__s2s_comment_h")
+    return stmt.value.id.startswith(("__s2s_comment_h", "__s2s_comment_m"))
 
 
 def _shape_key(node: gast.expr) -> Any:

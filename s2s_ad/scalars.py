@@ -1,6 +1,6 @@
 """Scalar gradients of Python floats: Python float arithmetic, no helpers.
 
-Two rewrites of the top gradient function, made for arguments that are
+Rewrites of the top gradient function, made for arguments that are
 exactly Python floats (kind ``float`` in the version key):
 
 1. ``rt.finalize(x, x_bar)`` becomes ``float(x_bar)`` when ``x_bar`` is
@@ -30,6 +30,13 @@ exactly Python floats (kind ``float`` in the version key):
   both types; helpers and NumPy functions take either.
 - The function's value was kept aside before, and the seed computed from
   the unconverted result, so only adjoint arithmetic sees the floats.
+
+3. In a gradient made without a seed, the seed of a result certainly a
+   float is the literal ``1.0``; then the Python float types of the reverse
+   sweep allow three more exact rewrites (see :func:`python_float_arithmetic`):
+   no multiplications by that ``1.0``, ``2.0 * x`` for ``2 * x``, and
+   gradients returned without ``float()`` when they are Python floats
+   already.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import numpy as np
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
+from s2s_ad.reverse import is_comment
 
 PY_FLOAT, NP_FLOAT, INT = "float", "float64", "int"
 
@@ -64,7 +72,7 @@ class Context:
     resolve: Callable[[gast.expr], Any]  # a dotted name -> its object
     rt: str  # the name the runtime module goes by
     to_float: Callable[[], str]  # the name of the builtin float
-    comment: Callable[[str], gast.stmt]  # a comment line
+    comment: Callable[..., gast.stmt]  # ReverseBuilder.comment
 
 
 def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
@@ -73,8 +81,12 @@ def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
         return
     _return_floats(fdef, ctx)
     types = _types(ctx.forward, ctx.exact_floats, ctx.resolve)
+    seed = next((s for s in fdef.body if _calls(s, f"{ctx.rt}.seed")), None)
     _inline_seed(fdef, ctx, types)
-    _convert_numpy_scalars(fdef, ctx, types)
+    if seed is None:
+        return
+    converted = _convert_numpy_scalars(fdef, ctx, types, seed)
+    python_float_arithmetic(fdef, ctx, types, converted, seed)
 
 
 # -- the seed of a float result ----------------------------------------------
@@ -87,23 +99,19 @@ def _inline_seed(fdef: gast.FunctionDef, ctx: Context, types: dict[str, str]) ->
 
 
 def inline_seed(body: list[gast.stmt], rt: str, certain: set[str]) -> None:
-    """``rt.seed(r, seed)`` -> ``1.0 if seed is None else rt.seed(r, seed)``
-    in the top level of ``body`` when ``r`` is one of the names ``certain``
-    to hold a Python float or a ``np.float64``: rt.seed returns 1.0 for it."""
+    """``rt.seed(r)`` (in a gradient made without a seed) -> ``1.0`` in the
+    top level of ``body`` when ``r`` is one of the names ``certain`` to hold
+    a Python float or a ``np.float64``: rt.seed returns 1.0 for it."""
     for stmt in body:
         if not (isinstance(stmt, gast.Assign) and _calls(stmt, f"{rt}.seed")):
             continue
-        call = stmt.value
-        result, given = (call.args + [None, None])[:2]
+        result = stmt.value.args[0]
         if (
-            isinstance(result, gast.Name)
+            len(stmt.value.args) == 1
+            and isinstance(result, gast.Name)
             and result.id in certain
-            and isinstance(given, gast.Name)
         ):
-            unseeded = gast.Compare(
-                left=A.load(given.id), ops=[gast.Is()], comparators=[A.const(None)]
-            )
-            stmt.value = gast.IfExp(test=unseeded, body=A.const(1.0), orelse=call)
+            stmt.value = A.const(1.0)
         return
 
 
@@ -198,19 +206,18 @@ def _scalar(node: gast.expr, scalars: set[str], ctx: Context) -> bool:
 
 
 def _convert_numpy_scalars(
-    fdef: gast.FunctionDef, ctx: Context, types: dict[str, str]
-) -> None:
-    """Insert the conversions right after the seed and the adjoint
-    initialisations that follow it."""
+    fdef: gast.FunctionDef, ctx: Context, types: dict[str, str], seed: gast.stmt
+) -> set[str]:
+    """Insert the conversions right after the ``seed`` statement and the
+    adjoint initialisations that follow it; the names converted."""
     body = fdef.body
     start = reverse_start(body, {id(s) for s in ctx.forward})
     reverse = body[start:]
     if any(_raises_on_floats(node) for s in reverse for node in A.walk(s)):
-        return
-    seed = f"{ctx.rt}.seed"
-    seeded = next((k for k, s in enumerate(reverse) if _seeds(s, seed)), None)
+        return set()
+    seeded = next((k for k, s in enumerate(reverse) if s is seed), None)
     if seeded is None:
-        return
+        return set()
     at = start + seeded + 1
     while at < len(body) and _initialisation(body[at]):
         at += 1
@@ -221,10 +228,11 @@ def _convert_numpy_scalars(
         n for n, t in types.items() if t == NP_FLOAT and n in read and n not in stored
     )
     if not names:
-        return
+        return set()
     float_name = ctx.to_float()
     conversions = [A.assign(n, A.call(A.load(float_name), [A.load(n)])) for n in names]
     body[at:at] = [ctx.comment(_COMMENT), *conversions]
+    return set(names)
 
 
 def _raises_on_floats(node: gast.AST) -> bool:
@@ -236,14 +244,6 @@ def _raises_on_floats(node: gast.AST) -> bool:
 def _calls(stmt: gast.stmt, dotted: str) -> bool:
     value = getattr(stmt, "value", None)
     return isinstance(value, gast.Call) and A.dotted_name(value.func) == dotted
-
-
-def _seeds(stmt: gast.stmt, seed: str) -> bool:
-    """The statement that seeds the reverse sweep (the call, maybe inlined)."""
-    value = getattr(stmt, "value", None)
-    if isinstance(value, gast.IfExp):
-        value = value.orelse
-    return isinstance(value, gast.Call) and A.dotted_name(value.func) == seed
 
 
 def _initialisation(stmt: gast.stmt) -> bool:
@@ -323,3 +323,178 @@ def _joined(kinds: list[str | None]) -> str | None:
     if NP_FLOAT in kinds:
         return NP_FLOAT
     return PY_FLOAT if PY_FLOAT in kinds else None
+
+
+# -- Python float arithmetic in the reverse sweep ----------------------------
+
+
+def python_float_arithmetic(
+    fdef: gast.FunctionDef,
+    ctx: Context,
+    types: dict[str, str],
+    converted: set[str],
+    seed: gast.stmt,
+) -> None:
+    """Rewrites that the float types of the reverse sweep make exact (the
+    ``seed`` statement starts it):
+
+    - an adjoint seeded with the literal ``1.0`` (no seed given, a float
+      result) and never assigned again: ``bar * e`` -> ``e`` for ``e``
+      certainly a float (``1.0 * e`` is ``e``, bit for bit, and of its type);
+    - ``2 * e`` -> ``2.0 * e`` (``+``, ``-`` and ``*`` alike) for ``e``
+      certainly a float: Python converts the int operand exactly anyway;
+    - ``float(x_bar)`` -> ``x_bar`` among the returned gradients when every
+      value ``x_bar`` is given is certainly a Python float.
+    """
+    body = fdef.body
+    at = next(k for k, s in enumerate(body) if s is seed)
+    known = dict(types)
+    known.update(dict.fromkeys(converted, PY_FLOAT))
+    unit = _unit_seed(seed, body)
+    rewrite = _FloatRewrite(known, ctx.resolve, unit)
+    for k in range(at + 1, len(body)):
+        for stmt in A.statements([body[k]]):
+            for field in ("value", "test", "iter"):
+                node = stmt.__dict__.get(field)
+                if isinstance(node, gast.expr):
+                    stmt.__dict__[field] = rewrite.visit(node)
+    if unit is not None and not any(unit in A.names_loaded(s) for s in body[at + 1 :]):
+        del body[at]
+        if at and is_comment(body[at - 1]):  # the header that named it
+            header = "reverse sweep: the result's adjoint is 1.0"
+            body[at - 1] = ctx.comment(header, True, sweep=True)
+    _return_python_floats(fdef, ctx, known)
+
+
+def _unit_seed(seed: gast.stmt, body: list[gast.stmt]) -> str | None:
+    """The adjoint ``seed`` sets to the literal ``1.0``, if no other
+    statement assigns it."""
+    target = A.assigned_name(seed)
+    value = getattr(seed, "value", None)
+    if not (
+        target is not None
+        and isinstance(value, gast.Constant)
+        and type(value.value) is float
+        and value.value == 1.0
+    ):
+        return None
+    stores = sum(1 for s in A.statements(body) for n in _own_stores(s) if n == target)
+    return target if stores == 1 else None
+
+
+class _FloatRewrite:
+    """The first two rewrites of :func:`python_float_arithmetic`, bottom-up."""
+
+    def __init__(
+        self,
+        types: dict[str, str],
+        resolve: Callable[[gast.expr], Any],
+        unit: str | None,
+    ) -> None:
+        self.types = types
+        self.resolve = resolve
+        self.unit = unit
+
+    def visit(self, node: gast.expr) -> gast.expr:
+        for name in node._fields:
+            value = node.__dict__.get(name)
+            if isinstance(value, gast.expr):
+                node.__dict__[name] = self.visit(value)
+            elif isinstance(value, list):
+                value[:] = [
+                    self.visit(v) if isinstance(v, gast.expr) else v for v in value
+                ]
+        if isinstance(node, gast.BinOp) and isinstance(
+            node.op, (gast.Add, gast.Sub, gast.Mult)
+        ):
+            return self._binop(node)
+        return node
+
+    def _float(self, node: gast.expr) -> bool:
+        return _type_of(node, self.types, self.resolve) in (PY_FLOAT, NP_FLOAT)
+
+    def _binop(self, node: gast.BinOp) -> gast.expr:
+        left, right = node.left, node.right
+        if isinstance(node.op, gast.Mult) and self.unit is not None:
+            if _is_name(left, self.unit) and self._float(right):
+                return right
+            if _is_name(right, self.unit) and self._float(left):
+                return left
+        for side, other in (("left", right), ("right", left)):
+            value = node.__dict__[side]
+            if (
+                isinstance(value, gast.Constant)
+                and type(value.value) is int
+                and abs(value.value) <= 2**53
+                and self._float(other)
+            ):
+                node.__dict__[side] = A.const(float(value.value))
+        return node
+
+
+def _is_name(node: gast.expr, name: str) -> bool:
+    return isinstance(node, gast.Name) and node.id == name
+
+
+def _return_python_floats(
+    fdef: gast.FunctionDef, ctx: Context, known: dict[str, str]
+) -> None:
+    ret = fdef.body[-1]
+    if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple)):
+        return
+    grads = ret.value.elts[-1]
+    if not isinstance(grads, gast.Tuple):
+        return
+    floats = _python_float_adjoints(fdef.body, ctx, known)
+    to_float = ctx.to_float()
+    for k, call in enumerate(grads.elts):
+        if (
+            isinstance(call, gast.Call)
+            and A.dotted_name(call.func) == to_float
+            and len(call.args) == 1
+            and isinstance(call.args[0], gast.Name)
+            and call.args[0].id in floats
+        ):
+            grads.elts[k] = call.args[0]
+
+
+def _python_float_adjoints(
+    body: list[gast.stmt], ctx: Context, known: dict[str, str]
+) -> set[str]:
+    """The adjoints every value of which is certainly a Python float (the
+    greatest such set, as for :func:`_scalar_adjoints`)."""
+    values: dict[str, list[gast.expr | None]] = {n: [] for n in ctx.adjoints}
+    for stmt in A.statements(body):
+        target = A.assigned_name(stmt)
+        for name in _own_stores(stmt) if target is None else ():
+            if name in values:
+                values[name].append(None)
+        if target in values:
+            values[target].append(stmt.value)
+    types = dict(known)
+    types.update(dict.fromkeys(values, PY_FLOAT))
+    seed = f"{ctx.rt}.seed"
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(n for n in values if n in types):
+            if not all(
+                v is not None
+                and (
+                    _type_of(v, types, ctx.resolve) == PY_FLOAT
+                    or _unseeded(v, seed)  # exactly 1.0, or it raises
+                )
+                for v in values[name]
+            ):
+                del types[name]
+                changed = True
+    return {n for n in values if n in types}
+
+
+def _unseeded(node: gast.expr, seed: str) -> bool:
+    return (
+        isinstance(node, gast.Call)
+        and A.dotted_name(node.func) == seed
+        and len(node.args) == 1
+        and not node.keywords
+    )

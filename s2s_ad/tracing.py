@@ -42,7 +42,7 @@ from s2s_ad.source import load, make_function_def, unwrap
 
 __all__ = ["Step", "TraceReport", "stages", "summarize", "trace"]
 
-_COMMENT_INDEX = re.compile(r"^__s2s_comment_([hs])(\d+)__$")
+_COMMENT_INDEX = re.compile(r"^__s2s_comment_([hsm])(\d+)__$")
 
 
 # -----------------------------------------------------------------------------
@@ -352,7 +352,7 @@ class _Recorder:
                 match = _COMMENT_INDEX.match(stmt.value.id)
                 if match:
                     kind, index = match.group(1), int(match.group(2))
-                    context[0] = "" if kind == "h" else comments[index]
+                    context[0] = comments[index] if kind == "s" else ""
                 out.append(stmt)
                 continue
             _descend(
@@ -461,8 +461,16 @@ def trace(
         func, args, kwargs, wrt, seed
     )
     recorder = _Recorder()
+    # The code a gradient object runs for these arguments (no seed given:
+    # made without one).
     program = Program(
-        target, names, load(target), "reverse", kinds=kinds, hook=recorder.hook
+        target,
+        names,
+        load(target),
+        "reverse",
+        kinds=kinds,
+        hook=recorder.hook,
+        seeded=seed is not None,
     )
     generated = bind(program.artifact(), target)
     params = list(inspect.signature(target).parameters)
@@ -470,7 +478,7 @@ def trace(
         Step("input", p, p, _snapshot(v), target.__name__)
         for p, v in zip(params, ordered)
     ]
-    value, grads = generated(*ordered, seed)
+    value, grads = generated(*ordered) if seed is None else generated(*ordered, seed)
     return TraceReport(
         function=target.__name__,
         arguments=dict(zip(params, ordered)),
@@ -522,7 +530,10 @@ def stages(
                 parts.append(emit.function_text(fdef, builder.comments).rstrip())
             transformed.append("\n\n".join(parts) + "\n")
 
-    program = Program(target, names, load(target), mode, kinds=kinds, hook=hook)
+    # With arguments, what gradient_source shows for them: made without a seed.
+    program = Program(
+        target, names, load(target), mode, kinds=kinds, hook=hook, seeded=not kinds
+    )
     final = program.artifact().source
     sections = [
         ("normalized: the core form, one operation per statement", normalized),
