@@ -332,6 +332,7 @@ class Program:
             )
         optimize_functions(defs, builder, fwd)
         optimize_array_adjoints(defs, builder, fwd)
+        finish_scalars = None
         if unit.role == "top" and self.exact_floats:
             scalar_context = ScalarContext(
                 forward=fwd,
@@ -344,7 +345,7 @@ class Program:
                 to_float=lambda: unit.global_name("float", builtins.float),
                 comment=builder.comment,
             )
-            optimize_scalars(defs[0], scalar_context)
+            finish_scalars = optimize_scalars(defs[0], scalar_context)
         if unit.role == "top" and self.exact_ranks:
             array_context = ArrayContext(
                 forward=fwd,
@@ -362,6 +363,8 @@ class Program:
             # its calls pass it: its numbers are fused as the top's are.
             for fdef in defs if unit.role == "callee" else defs[:1]:
                 fuse_numbers(fdef, builder, fwd)
+            if unit.role == "top" and finish_scalars is not None:
+                finish_scalars()
         if unit.role == "callee":
             hand_over_saved(defs[0], defs[1], builder.trace, unit.namer.exact_or_fresh)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)

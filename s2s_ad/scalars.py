@@ -75,18 +75,22 @@ class Context:
     comment: Callable[..., gast.stmt]  # ReverseBuilder.comment
 
 
-def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> None:
-    """The rewrites, in place, on the finished top gradient function."""
+def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> Callable[[], None] | None:
+    """The rewrites, in place, on the finished top gradient function; the
+    last of them (:func:`python_float_arithmetic`) is returned, to be run
+    once single-use numbers are fused (fusion forms the products it
+    simplifies)."""
     if not ctx.exact_floats:
-        return
+        return None
     _return_floats(fdef, ctx)
     types = _types(ctx.forward, ctx.exact_floats, ctx.resolve)
     seed = next((s for s in fdef.body if _calls(s, f"{ctx.rt}.seed")), None)
     _inline_seed(fdef, ctx, types)
     if seed is None:
-        return
+        return None
     converted = _convert_numpy_scalars(fdef, ctx, types, seed)
-    python_float_arithmetic(fdef, ctx, types, converted, seed)
+    seeded = A.assigned_name(seed)
+    return lambda: python_float_arithmetic(fdef, ctx, types, converted, seeded)
 
 
 # -- the seed of a float result ----------------------------------------------
@@ -333,66 +337,88 @@ def python_float_arithmetic(
     ctx: Context,
     types: dict[str, str],
     converted: set[str],
-    seed: gast.stmt,
+    seeded: str | None,
 ) -> None:
-    """Rewrites that the float types of the reverse sweep make exact (the
-    ``seed`` statement starts it):
+    """Rewrites that the float types of the reverse sweep make exact
+    (``seeded``: the adjoint the seed statement assigns, if any):
 
-    - an adjoint seeded with the literal ``1.0`` (no seed given, a float
-      result) and never assigned again: ``bar * e`` -> ``e`` for ``e``
-      certainly a float (``1.0 * e`` is ``e``, bit for bit, and of its type);
+    - a *unit* adjoint, seeded by ``rt.seed(r)`` (no seed given: exactly
+      ``1.0``, or it raises) or the literal ``1.0``, and never assigned
+      again: ``bar * e`` -> ``e`` where ``1.0 * e`` is ``e`` bit for bit and
+      of its type: ``e`` certainly a float, or a Python float times (plus,
+      minus) a real number, which is a float; and ``(bar * a) * p`` -> ``a *
+      p`` for a real number ``a`` and a Python float ``p``: both convert
+      ``a`` to a float once, then multiply.  The ``rt.seed(r)`` check stays.
     - ``2 * e`` -> ``2.0 * e`` (``+``, ``-`` and ``*`` alike) for ``e``
       certainly a float: Python converts the int operand exactly anyway;
     - ``float(x_bar)`` -> ``x_bar`` among the returned gradients when every
       value ``x_bar`` is given is certainly a Python float.
+
+    Real numbers are the variables of kind ``scalar`` and numeric literals.
     """
     body = fdef.body
-    at = next(k for k, s in enumerate(body) if s is seed)
+    start = reverse_start(body, {id(s) for s in ctx.forward})
+    at = next(
+        (k for k in range(start, len(body)) if A.assigned_name(body[k]) == seeded),
+        None,
+    )
     known = dict(types)
     known.update(dict.fromkeys(converted, PY_FLOAT))
-    unit = _unit_seed(seed, body)
-    rewrite = _FloatRewrite(known, ctx.resolve, unit)
-    for k in range(at + 1, len(body)):
+    unit = None if at is None else _unit_seed(body[at], body)
+    rewrite = _FloatRewrite(known, ctx, unit)
+    for k in range(start, len(body)):
         for stmt in A.statements([body[k]]):
             for field in ("value", "test", "iter"):
                 node = stmt.__dict__.get(field)
                 if isinstance(node, gast.expr):
                     stmt.__dict__[field] = rewrite.visit(node)
-    if unit is not None and not any(unit in A.names_loaded(s) for s in body[at + 1 :]):
-        del body[at]
-        if at and is_comment(body[at - 1]):  # the header that named it
-            header = "reverse sweep: the result's adjoint is 1.0"
-            body[at - 1] = ctx.comment(header, True, sweep=True)
+    if unit is not None and at is not None:
+        _settle_unit_seed(body, at, unit, ctx)
     _return_python_floats(fdef, ctx, known)
 
 
 def _unit_seed(seed: gast.stmt, body: list[gast.stmt]) -> str | None:
-    """The adjoint ``seed`` sets to the literal ``1.0``, if no other
-    statement assigns it."""
+    """The adjoint ``seed`` sets to exactly ``1.0`` (the literal, or
+    ``rt.seed(r)`` without a seed), if no other statement assigns it."""
     target = A.assigned_name(seed)
     value = getattr(seed, "value", None)
-    if not (
-        target is not None
-        and isinstance(value, gast.Constant)
+    literal = (
+        isinstance(value, gast.Constant)
         and type(value.value) is float
         and value.value == 1.0
-    ):
+    )
+    if target is None or not (literal or isinstance(value, gast.Call)):
         return None
+    if isinstance(value, gast.Call) and len(value.args) != 1:
+        return None  # a seed is given
     stores = sum(1 for s in A.statements(body) for n in _own_stores(s) if n == target)
     return target if stores == 1 else None
+
+
+def _settle_unit_seed(body: list[gast.stmt], at: int, unit: str, ctx: Context) -> None:
+    """The seed statement ``body[at]`` once the uses of ``unit`` are
+    rewritten: ``rt.seed(r)`` stays as a check, ``unit = 1.0`` only while
+    something reads it."""
+    seed = body[at]
+    used = any(unit in A.names_loaded(s) for s in body[at + 1 :])
+    replacement: list[gast.stmt] = []
+    if isinstance(seed.value, gast.Call):
+        replacement.append(A.expr_stmt(seed.value))
+    if used:
+        replacement.append(A.assign(unit, A.const(1.0)))
+    body[at : at + 1] = replacement
+    if not replacement and at and is_comment(body[at - 1]):
+        header = "reverse sweep: the result's adjoint is 1.0"
+        body[at - 1] = ctx.comment(header, True, sweep=True)
 
 
 class _FloatRewrite:
     """The first two rewrites of :func:`python_float_arithmetic`, bottom-up."""
 
-    def __init__(
-        self,
-        types: dict[str, str],
-        resolve: Callable[[gast.expr], Any],
-        unit: str | None,
-    ) -> None:
+    def __init__(self, types: dict[str, str], ctx: Context, unit: str | None) -> None:
         self.types = types
-        self.resolve = resolve
+        self.resolve = ctx.resolve
+        self.scalars = ctx.scalar_primals
         self.unit = unit
 
     def visit(self, node: gast.expr) -> gast.expr:
@@ -410,17 +436,60 @@ class _FloatRewrite:
             return self._binop(node)
         return node
 
+    def _type(self, node: gast.expr) -> str | None:
+        return _type_of(node, self.types, self.resolve)
+
     def _float(self, node: gast.expr) -> bool:
-        return _type_of(node, self.types, self.resolve) in (PY_FLOAT, NP_FLOAT)
+        return self._type(node) in (PY_FLOAT, NP_FLOAT)
+
+    def _real(self, node: gast.expr) -> bool:
+        if isinstance(node, gast.Name):
+            return node.id in self.scalars or node.id in self.types
+        return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+    def _float_result(self, node: gast.expr) -> bool:
+        """Certainly a float, or a Python float combined with a real number."""
+        if self._float(node):
+            return True
+        if not (
+            isinstance(node, gast.BinOp)
+            and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult))
+        ):
+            return False
+        left, right = node.left, node.right
+        return (self._type(left) == PY_FLOAT and self._real(right)) or (
+            self._type(right) == PY_FLOAT and self._real(left)
+        )
+
+    def _unit_times(self, node: gast.expr) -> gast.expr | None:
+        """``a`` if ``node`` is ``unit * a`` or ``a * unit``."""
+        if not (isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)):
+            return None
+        if _is_name(node.left, self.unit):
+            return node.right
+        if _is_name(node.right, self.unit):
+            return node.left
+        return None
 
     def _binop(self, node: gast.BinOp) -> gast.expr:
-        left, right = node.left, node.right
-        if isinstance(node.op, gast.Mult) and self.unit is not None:
-            if _is_name(left, self.unit) and self._float(right):
-                return right
-            if _is_name(right, self.unit) and self._float(left):
-                return left
-        for side, other in (("left", right), ("right", left)):
+        if self.unit is not None:
+            scaled = self._unit_times(node)
+            if scaled is not None and self._float_result(scaled):
+                return scaled
+            if isinstance(node.op, gast.Mult):
+                for inner, outer in ((node.left, node.right), (node.right, node.left)):
+                    a = self._unit_times(inner)
+                    if (
+                        a is not None
+                        and self._real(a)
+                        and self._type(outer) == PY_FLOAT
+                    ):
+                        if inner is node.left:
+                            node.left = a
+                        else:
+                            node.right = a
+                        break
+        for side, other in (("left", node.right), ("right", node.left)):
             value = node.__dict__[side]
             if (
                 isinstance(value, gast.Constant)
