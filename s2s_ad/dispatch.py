@@ -113,11 +113,13 @@ def make_dispatcher(
     name: str,
     params: Params,
     defaults: list[Any],
-    general: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+    general: Callable[[tuple[Any, ...], tuple[Any, ...]], Any],
     lane: tuple[Signature, Callable[..., Any], Any, bool, bool, bool] | None = None,
 ) -> Callable[..., Any]:
     """A dispatcher for a function ``name`` with ``params`` and ``defaults``
-    (see :func:`parameters`).  Calls go to ``general(args, kwargs)``, except,
+    (see :func:`parameters`).  Calls go to ``general(values, rest)``, the
+    parameters' values (``_MISSING`` where not given) and any extra
+    positional arguments (:func:`regroup` makes them a call again), except,
     with ``lane = (signature, function, seed, seeded, with_value, single)``,
     calls whose arguments match ``signature``: those return what
     ``function(*arguments[, seed])`` returns, shaped as the gradient object
