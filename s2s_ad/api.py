@@ -305,6 +305,8 @@ class _GradientFunction(functools.partial):
         # differentiate f instead of this gradient.
         for attr in ("__name__", "__qualname__", "__module__", "__doc__"):
             setattr(self, attr, getattr(self.function, attr, None))
+        # What inspect.signature reports: the function's, not the dispatcher's.
+        self.__signature__ = self._signature
 
     def __repr__(self) -> str:
         kind = "value_and_grad" if self.with_value else "grad"

@@ -13,6 +13,8 @@ call fails as a call of the user's function would.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -223,3 +225,7 @@ def test_a_keyword_only_parameter_is_never_filled_by_position():
     assert g(2.0, k=3.0) == 3.0
     with pytest.raises(TypeError, match="positional"):
         g(2.0, 3.0)
+
+
+def test_the_signature_reported_is_the_functions():
+    assert inspect.signature(grad(scaled)) == inspect.signature(scaled)
