@@ -348,7 +348,8 @@ def python_float_arithmetic(
       of its type: ``e`` certainly a float, or a Python float times (plus,
       minus) a real number, which is a float; and ``(bar * a) * p`` -> ``a *
       p`` for a real number ``a`` and a Python float ``p``: both convert
-      ``a`` to a float once, then multiply.  The ``rt.seed(r)`` check stays.
+      ``a`` to a float once, then multiply.  The ``rt.seed(r)`` check stays;
+      other reads of the adjoint read the literal ``1.0``.
     - ``2 * e`` -> ``2.0 * e`` (``+``, ``-`` and ``*`` alike) for ``e``
       certainly a float: Python converts the int operand exactly anyway;
     - ``float(x_bar)`` -> ``x_bar`` among the returned gradients when every
@@ -396,16 +397,15 @@ def _unit_seed(seed: gast.stmt, body: list[gast.stmt]) -> str | None:
 
 
 def _settle_unit_seed(body: list[gast.stmt], at: int, unit: str, ctx: Context) -> None:
-    """The seed statement ``body[at]`` once the uses of ``unit`` are
-    rewritten: ``rt.seed(r)`` stays as a check, ``unit = 1.0`` only while
-    something reads it."""
+    """The seed statement ``body[at]`` once the products with ``unit`` are
+    rewritten: ``rt.seed(r)`` stays as a check, and what still reads
+    ``unit`` reads the literal ``1.0`` (the same Python float)."""
     seed = body[at]
-    used = any(unit in A.names_loaded(s) for s in body[at + 1 :])
+    for stmt in body[at + 1 :]:
+        _replace_loads(stmt, unit, 1.0)
     replacement: list[gast.stmt] = []
     if isinstance(seed.value, gast.Call):
         replacement.append(A.expr_stmt(seed.value))
-    if used:
-        replacement.append(A.assign(unit, A.const(1.0)))
     body[at : at + 1] = replacement
     if not replacement and at and is_comment(body[at - 1]):
         header = "reverse sweep: the result's adjoint is 1.0"
@@ -499,6 +499,20 @@ class _FloatRewrite:
             ):
                 node.__dict__[side] = A.const(float(value.value))
         return node
+
+
+def _replace_loads(tree: gast.AST, name: str, value: float) -> None:
+    """Every read of ``name`` in ``tree`` becomes the literal ``value``."""
+    for node in A.walk(tree):
+        for field in node._fields:
+            child = node.__dict__.get(field)
+            if isinstance(child, gast.Name) and child.id == name:
+                node.__dict__[field] = A.const(value)
+            elif isinstance(child, list):
+                child[:] = [
+                    A.const(value) if isinstance(c, gast.Name) and c.id == name else c
+                    for c in child
+                ]
 
 
 def _is_name(node: gast.expr, name: str) -> bool:
