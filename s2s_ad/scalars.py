@@ -122,12 +122,18 @@ def inline_seed(body: list[gast.stmt], rt: str, certain: set[str]) -> None:
 # -- gradients returned as floats --------------------------------------------
 
 
-def _return_floats(fdef: gast.FunctionDef, ctx: Context) -> None:
+def _returned_gradients(fdef: gast.FunctionDef) -> gast.Tuple | None:
+    """The tuple of gradients in ``return value, (...)``, if it ends ``fdef``."""
     ret = fdef.body[-1]
     if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple)):
-        return
+        return None
     grads = ret.value.elts[-1]
-    if not isinstance(grads, gast.Tuple):
+    return grads if isinstance(grads, gast.Tuple) else None
+
+
+def _return_floats(fdef: gast.FunctionDef, ctx: Context) -> None:
+    grads = _returned_gradients(fdef)
+    if grads is None:
         return
     scalars = _scalar_adjoints(fdef.body, ctx)
     finalize = f"{ctx.rt}.finalize"
@@ -147,7 +153,18 @@ def _return_floats(fdef: gast.FunctionDef, ctx: Context) -> None:
 def _scalar_adjoints(body: list[gast.stmt], ctx: Context) -> set[str]:
     """The adjoints every assignment of which makes a scalar (the greatest
     such set: an accumulation ``a = a + e`` keeps ``a`` scalar)."""
-    values: dict[str, list[gast.expr | None]] = {n: [] for n in ctx.adjoints}
+    return _greatest(body, ctx.adjoints, lambda v, found: _scalar(v, found, ctx))
+
+
+def _greatest(
+    body: list[gast.stmt],
+    names: set[str],
+    holds: Callable[[gast.expr, set[str]], bool],
+) -> set[str]:
+    """The greatest subset of ``names`` every value of each of which, as
+    ``body`` assigns them, ``holds`` for (given that subset); any store other
+    than ``name = value`` excludes the name."""
+    values: dict[str, list[gast.expr | None]] = {n: [] for n in names}
     for stmt in A.statements(body):
         target = A.assigned_name(stmt)
         for name in _own_stores(stmt) if target is None else ():
@@ -155,17 +172,15 @@ def _scalar_adjoints(body: list[gast.stmt], ctx: Context) -> set[str]:
                 values[name].append(None)  # any other store: unknown
         if target in values:
             values[target].append(stmt.value)
-    scalars = set(values)
+    found = set(values)
     changed = True
     while changed:
         changed = False
-        for name in sorted(scalars):
-            if not all(
-                v is not None and _scalar(v, scalars, ctx) for v in values[name]
-            ):
-                scalars.discard(name)
+        for name in sorted(found):
+            if not all(v is not None and holds(v, found) for v in values[name]):
+                found.discard(name)
                 changed = True
-    return scalars
+    return found
 
 
 def _own_stores(stmt: gast.stmt) -> set[str]:
@@ -522,11 +537,8 @@ def _is_name(node: gast.expr, name: str) -> bool:
 def _return_python_floats(
     fdef: gast.FunctionDef, ctx: Context, known: dict[str, str]
 ) -> None:
-    ret = fdef.body[-1]
-    if not (isinstance(ret, gast.Return) and isinstance(ret.value, gast.Tuple)):
-        return
-    grads = ret.value.elts[-1]
-    if not isinstance(grads, gast.Tuple):
+    grads = _returned_gradients(fdef)
+    if grads is None:
         return
     floats = _python_float_adjoints(fdef.body, ctx, known)
     to_float = ctx.to_float()
@@ -544,34 +556,16 @@ def _return_python_floats(
 def _python_float_adjoints(
     body: list[gast.stmt], ctx: Context, known: dict[str, str]
 ) -> set[str]:
-    """The adjoints every value of which is certainly a Python float (the
-    greatest such set, as for :func:`_scalar_adjoints`)."""
-    values: dict[str, list[gast.expr | None]] = {n: [] for n in ctx.adjoints}
-    for stmt in A.statements(body):
-        target = A.assigned_name(stmt)
-        for name in _own_stores(stmt) if target is None else ():
-            if name in values:
-                values[name].append(None)
-        if target in values:
-            values[target].append(stmt.value)
-    types = dict(known)
-    types.update(dict.fromkeys(values, PY_FLOAT))
+    """The adjoints every value of which is certainly a Python float."""
     seed = f"{ctx.rt}.seed"
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(n for n in values if n in types):
-            if not all(
-                v is not None
-                and (
-                    _type_of(v, types, ctx.resolve) == PY_FLOAT
-                    or _unseeded(v, seed)  # exactly 1.0, or it raises
-                )
-                for v in values[name]
-            ):
-                del types[name]
-                changed = True
-    return {n for n in values if n in types}
+
+    def python_float(value: gast.expr, found: set[str]) -> bool:
+        if _unseeded(value, seed):
+            return True  # exactly 1.0, or it raises
+        types = {**known, **dict.fromkeys(found, PY_FLOAT)}
+        return _type_of(value, types, ctx.resolve) == PY_FLOAT
+
+    return _greatest(body, ctx.adjoints, python_float)
 
 
 def _unseeded(node: gast.expr, seed: str) -> bool:

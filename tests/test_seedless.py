@@ -18,6 +18,7 @@ import inspect
 import numpy as np
 import pytest
 
+from benchmarks.workloads.scalar_loop import oscillator
 from s2s_ad import dispatch, grad, gradient_source, value_and_grad
 from s2s_ad.errors import NonScalarOutputError
 from tests.fd import numerical_grad
@@ -25,16 +26,6 @@ from tests.fd import numerical_grad
 
 def seed_f(x1, x2):
     return x1 * np.exp(-0.5 * (x1**2 + x2**2))
-
-
-def oscillator(k, c, x0, v0, dt, steps):
-    x, v, energy = x0, v0, 0.0
-    for _ in range(steps):
-        a = -k * x - c * v
-        x = x + dt * v
-        v = v + dt * a
-        energy = energy + dt * x * x
-    return energy
 
 
 def linear(x, y):
