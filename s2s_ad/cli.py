@@ -370,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="ARG",
         help="with --show-source: example arguments (Python literals); the "
-        "source shown is then the code specialised to their kinds. With "
+        "source shown is then the code specialised to their kinds, as a "
+        "gradient without a seed runs it. With "
         "--trace: the arguments (literals or expressions in FILE)",
     )
     parser.add_argument(
