@@ -464,14 +464,18 @@ def value_and_grad(
 
 
 def gradient_source(
-    func: Callable[..., Any], wrt: Wrt = 0, args: Sequence[Any] | None = None
+    func: Callable[..., Any],
+    wrt: Wrt = 0,
+    args: Sequence[Any] | None = None,
+    *,
+    seed: Any = None,
 ) -> str:
     """The generated source of ``func``'s derivative, as text.
 
     With example ``args``, the code specialised to their kinds (numbers,
-    arrays, containers) -- what a call with such arguments runs; without,
-    the general code."""
-    gradient = _GradientFunction(func, wrt, None, with_value=True)
+    arrays, containers) -- what a call with such arguments runs, taking a
+    seed only if one is given; without, the general code."""
+    gradient = _GradientFunction(func, wrt, seed, with_value=True)
     kinds = None
     if args is not None:
         kinds = gradient._kinds(gradient._arguments(tuple(args), {}))

@@ -221,7 +221,8 @@ def show_source(args: argparse.Namespace) -> int:
             wrt = (
                 func.wrt if isinstance(func, Differentiable) else _first_parameter(func)
             )
-        text = s2s_ad.gradient_source(target, wrt=wrt, args=examples)
+        seed = func.seed if isinstance(func, Differentiable) else None
+        text = s2s_ad.gradient_source(target, wrt=wrt, args=examples, seed=seed)
     else:
         text = derivative_source(func, args.wrt, mode)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -503,6 +503,7 @@ def stages(
     :func:`s2s_ad.gradient_source`."""
     if isinstance(func, Differentiable) and wrt is None:
         wrt = func.wrt
+    seeded = isinstance(func, Differentiable) and func.seed is not None
     target = unwrap(func)
     if wrt is None and mode == "forward":
         names = tuple(_parameters(target))
@@ -530,9 +531,16 @@ def stages(
                 parts.append(emit.function_text(fdef, builder.comments).rstrip())
             transformed.append("\n\n".join(parts) + "\n")
 
-    # With arguments, what gradient_source shows for them: made without a seed.
+    # With arguments, what gradient_source shows for them: a seed is taken
+    # only if the decorated function has one.
     program = Program(
-        target, names, load(target), mode, kinds=kinds, hook=hook, seeded=not kinds
+        target,
+        names,
+        load(target),
+        mode,
+        kinds=kinds,
+        hook=hook,
+        seeded=seeded or not kinds,
     )
     final = program.artifact().source
     sections = [

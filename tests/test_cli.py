@@ -60,6 +60,32 @@ def test_show_source_of_decorated_seed():
     assert proc.stderr == ""
 
 
+def test_show_source_with_arguments_takes_a_seed_only_when_one_is_given(tmp_path):
+    path = write(
+        tmp_path,
+        "seeded.py",
+        """
+        import numpy as np
+        from s2s_ad import differentiate
+
+        def plain(x):
+            return np.sum(2.0 * x)
+
+        @differentiate(seed=np.array([1.0, 2.0]))
+        def double(x):
+            return 2.0 * x
+        """,
+    )
+    for target, header in (
+        ("plain", "def grad_plain(x):"),
+        ("double", "def grad_double(x, seed=None):"),
+    ):
+        for extra in ((), ("--stages",)):
+            proc = run("--show-source", f"{path}:{target}", "[1.0, 2.0]", *extra)
+            assert proc.returncode == 0, proc.stderr
+            assert header in proc.stdout
+
+
 def test_show_source_is_valid_python():
     proc = run("--show-source", f"{SEED}:f")
     assert proc.returncode == 0, proc.stderr
