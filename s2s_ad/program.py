@@ -61,6 +61,7 @@ from s2s_ad.source import (
     load,
     make_function_def,
 )
+from s2s_ad.unitseed import propagate_unit_seed
 
 
 @dataclass
@@ -363,8 +364,16 @@ class Program:
             # its calls pass it: its numbers are fused as the top's are.
             for fdef in defs if unit.role == "callee" else defs[:1]:
                 fuse_numbers(fdef, builder, fwd)
-            if unit.role == "top" and finish_scalars is not None:
-                finish_scalars()
+        if unit.role == "top" and not self.seeded:
+            propagate_unit_seed(
+                defs[0],
+                fwd,
+                set(builder.adjoints.values()),
+                A.dotted_name(rt("seed").value),
+                builder.comment,
+            )
+        if finish_scalars is not None:
+            finish_scalars()
         if unit.role == "callee":
             hand_over_saved(defs[0], defs[1], builder.trace, unit.namer.exact_or_fresh)
         unit.text = "\n\n".join(emit.function_text(d, comments) for d in defs)

@@ -32,11 +32,12 @@ exactly Python floats (kind ``float`` in the version key):
   the unconverted result, so only adjoint arithmetic sees the floats.
 
 3. In a gradient made without a seed, the seed of a result certainly a
-   float is the literal ``1.0``; then the Python float types of the reverse
-   sweep allow three more exact rewrites (see :func:`python_float_arithmetic`):
-   no multiplications by that ``1.0``, ``2.0 * x`` for ``2 * x``, and
-   gradients returned without ``float()`` when they are Python floats
-   already.
+   float is the literal ``1.0`` (and every read of the result's adjoint
+   becomes that literal, see s2s_ad/unitseed.py); then the Python float
+   types of the reverse sweep allow three more exact rewrites (see
+   :func:`python_float_arithmetic`): no multiplications by ``1.0``, ``2.0 *
+   x`` for ``2 * x``, and gradients returned without ``float()`` when they
+   are Python floats already.
 """
 
 from __future__ import annotations
@@ -50,7 +51,6 @@ import numpy as np
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
-from s2s_ad.reverse import is_comment
 
 PY_FLOAT, NP_FLOAT, INT = "float", "float64", "int"
 
@@ -89,8 +89,7 @@ def optimize_scalars(fdef: gast.FunctionDef, ctx: Context) -> Callable[[], None]
     if seed is None:
         return None
     converted = _convert_numpy_scalars(fdef, ctx, types, seed)
-    seeded = A.assigned_name(seed)
-    return lambda: python_float_arithmetic(fdef, ctx, types, converted, seeded)
+    return lambda: python_float_arithmetic(fdef, ctx, types, converted)
 
 
 # -- the seed of a float result ----------------------------------------------
@@ -352,19 +351,15 @@ def python_float_arithmetic(
     ctx: Context,
     types: dict[str, str],
     converted: set[str],
-    seeded: str | None,
 ) -> None:
-    """Rewrites that the float types of the reverse sweep make exact
-    (``seeded``: the adjoint the seed statement assigns, if any):
+    """Rewrites of the reverse sweep that its float types make exact:
 
-    - a *unit* adjoint, seeded by ``rt.seed(r)`` (no seed given: exactly
-      ``1.0``, or it raises) or the literal ``1.0``, and never assigned
-      again: ``bar * e`` -> ``e`` where ``1.0 * e`` is ``e`` bit for bit and
-      of its type: ``e`` certainly a float, or a Python float times (plus,
-      minus) a real number, which is a float; and ``(bar * a) * p`` -> ``a *
-      p`` for a real number ``a`` and a Python float ``p``: both convert
-      ``a`` to a float once, then multiply.  The ``rt.seed(r)`` check stays;
-      other reads of the adjoint read the literal ``1.0``.
+    - ``1.0 * e`` -> ``e`` where that is ``e`` bit for bit and of its type:
+      ``e`` certainly a float, or a Python float times (plus, minus) a real
+      number, which is a float; and ``(1.0 * a) * p`` -> ``a * p`` for a
+      real number ``a`` and a Python float ``p``: both convert ``a`` to a
+      float once, then multiply.  (The literal is what the result's adjoint
+      becomes without a seed, see s2s_ad/unitseed.py.)
     - ``2 * e`` -> ``2.0 * e`` (``+``, ``-`` and ``*`` alike) for ``e``
       certainly a float: Python converts the int operand exactly anyway;
     - ``float(x_bar)`` -> ``x_bar`` among the returned gradients when every
@@ -374,67 +369,25 @@ def python_float_arithmetic(
     """
     body = fdef.body
     start = reverse_start(body, {id(s) for s in ctx.forward})
-    at = next(
-        (k for k in range(start, len(body)) if A.assigned_name(body[k]) == seeded),
-        None,
-    )
     known = dict(types)
     known.update(dict.fromkeys(converted, PY_FLOAT))
-    unit = None if at is None else _unit_seed(body[at], body)
-    rewrite = _FloatRewrite(known, ctx, unit)
+    rewrite = _FloatRewrite(known, ctx)
     for k in range(start, len(body)):
         for stmt in A.statements([body[k]]):
             for field in ("value", "test", "iter"):
                 node = stmt.__dict__.get(field)
                 if isinstance(node, gast.expr):
                     stmt.__dict__[field] = rewrite.visit(node)
-    if unit is not None and at is not None:
-        _settle_unit_seed(body, at, unit, ctx)
     _return_python_floats(fdef, ctx, known)
-
-
-def _unit_seed(seed: gast.stmt, body: list[gast.stmt]) -> str | None:
-    """The adjoint ``seed`` sets to exactly ``1.0`` (the literal, or
-    ``rt.seed(r)`` without a seed), if no other statement assigns it."""
-    target = A.assigned_name(seed)
-    value = getattr(seed, "value", None)
-    literal = (
-        isinstance(value, gast.Constant)
-        and type(value.value) is float
-        and value.value == 1.0
-    )
-    if target is None or not (literal or isinstance(value, gast.Call)):
-        return None
-    if isinstance(value, gast.Call) and len(value.args) != 1:
-        return None  # a seed is given
-    stores = sum(1 for s in A.statements(body) for n in _own_stores(s) if n == target)
-    return target if stores == 1 else None
-
-
-def _settle_unit_seed(body: list[gast.stmt], at: int, unit: str, ctx: Context) -> None:
-    """The seed statement ``body[at]`` once the products with ``unit`` are
-    rewritten: ``rt.seed(r)`` stays as a check, and what still reads
-    ``unit`` reads the literal ``1.0`` (the same Python float)."""
-    seed = body[at]
-    for stmt in body[at + 1 :]:
-        _replace_loads(stmt, unit, 1.0)
-    replacement: list[gast.stmt] = []
-    if isinstance(seed.value, gast.Call):
-        replacement.append(A.expr_stmt(seed.value))
-    body[at : at + 1] = replacement
-    if not replacement and at and is_comment(body[at - 1]):
-        header = "reverse sweep: the result's adjoint is 1.0"
-        body[at - 1] = ctx.comment(header, True, sweep=True)
 
 
 class _FloatRewrite:
     """The first two rewrites of :func:`python_float_arithmetic`, bottom-up."""
 
-    def __init__(self, types: dict[str, str], ctx: Context, unit: str | None) -> None:
+    def __init__(self, types: dict[str, str], ctx: Context) -> None:
         self.types = types
         self.resolve = ctx.resolve
         self.scalars = ctx.scalar_primals
-        self.unit = unit
 
     def visit(self, node: gast.expr) -> gast.expr:
         for name in node._fields:
@@ -476,34 +429,19 @@ class _FloatRewrite:
             self._type(right) == PY_FLOAT and self._real(left)
         )
 
-    def _unit_times(self, node: gast.expr) -> gast.expr | None:
-        """``a`` if ``node`` is ``unit * a`` or ``a * unit``."""
-        if not (isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)):
-            return None
-        if _is_name(node.left, self.unit):
-            return node.right
-        if _is_name(node.right, self.unit):
-            return node.left
-        return None
-
     def _binop(self, node: gast.BinOp) -> gast.expr:
-        if self.unit is not None:
-            scaled = self._unit_times(node)
-            if scaled is not None and self._float_result(scaled):
-                return scaled
-            if isinstance(node.op, gast.Mult):
-                for inner, outer in ((node.left, node.right), (node.right, node.left)):
-                    a = self._unit_times(inner)
-                    if (
-                        a is not None
-                        and self._real(a)
-                        and self._type(outer) == PY_FLOAT
-                    ):
-                        if inner is node.left:
-                            node.left = a
-                        else:
-                            node.right = a
-                        break
+        scaled = _one_times(node)
+        if scaled is not None and self._float_result(scaled):
+            return scaled
+        if isinstance(node.op, gast.Mult):
+            for inner, outer in ((node.left, node.right), (node.right, node.left)):
+                a = _one_times(inner)
+                if a is not None and self._real(a) and self._type(outer) == PY_FLOAT:
+                    if inner is node.left:
+                        node.left = a
+                    else:
+                        node.right = a
+                    break
         for side, other in (("left", node.right), ("right", node.left)):
             value = node.__dict__[side]
             if (
@@ -516,22 +454,23 @@ class _FloatRewrite:
         return node
 
 
-def _replace_loads(tree: gast.AST, name: str, value: float) -> None:
-    """Every read of ``name`` in ``tree`` becomes the literal ``value``."""
-    for node in A.walk(tree):
-        for field in node._fields:
-            child = node.__dict__.get(field)
-            if isinstance(child, gast.Name) and child.id == name:
-                node.__dict__[field] = A.const(value)
-            elif isinstance(child, list):
-                child[:] = [
-                    A.const(value) if isinstance(c, gast.Name) and c.id == name else c
-                    for c in child
-                ]
+def _one_times(node: gast.expr) -> gast.expr | None:
+    """``a`` if ``node`` is ``1.0 * a`` or ``a * 1.0``."""
+    if not (isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)):
+        return None
+    if _is_one(node.left):
+        return node.right
+    if _is_one(node.right):
+        return node.left
+    return None
 
 
-def _is_name(node: gast.expr, name: str) -> bool:
-    return isinstance(node, gast.Name) and node.id == name
+def _is_one(node: gast.expr) -> bool:
+    return (
+        isinstance(node, gast.Constant)
+        and type(node.value) is float
+        and node.value == 1.0
+    )
 
 
 def _return_python_floats(

@@ -51,7 +51,17 @@ def loop_result(x, y):
     return s
 
 
+def power_sum(x, y):
+    total = 0.0
+    term = 1.0
+    for _ in range(3):
+        term = term * x
+        total = total + term * y
+    return total
+
+
 CASES = [
+    (power_sum, (0.7, 1.5), (0, 1)),
     (seed_f, (2.0, 0.5), (0, 1)),
     (seed_f, (-0.3, 1.7), (0, 1)),
     (oscillator, (4.0, 0.3, 1.0, 0.0, 0.01, 50), (0, 1)),
@@ -78,6 +88,46 @@ def test_unseeded_gradients_equal_the_seeded_ones_bit_for_bit(func, args, wrt):
     assert value_and_grad(func, wrt)(*args) == (value, grads)
 
 
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def tanh_layer(W, x):
+    return np.mean(np.tanh(W @ x) ** 2)
+
+
+ARRAY_CASES = [
+    (rosenbrock, (np.linspace(-1.2, 1.3, 9),), 0),
+    (rosenbrock, (np.linspace(-1.2, 1.3, 9).astype(np.float32),), 0),
+    (tanh_layer, (np.eye(3) + 0.1, np.array([0.3, -0.2, 0.5])), (0, 1)),
+    (seed_f, (np.float64(2.0), np.float64(0.5)), (0, 1)),
+]
+
+
+def _each(gradients, wrt):
+    return gradients if isinstance(wrt, tuple) else (gradients,)
+
+
+@pytest.mark.parametrize(
+    "func, args, wrt",
+    ARRAY_CASES,
+    ids=[f"{c[0].__name__}-{i}" for i, c in enumerate(ARRAY_CASES)],
+)
+def test_arrays_and_numpy_scalars_unseeded_equal_seeded(func, args, wrt):
+    text = gradient_source(func, wrt, args)
+    assert text.startswith(f"def grad_{func.__name__}({', '.join(_params(func))}):")
+    value, grads = value_and_grad(func, wrt)(*args)
+    seeded_value, seeded = value_and_grad(func, wrt, seed=1.0)(*args)
+    assert value == seeded_value and type(value) is type(seeded_value)
+    for got, want in zip(_each(grads, wrt), _each(seeded, wrt)):
+        assert type(got) is type(want)
+        assert getattr(got, "dtype", None) == getattr(want, "dtype", None)
+        np.testing.assert_array_equal(got, want)
+    fd = numerical_grad(func, args, wrt=wrt)
+    for got, want in zip(_each(grads, wrt), _each(fd, wrt)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+
+
 def _params(func):
     return func.__code__.co_varnames[: func.__code__.co_argcount]
 
@@ -91,6 +141,10 @@ def test_what_the_float_rewrites_do_to_the_seed_example():
     assert text.endswith("return value, (x1_bar, x2_bar)\n")
     # A division in the reverse sweep keeps NumPy scalars: float() stays.
     assert "float(" in gradient_source(with_division, (0, 1), (0.5, 2.0))
+    # Reads of the result's adjoint that are not products read the literal.
+    text = gradient_source(rosenbrock, 0, (np.linspace(-1.2, 1.3, 9),))
+    assert "200.0 * u4" in text and "u11_bar" not in text and "u10_bar" not in text
+    assert "total_bar" not in gradient_source(power_sum, (0, 1), (0.7, 1.5))
     # A reassigned result adjoint keeps its multiplications.
     assert "s_bar * " in gradient_source(loop_result, (0, 1), (0.7, 0.4))
 
