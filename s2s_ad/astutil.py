@@ -350,6 +350,18 @@ def sub_blocks(stmt: gast.stmt) -> list[list[gast.stmt]]:
     return [body, orelse] if orelse.__class__ is list else [body]
 
 
+def own_stores(stmt: gast.stmt) -> set[str]:
+    """Names a statement stores itself (a loop its target, not its body; a
+    ``with`` or ``try`` every name it holds, to be safe)."""
+    if isinstance(stmt, (gast.For, gast.AsyncFor)):
+        return names_stored(stmt.target)
+    if isinstance(stmt, (gast.If, gast.While)):
+        return names_stored(stmt.test)
+    if any(True for _ in sub_blocks(stmt)):
+        return names(stmt)
+    return names_stored(stmt)
+
+
 def is_method_call(node: Any, owner: str, attr: str, nargs: int) -> bool:
     """Whether ``node`` is ``owner.attr(...)`` with ``nargs`` positional
     arguments and no keywords (``owner`` a plain name, e.g. ``rt``)."""

@@ -166,7 +166,7 @@ def _greatest(
     values: dict[str, list[gast.expr | None]] = {n: [] for n in names}
     for stmt in A.statements(body):
         target = A.assigned_name(stmt)
-        for name in _own_stores(stmt) if target is None else ():
+        for name in A.own_stores(stmt) if target is None else ():
             if name in values:
                 values[name].append(None)  # any other store: unknown
         if target in values:
@@ -180,17 +180,6 @@ def _greatest(
                 found.discard(name)
                 changed = True
     return found
-
-
-def _own_stores(stmt: gast.stmt) -> set[str]:
-    """Names a statement stores itself (a loop its target; not its body)."""
-    if isinstance(stmt, (gast.For, gast.AsyncFor)):
-        return A.names_stored(stmt.target)
-    if isinstance(stmt, (gast.If, gast.While)):
-        return A.names_stored(stmt.test)
-    if any(True for _ in A.sub_blocks(stmt)):
-        return A.names(stmt)  # with, try: everything, to be safe
-    return A.names_stored(stmt)
 
 
 def _scalar(node: gast.expr, scalars: set[str], ctx: Context) -> bool:

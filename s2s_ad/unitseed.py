@@ -44,7 +44,7 @@ def propagate_unit_seed(
     start = reverse_start(body, {id(s) for s in forward})
     stores: dict[str, int] = {}
     for stmt in A.statements(body):
-        for name in A.names_stored(stmt) if _is_assign(stmt) else _stores(stmt):
+        for name in A.own_stores(stmt):
             stores[name] = stores.get(name, 0) + 1
     units: set[str] = set()
     k = start
@@ -73,21 +73,6 @@ def propagate_unit_seed(
         reverse = body[start:]
         tidy_comments_before_return(reverse)
         body[start:] = reverse
-
-
-def _is_assign(stmt: gast.stmt) -> bool:
-    return isinstance(stmt, gast.Assign)
-
-
-def _stores(stmt: gast.stmt) -> set[str]:
-    """Names a statement stores itself (a loop its target; not its body)."""
-    if isinstance(stmt, (gast.For, gast.AsyncFor)):
-        return A.names_stored(stmt.target)
-    if isinstance(stmt, (gast.If, gast.While)):
-        return A.names_stored(stmt.test)
-    if any(True for _ in A.sub_blocks(stmt)):
-        return A.names(stmt)  # with, try: everything, to be safe
-    return A.names_stored(stmt)
 
 
 def _unit_value(node: gast.expr, units: set[str], rt: str) -> bool:
