@@ -95,7 +95,13 @@ def optimize_array_adjoints(
         # First, as it adds statements and names to both sweeps: the names it
         # rewrites are assigned in loops, which the shape pass never classes.
         if builder.uses_trace and keep_shapes_only(
-            body, start, name_kinds, rt, builder.trace, builder.namer.exact_or_fresh
+            body,
+            start,
+            name_kinds,
+            rt,
+            builder.trace,
+            builder.namer.exact_or_fresh,
+            builder.name_nodes,
         ):
             start = reverse_start(body, forward)
         # One index of the body's names for all the passes below.  Each pass

@@ -35,6 +35,7 @@ from typing import Callable
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad import sweepindex
 
 Stmts = list[gast.stmt]
 
@@ -53,8 +54,15 @@ class _Census:
     statement, the reverse sweep's names only where a candidate appears."""
 
     def __init__(
-        self, body: Stmts, start: int, kinds: dict[str, str], rt: str, trace: str
+        self,
+        body: Stmts,
+        start: int,
+        kinds: dict[str, str],
+        rt: str,
+        trace: str,
+        known: sweepindex.Index,
     ) -> None:
+        self.known = known
         self.bad: set[str] = set()
         self.pushed: set[str] = set()
         self.read: set[str] = set()
@@ -62,8 +70,9 @@ class _Census:
         self.sites: list[tuple[gast.stmt, gast.AST]] = []
         #: The reverse sweep's ``x = trace.pop()`` of a candidate ``x``.
         self.pops: Stmts = []
-        #: The reverse sweep's ``rt.unbroadcast(g, x)`` of a candidate ``x``.
-        self.calls: list[gast.Call] = []
+        #: The reverse sweep's ``rt.unbroadcast(g, x)`` of a candidate ``x``,
+        #: each with its statement.
+        self.calls: list[tuple[gast.stmt, gast.Call]] = []
         # Forward sweep: plain assignments of NumPy values (or the None
         # placeholder) are the only stores allowed; pushes are noted.
         for stmt in A.statements(body[:start]):
@@ -90,9 +99,17 @@ class _Census:
     def _reverse(self, block: Stmts, live: set[str], rt: str, trace: str) -> bool:
         """Look at the statements of ``block`` and of the blocks nested in
         it, in order, while a candidate is left; False once none is."""
+        known, entry = self.known, sweepindex.entry
         for stmt in block:
             if not live:
                 return False  # every candidate is out: the rest cannot matter
+            cls = stmt.__class__
+            if cls is _ASSIGN or cls is _EXPR:
+                # Most statements name no candidate: their indexed names
+                # (see s2s_ad.sweepindex) tell without a walk.
+                found = entry(known, stmt)
+                if found is not None and live.isdisjoint([n.id for n in found[1]]):
+                    continue
             for part in A.own_parts(stmt):
                 found = _live_names(part, live)
                 if found:
@@ -132,7 +149,7 @@ class _Census:
                 and parent.args[1] is name
             ):
                 self.read.add(name.id)
-                self.calls.append(parent)
+                self.calls.append((stmt, parent))
             else:
                 self.bad.add(name.id)
 
@@ -176,7 +193,7 @@ def _live_names(part: gast.AST, live: set[str]) -> list[tuple[gast.Name, gast.AS
     return found
 
 
-_NAME = gast.Name
+_NAME, _ASSIGN, _EXPR = gast.Name, gast.Assign, gast.Expr
 
 
 def _none(node: gast.expr) -> bool:
@@ -190,11 +207,15 @@ def keep_shapes_only(
     rt: str,
     trace: str,
     fresh: Callable[[str], str],
+    known: sweepindex.Index | None = None,
 ) -> bool:
     """Trace shapes instead of the values of the names that qualify (see the
     module docstring) in one generated function's ``body``, whose reverse
-    sweep begins at ``start``; True if any did."""
-    census = _Census(body, start, kinds, rt, trace)
+    sweep begins at ``start``; True if any did.  ``known`` may give the
+    nodes of reverse-sweep statements (see :mod:`s2s_ad.sweepindex`); the
+    entries of the statements rewritten are updated."""
+    known = {} if known is None else known
+    census = _Census(body, start, kinds, rt, trace, known)
     names = census.candidates()
     if not names:
         return False
@@ -204,12 +225,28 @@ def keep_shapes_only(
         target = stmt.targets[0]
         if target.id in shape_of:
             stmt.targets[0] = A.store(shape_of[target.id])
-    for call in census.calls:
+            _replaced(known, stmt, target, stmt.targets[0])
+    for stmt, call in census.calls:
         x = call.args[1]
         if x.id in shape_of:
             call.func.attr = "unbroadcast_to"
             call.args[1] = A.load(shape_of[x.id])
+            _replaced(known, stmt, x, call.args[1])
     return True
+
+
+def _replaced(
+    known: sweepindex.Index, stmt: gast.stmt, old: gast.Name, new: gast.Name
+) -> None:
+    """Keep ``stmt``'s entry in ``known`` right after the Name node ``new``
+    took the place of ``old`` (the same place in a walk)."""
+    found = sweepindex.entry(known, stmt)
+    if found is not None:
+        names = found[1]
+        for k, node in enumerate(names):
+            if node is old:
+                names[k] = new
+                return
 
 
 def _forward(
