@@ -107,7 +107,7 @@ def optimize_array_adjoints(
         # One index of the body's names for all the passes below.  Each pass
         # that rewrites a statement tells it (BodyIndex.rewritten); a pass
         # added here that does not must build a new one after it.
-        names = BodyIndex(body, start)
+        names = BodyIndex(body, start, builder.name_nodes)
         resolve = _resolver(fdef, names, builder.src.namespace)
         numbers = optimize_shapes(
             body, params, name_kinds, primal_of, resolve, rt, names
