@@ -157,6 +157,9 @@ class Ranks:
         self._state: dict[str, Any] = {}
         self._deps_of: dict[str, set[str]] = {}
         self._budget = _BUDGET
+        #: The names being solved that the evaluation under way has read
+        #: (None: not recorded).
+        self._reads: set[str] | None = None
 
     def info(self, name: str) -> Any:
         """The :data:`Info` of variable ``name``, or None."""
@@ -225,6 +228,15 @@ class Ranks:
         state = self._state
         for name in names:
             state[name] = _UNSET
+        # A name's evaluation is a function of the names being solved that it
+        # reads (and of names solved for good): while none of those changed
+        # since its last evaluation, another would give the same, and is
+        # skipped.  Rounds, changes and the result are those of evaluating
+        # every name in every round.
+        outer = self._reads
+        changed_at: dict[str, int] = {}
+        last: dict[str, tuple[set[str], int]] = {}
+        clock = 0
         # The information only ever decreases, through finitely many steps;
         # the bound on rounds is a guard, not expected to be reached.  A name
         # that depends on no name of its own component needs one round.
@@ -233,19 +245,31 @@ class Ranks:
             for name in names:
                 if state[name] is None:
                     continue
+                seen = last.get(name)
+                if seen is not None and all(
+                    changed_at.get(n, 0) <= seen[1] for n in seen[0]
+                ):
+                    continue
+                reads: set[str] = set()
+                self._reads = reads if cyclic else None
                 new: Any = _UNSET
                 for expr in self.values[name]:
                     new = join(new, None if expr is None else self.of(expr))
                     if new is None:
                         break
+                if cyclic:
+                    last[name] = (reads, clock)
                 if new != state[name]:
                     state[name] = new
                     changed = True
+                    clock += 1
+                    changed_at[name] = clock
             if not changed or not cyclic:
                 break
         else:
             for name in names:
                 state[name] = None
+        self._reads = outer
         for name in names:
             found = state.pop(name)
             self._solved[name] = found if _known(found) else None
@@ -312,6 +336,8 @@ class Ranks:
     def _name(self, name: str) -> Any:
         if name in self._state:
             found = self._state[name]  # being solved
+            if self._reads is not None:
+                self._reads.add(name)
         else:
             if name not in self._solved and name in self.values:
                 self._solve(name)
