@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -57,7 +57,7 @@ class _EveryRound(Ranks):
 class _Twins:
     """Both, asked the same questions in the same order."""
 
-    asked: list[int] = []
+    asked: ClassVar[list[int]] = []
 
     def __init__(self, *args: Any) -> None:
         self.ranks = Ranks(*args)
