@@ -49,6 +49,9 @@ Info = tuple[int, bool, bool]  # (rank, f8, certain)
 _UNSET = ("unset",)  # no value seen yet (the optimistic start)
 
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
+_SIGNS = (gast.USub, gast.UAdd)
+_Name, _BinOp, _Call, _Constant = gast.Name, gast.BinOp, gast.Call, gast.Constant
+_UnaryOp = gast.UnaryOp
 #: NumPy reductions that, over a whole array, give a NumPy scalar.
 _FULL_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 _FILLED = {"zeros", "ones", "empty"}
@@ -310,15 +313,19 @@ class Ranks:
 
     def of(self, node: gast.expr) -> Any:
         """The :data:`Info` of ``node``'s value, or None."""
-        if isinstance(node, gast.Name):
+        # Exact classes (nothing subclasses gast's), the commonest first: the
+        # fixpoint asks this of every value of a loop's names, round after
+        # round.
+        cls = node.__class__
+        if cls is _Name:
             return self._name(node.id)
-        if isinstance(node, gast.Constant):
-            return (0, True, True) if type(node.value) in (int, float) else None
-        if isinstance(node, gast.BinOp):
+        if cls is _BinOp:
             return self._binop(node)
-        if isinstance(node, gast.UnaryOp) and isinstance(
-            node.op, (gast.USub, gast.UAdd)
-        ):
+        if cls is _Call:
+            return self._call(node)
+        if cls is _Constant:
+            return (0, True, True) if type(node.value) in (int, float) else None
+        if cls is _UnaryOp and node.op.__class__ in _SIGNS:
             return self.of(node.operand)
         if isinstance(node, gast.Attribute) and node.attr == "T":
             info = self.of(node.value)
@@ -329,8 +336,6 @@ class Ranks:
             return self._subscript(node)
         if isinstance(node, gast.IfExp):
             return join(self.of(node.body), self.of(node.orelse))
-        if isinstance(node, gast.Call):
-            return self._call(node)
         return None
 
     def _name(self, name: str) -> Any:
