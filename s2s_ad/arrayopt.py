@@ -119,7 +119,9 @@ def optimize_array_adjoints(
             rest, name_kinds, rt, builder.trace, Purity(name_kinds, rt, resolve)
         )
         body[start:] = rest
-        fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
+        # The index knows each statement's names unless merges moved some.
+        known = None if merged else names
+        fold_number_factors(body[start:], numbers, name_kinds, adjoint_names, known)
         if merged:
             names = BodyIndex(body, start)  # statements went, others changed
         fused = fuse_single_uses(

@@ -20,7 +20,7 @@ import pytest
 
 from s2s_ad import arrayopt, keepshape, program, sweepindex
 from s2s_ad import astutil as A
-from s2s_ad.bodyindex import BodyIndex
+from s2s_ad.bodyindex import BodyIndex, _own_names
 from s2s_ad.kinds import of_value
 from s2s_ad.source import load
 from tests.programs import PROGRAMS, program_args
@@ -129,3 +129,25 @@ def test_the_census_with_entries_is_the_census_without(monkeypatch, tmp_path):
     for func, wrt, kinds in _functions() + _synthesized(tmp_path):
         program.Program(func, wrt, load(func), "reverse", kinds)
     assert sum(found) > 0
+
+
+def test_names_known_when_folding_are_those_of_a_walk(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """fold_number_factors skips statements by the names the index knows
+    (unless merges moved some): as sets, they are those of a walk."""
+    checked = []
+    original = arrayopt.fold_number_factors
+
+    def checking(reverse, numbers, kinds, adjoints, index=None):
+        if index is not None:
+            for stmt in A.statements(reverse):
+                known = {id(n) for n in index.own_names(stmt)}
+                assert known == {id(n) for n in _own_names(stmt)}
+                checked.append(stmt)
+        return original(reverse, numbers, kinds, adjoints, index)
+
+    monkeypatch.setattr(arrayopt, "fold_number_factors", checking)
+    for func, wrt, kinds in _functions() + _synthesized(tmp_path):
+        program.Program(func, wrt, load(func), "reverse", kinds)
+    assert len(checked) > 1000
