@@ -66,8 +66,7 @@ class _Census:
         self.bad: set[str] = set()
         self.pushed: set[str] = set()
         self.read: set[str] = set()
-        #: (statement, part of it) of the reverse sweep naming a candidate.
-        self.sites: list[tuple[gast.stmt, gast.AST]] = []
+        self.trace = trace
         #: The reverse sweep's ``x = trace.pop()`` of a candidate ``x``.
         self.pops: Stmts = []
         #: The reverse sweep's ``rt.unbroadcast(g, x)`` of a candidate ``x``,
@@ -104,16 +103,28 @@ class _Census:
             if not live:
                 return False  # every candidate is out: the rest cannot matter
             cls = stmt.__class__
-            if cls is _ASSIGN or cls is _EXPR:
-                # Most statements name no candidate: their indexed names
-                # (see s2s_ad.sweepindex) tell without a walk.
-                found = entry(known, stmt)
-                if found is not None and live.isdisjoint([n.id for n in found[1]]):
-                    continue
+            indexed = entry(known, stmt) if cls is _ASSIGN or cls is _EXPR else None
+            if indexed is not None:
+                # The statement's nodes are indexed (see s2s_ad.sweepindex):
+                # most name no candidate, and none needs a walk.
+                names = [n for n in indexed[1] if n.id in live]
+                if names:
+                    x_of = {
+                        id(call.args[1]): call
+                        for call in indexed[2]
+                        if A.is_method_call(call, rt, "unbroadcast", 2)
+                    }
+                    self._reverse_uses(stmt, [(n, x_of.get(id(n))) for n in names])
+                    live -= self.bad
+                continue
             for part in A.own_parts(stmt):
                 found = _live_names(part, live)
                 if found:
-                    self._reverse_uses(stmt, part, found, rt, trace)
+                    uses = [
+                        (name, parent if _x_of_unbroadcast(name, parent, rt) else None)
+                        for name, parent in found
+                    ]
+                    self._reverse_uses(stmt, uses)
                     live -= self.bad
             fields = stmt.__dict__
             if "body" in fields or "orelse" in fields:
@@ -123,33 +134,24 @@ class _Census:
         return True
 
     def _reverse_uses(
-        self,
-        stmt: gast.stmt,
-        part: gast.AST,
-        found: list[tuple[gast.Name, gast.AST]],
-        rt: str,
-        trace: str,
+        self, stmt: gast.stmt, found: list[tuple[gast.Name, gast.Call | None]]
     ) -> None:
-        """Note the reads of candidates ``found`` (each with its parent node)
-        in ``part`` of ``stmt``: those as unbroadcast's ``x`` and the
-        assignment from the trace are fine, any other puts a name out."""
-        self.sites.append((stmt, part))
+        """Note the reads of candidates ``found`` in ``stmt``, each with the
+        ``rt.unbroadcast(g, x)`` call whose ``x`` it is (else None): those and
+        the assignment from the trace are fine, any other puts a name out."""
         popped = (
             stmt.targets[0]
             if isinstance(stmt, gast.Assign)
             and A.assigned_name(stmt) is not None
-            and A.is_method_call(stmt.value, trace, "pop", 0)
+            and A.is_method_call(stmt.value, self.trace, "pop", 0)
             else None
         )
-        for name, parent in found:
+        for name, call in found:
             if name is popped:
                 self.pops.append(stmt)
-            elif (
-                A.is_method_call(parent, rt, "unbroadcast", 2)
-                and parent.args[1] is name
-            ):
+            elif call is not None:
                 self.read.add(name.id)
-                self.calls.append((stmt, parent))
+                self.calls.append((stmt, call))
             else:
                 self.bad.add(name.id)
 
@@ -194,6 +196,10 @@ def _live_names(part: gast.AST, live: set[str]) -> list[tuple[gast.Name, gast.AS
 
 
 _NAME, _ASSIGN, _EXPR = gast.Name, gast.Assign, gast.Expr
+
+
+def _x_of_unbroadcast(name: gast.Name, parent: gast.AST, rt: str) -> bool:
+    return A.is_method_call(parent, rt, "unbroadcast", 2) and parent.args[1] is name
 
 
 def _none(node: gast.expr) -> bool:
