@@ -236,10 +236,12 @@ class _Index:
     read and stored.  Passes query it instead of walking subtrees again
     (nested loops would make that quadratic).  The names a statement
     mentions with its nested blocks are gathered only when asked, from the
-    statements as they were when the index was built."""
+    statements as they were when the index was built.  Reads and stores
+    are gathered for the names ``wanted`` only (the only ones asked about)."""
 
-    def __init__(self, body: Stmts, names: BodyIndex) -> None:
+    def __init__(self, body: Stmts, names: BodyIndex, wanted: set[str]) -> None:
         self.names = names  # of the whole function, kept up to date
+        self.wanted = wanted
         self.order: list[gast.stmt] = []  # pre-order, as A.statements
         self.own: dict[int, list[gast.Name]] = {}
         #: name -> the statements that read it, once per read.
@@ -255,12 +257,14 @@ class _Index:
 
     def _visit(self, block: Stmts) -> None:
         order, own_of, reads, defs = self.order, self.own, self.reads, self.defs
-        own_names = self.names.own_names
+        own_names, wanted = self.names.own_names, self.wanted
         for stmt in block:
             order.append(stmt)
             own = own_of[id(stmt)] = own_names(stmt)
             assign = stmt.__class__ is gast.Assign
             for n in own:
+                if n.id not in wanted:
+                    continue
                 if n.ctx.__class__ is _LOAD:
                     found = reads.get(n.id)
                     if found is None:
@@ -329,7 +333,7 @@ class _FactorMover:
 
     def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
-        index = _Index(self.body, self.names)
+        index = _Index(self.body, self.names, self.arrays)
         self.defs = index.defs
         self.reads = index.reads
         return index
