@@ -263,8 +263,12 @@ class _ShapePass:
         self.index = index
 
     def _helper(self, node: gast.AST, name: str, nargs: int) -> bool:
+        # The attribute first: asked of every statement, it rejects most
+        # without building a dotted name.
         return (
-            isinstance(node, gast.Call)
+            node.__class__ is gast.Call
+            and node.func.__class__ is gast.Attribute
+            and node.func.attr == name
             and A.dotted_name(node.func) == f"{self.rt}.{name}"
             and len(node.args) == nargs
             and not node.keywords
