@@ -51,7 +51,7 @@ _UNSET = ("unset",)  # no value seen yet (the optimistic start)
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
 _SIGNS = (gast.USub, gast.UAdd)
 _Name, _BinOp, _Call, _Constant = gast.Name, gast.BinOp, gast.Call, gast.Constant
-_UnaryOp = gast.UnaryOp
+_UnaryOp, _Expr = gast.UnaryOp, gast.Expr
 #: NumPy reductions that, over a whole array, give a NumPy scalar.
 _FULL_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 _FILLED = {"zeros", "ones", "empty"}
@@ -132,8 +132,11 @@ class Ranks:
         self.values: dict[str, list[gast.expr | None]] = {}
         self.stores: dict[str, list[gast.stmt]] = {}
         loop_targets: set[str] = set()
+        collect, expr = self._collect, _Expr
         for stmt in A.statements(self.body):
-            self._collect(stmt, loop_targets)
+            # Expressions (comments, pushes: a third of the body) store nothing.
+            if stmt.__class__ is not expr:
+                collect(stmt, loop_targets)
         values = self.values
         #: The exact array parameters never assigned (still the arguments).
         self.params = {p: r for p, r in self.candidates.items() if p not in values}
@@ -281,8 +284,9 @@ class Ranks:
         target = A.assigned_name(stmt)
         if target is not None:
             value = stmt.value
-            placeholder = isinstance(value, gast.Constant) and value.value is None
-            if not (placeholder or _popped(value)):
+            cls = value.__class__  # (exact classes: asked of every statement)
+            placeholder = cls is _Constant and value.value is None
+            if not (placeholder or (cls is _Call and _popped(value))):
                 self._add(target, value, stmt)
             return
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
@@ -302,8 +306,9 @@ class Ranks:
             self._add(name, None, stmt)
 
     def _add(self, name: str, value: gast.expr | None, stmt: gast.stmt) -> None:
-        if name in self.values:
-            self.values[name].append(value)
+        values = self.values.get(name)
+        if values is not None:
+            values.append(value)
             self.stores[name].append(stmt)
         else:
             self.values[name] = [value]
