@@ -562,9 +562,17 @@ def _broadcast(infos: list[Any]) -> Any:
         return None
     if _UNSET in infos:
         return _UNSET
-    f8 = all(i[1] for i in infos)
-    arrays = [i[0] for i in infos if _array(i)]
-    others = [i[0] for i in infos if not _array(i)]
+    # Every info is known now: _array(i) is ``i[2] and i[0] != 0``.  One
+    # loop, as the fixpoint asks this of most operations, round after round.
+    f8 = True
+    arrays: list[int] = []
+    others: list[int] = []
+    for rank, exact, certain in infos:
+        f8 = f8 and exact
+        if certain and rank != 0:
+            arrays.append(rank)
+        else:
+            others.append(rank)
     if not arrays:
         # Numbers (a NumPy or Python number), or maybe arrays up to a bound.
         certain = all(i[2] for i in infos)
