@@ -47,8 +47,10 @@ Stmts = list[gast.stmt]
 ND = -1
 Info = tuple[int, bool, bool]  # (rank, f8, certain)
 _UNSET = ("unset",)  # no value seen yet (the optimistic start)
+_ABSENT = ("absent",)  # not being solved
 
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
+_ELEMENTWISE_OPS = frozenset(_ELEMENTWISE)
 _SIGNS = (gast.USub, gast.UAdd)
 _Name, _BinOp, _Call, _Constant = gast.Name, gast.BinOp, gast.Call, gast.Constant
 _UnaryOp, _Expr = gast.UnaryOp, gast.Expr
@@ -119,6 +121,7 @@ class Ranks:
         self.primal_of = primal_of
         self.resolve = resolve
         self.rt = rt
+        self._prefix = f"{rt}."
         self._floats = floats
         self.refresh()
 
@@ -344,8 +347,8 @@ class Ranks:
         return None
 
     def _name(self, name: str) -> Any:
-        if name in self._state:
-            found = self._state[name]  # being solved
+        found = self._state.get(name, _ABSENT)
+        if found is not _ABSENT:  # being solved
             if self._reads is not None:
                 self._reads.add(name)
         else:
@@ -370,8 +373,10 @@ class Ranks:
         left, right = self.of(node.left), self.of(node.right)
         if left is None or right is None:
             return None
-        if _UNSET in (left, right):
+        if left is _UNSET or right is _UNSET:
             return _UNSET
+        if node.op.__class__ in _ELEMENTWISE_OPS:  # the commonest first
+            return _broadcast([left, right])
         if isinstance(node.op, gast.MatMult):
             if not (left[2] and right[2]):
                 return None
@@ -384,9 +389,7 @@ class Ranks:
                 float,
             )
             return left if numeric else None
-        if not isinstance(node.op, _ELEMENTWISE):
-            return None
-        return _broadcast([left, right])
+        return None
 
     def _subscript(self, node: gast.Subscript) -> Any:
         info = self.of(node.value)
@@ -412,9 +415,10 @@ class Ranks:
     def _call(self, node: gast.Call) -> Any:
         if node.keywords:
             return self._reduction(node)
-        rt, args = self.rt, node.args
+        args = node.args
         path = A.dotted_name(node.func) or ""
-        helper = path[len(rt) + 1 :] if path.startswith(f"{rt}.") else None
+        prefix = self._prefix
+        helper = path[len(prefix) :] if path.startswith(prefix) else None
         if helper in _SPREADING and len(args) >= 2:
             return self._spread(args[0], args[1])
         if helper in ("acc_into", "acc") and len(args) == 2:
