@@ -255,11 +255,14 @@ class Ranks:
                 if state[name] is None:
                     continue
                 seen = last.get(name)
-                if seen is not None and all(
-                    changed_at.get(n, 0) <= seen[1] for n in seen[0]
-                ):
-                    continue
-                reads: set[str] = set()
+                if seen is not None:
+                    reads, then = seen
+                    for n in reads:
+                        if changed_at.get(n, 0) > then:
+                            break
+                    else:
+                        continue  # nothing it read has changed since
+                reads = set()
                 self._reads = reads if cyclic else None
                 new: Any = _UNSET
                 for expr in self.values[name]:
