@@ -435,6 +435,12 @@ class _UniformSeeds:
         found: set[str] = set()
         seeds = []
         for stmt in self.index.statements:
+            # A seed is an assignment of a call: most statements are not.
+            if (
+                stmt.__class__ is not gast.Assign
+                or stmt.value.__class__ is not gast.Call
+            ):
+                continue
             name = A.assigned_name(stmt)
             if name is None or not self.shapes.full_sum(stmt.value):
                 continue
