@@ -607,7 +607,14 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     for stmt in body:
         for sub in A.sub_blocks(stmt):
             changed |= _merge_negated_starts(sub, arrays, index)
-    found = [(i, stmt) for i, stmt in enumerate(body) if _negated_start(stmt, arrays)]
+    # (Exact classes first: asked of every statement.)
+    found = [
+        (i, stmt)
+        for i, stmt in enumerate(body)
+        if stmt.__class__ is gast.Assign
+        and stmt.value.__class__ is gast.UnaryOp
+        and _negated_start(stmt, arrays)
+    ]
     if not found:
         return changed
     # Where each name is mentioned and stored in this block, in order, so

@@ -271,7 +271,11 @@ class _Fuser:
         # The statements indexed are all there are but in blocks of other
         # kinds than an if's, for's or while's (only where not plain).
         statements = self.order if self.names.plain else list(A.statements(self.body))
-        gone: list[gast.stmt] = [stmt for stmt in statements if self._fuse(stmt)]
+        # Only an assignment defines a value to move (_fuse asks it first).
+        assign = gast.Assign
+        gone: list[gast.stmt] = [
+            stmt for stmt in statements if stmt.__class__ is assign and self._fuse(stmt)
+        ]
         if gone:
             owners = list(self.owner.values()) if self.names.plain else None
             _remove(self.body, gone, self.where, owners)
