@@ -746,9 +746,11 @@ def tidy_comments(stmts: Stmts) -> Stmts:
     # settled but for the last, whose next statement a deletion may change.
     kept: Stmts = []
     for stmt in stmts:
-        # Only a comment (an expression) can dangle; most statements are not.
-        while kept and kept[-1].__class__ is _Expr and _dangling(kept[-1], stmt):
-            kept.pop()
+        # Only a comment (an expression) can dangle, and only before another
+        # comment (an expression too); most statements are not.
+        if stmt.__class__ is _Expr:
+            while kept and kept[-1].__class__ is _Expr and _dangling(kept[-1], stmt):
+                kept.pop()
         kept.append(stmt)
     while kept and _dangling(kept[-1], None):
         kept.pop()
