@@ -702,10 +702,8 @@ def drop_empty_pairs(builder: ReverseBuilder, fwd: Stmts, rev: Stmts) -> None:
         if empty(body) and empty(orelse):
             deleted.add(id(pair.rev))
             deleted.update(id(x) for x in pair.extras)
-            _filter(body, deleted)
-        else:
-            _filter(body, deleted)
-            _filter(orelse, deleted)
+    # One filter of each sweep, nested blocks included, once all are known
+    # (whether a block is empty does not depend on filtering it first).
     fwd[:] = _filter(fwd, deleted)
     rev[:] = _filter(rev, deleted)
 
