@@ -329,7 +329,15 @@ class Ranks:
         # round.
         cls = node.__class__
         if cls is _Name:
-            return self._name(node.id)
+            # _name's commonest answers without the call: a name being solved
+            # or solved already.
+            name = node.id
+            found = self._state.get(name, _ABSENT)
+            if found is _ABSENT:
+                found = self._solved.get(name)
+            elif self._reads is not None:
+                self._reads.add(name)
+            return found if found is not None else self._name(name)
         if cls is _BinOp:
             return self._binop(node)
         if cls is _Call:
