@@ -136,8 +136,8 @@ class BodyIndex:
         does more with than with a name: a helper call (its parent is
         needed), a ``resize`` call, a store into an attribute (only in a
         target that is no plain name, which the walk finds)."""
-        found = sweepindex.entry(self._known, stmt)
-        if found is None:
+        found = self._known.get(id(stmt))  # sweepindex.entry, inlined
+        if found is None or found[0] is not stmt:
             return False
         if stmt.__class__ is _ASSIGN:
             for target in stmt.targets:

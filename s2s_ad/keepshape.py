@@ -98,13 +98,14 @@ class _Census:
     def _reverse(self, block: Stmts, live: set[str], rt: str, trace: str) -> bool:
         """Look at the statements of ``block`` and of the blocks nested in
         it, in order, while a candidate is left; False once none is."""
-        known, entry = self.known, sweepindex.entry
+        known = self.known
         for stmt in block:
             if not live:
                 return False  # every candidate is out: the rest cannot matter
             cls = stmt.__class__
-            indexed = entry(known, stmt) if cls is _ASSIGN or cls is _EXPR else None
-            if indexed is not None:
+            # sweepindex.entry, inlined: asked of every statement.
+            indexed = known.get(id(stmt)) if cls is _ASSIGN or cls is _EXPR else None
+            if indexed is not None and indexed[0] is stmt:
                 # The statement's nodes are indexed (see s2s_ad.sweepindex):
                 # most name no candidate, and none needs a walk.
                 names = [n for n in indexed[1] if n.id in live]
