@@ -63,6 +63,7 @@ _PURE_NUMPY = {"sum", "mean", "max", "min", "amax", "amin", "prod", "dot", "matm
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
 _LOAD = gast.Load
 _FUSED = frozenset({"array", "numeric"})
+_NAME = gast.Name
 _DECLARATIONS = frozenset({gast.Global, gast.Nonlocal})
 #: The compound statements whose blocks the pass follows.
 _FOLLOWED = frozenset({gast.If, gast.For, gast.While})
@@ -281,8 +282,14 @@ class _Fuser:
             _remove(self.body, gone, self.where, owners)
         return bool(gone)
 
-    def _fuse(self, define: gast.stmt) -> bool:
-        t = A.assigned_name(define)
+    def _fuse(self, define: gast.Assign) -> bool:
+        # A.assigned_name, inlined (asked of every assignment).
+        targets = define.targets
+        t = (
+            targets[0].id
+            if len(targets) == 1 and targets[0].__class__ is _NAME
+            else None
+        )
         if t not in self.wanted:  # (None is not)
             return False
         stores = self.stores.get(t, 0)
