@@ -674,7 +674,12 @@ def resolve_markers(
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
             else:  # UNAPPEND
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
-            _number([new], stmt, {})  # as block() numbers them
+            # As block() numbers them (_number, inlined: new is an assignment
+            # or an expression, made without a line).
+            lineno = getattr(stmt, "lineno", None)
+            if lineno is not None and getattr(new, "lineno", None) is None:
+                new.lineno = lineno
+                new.col_offset = 0
             out.append(new)
         return out
 
