@@ -10,8 +10,12 @@ instead of a walk per question.
 Guarantees: the answers are those of the body as it was when the index was
 built; every node is visited once (by a walk that, unlike
 :func:`s2s_ad.astutil.walk`, skips leaves and attributes each node to its
-statement).  A pass that rewrites statements afterwards keeps the answers it
-relies on valid itself (each use says why it may).
+statement), or, for a reverse-sweep assignment or expression whose nodes
+the sweep index holds (see :mod:`s2s_ad.sweepindex`, exact when the index
+is built after copy propagation), its Name nodes are read from there, in
+the order the walk finds them, with the same answers
+(tests/test_index_reuse.py).  A pass that rewrites statements afterwards
+keeps the answers it relies on valid itself (each use says why it may).
 """
 
 from __future__ import annotations
