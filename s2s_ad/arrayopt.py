@@ -95,13 +95,19 @@ def optimize_array_adjoints(
         # First, as it adds statements and names to both sweeps: the names it
         # rewrites are assigned in loops, which the shape pass never classes.
         if builder.uses_trace and keep_shapes_only(
-            body, start, name_kinds, rt, builder.trace, builder.namer.exact_or_fresh
+            body,
+            start,
+            name_kinds,
+            rt,
+            builder.trace,
+            builder.namer.exact_or_fresh,
+            builder.name_nodes,
         ):
             start = reverse_start(body, forward)
         # One index of the body's names for all the passes below.  Each pass
         # that rewrites a statement tells it (BodyIndex.rewritten); a pass
         # added here that does not must build a new one after it.
-        names = BodyIndex(body, start)
+        names = BodyIndex(body, start, builder.name_nodes)
         resolve = _resolver(fdef, names, builder.src.namespace)
         numbers = optimize_shapes(
             body, params, name_kinds, primal_of, resolve, rt, names
@@ -113,7 +119,9 @@ def optimize_array_adjoints(
             rest, name_kinds, rt, builder.trace, Purity(name_kinds, rt, resolve)
         )
         body[start:] = rest
-        fold_number_factors(body[start:], numbers, name_kinds, adjoint_names)
+        # The index knows each statement's names unless merges moved some.
+        known = None if merged else names
+        fold_number_factors(body[start:], numbers, name_kinds, adjoint_names, known)
         if merged:
             names = BodyIndex(body, start)  # statements went, others changed
         fused = fuse_single_uses(
@@ -228,10 +236,12 @@ class _Index:
     read and stored.  Passes query it instead of walking subtrees again
     (nested loops would make that quadratic).  The names a statement
     mentions with its nested blocks are gathered only when asked, from the
-    statements as they were when the index was built."""
+    statements as they were when the index was built.  Reads and stores
+    are gathered for the names ``wanted`` only (the only ones asked about)."""
 
-    def __init__(self, body: Stmts, names: BodyIndex) -> None:
+    def __init__(self, body: Stmts, names: BodyIndex, wanted: set[str]) -> None:
         self.names = names  # of the whole function, kept up to date
+        self.wanted = wanted
         self.order: list[gast.stmt] = []  # pre-order, as A.statements
         self.own: dict[int, list[gast.Name]] = {}
         #: name -> the statements that read it, once per read.
@@ -247,12 +257,14 @@ class _Index:
 
     def _visit(self, block: Stmts) -> None:
         order, own_of, reads, defs = self.order, self.own, self.reads, self.defs
-        own_names = self.names.own_names
+        own_names, wanted = self.names.own_names, self.wanted
         for stmt in block:
             order.append(stmt)
             own = own_of[id(stmt)] = own_names(stmt)
             assign = stmt.__class__ is gast.Assign
             for n in own:
+                if n.id not in wanted:
+                    continue
                 if n.ctx.__class__ is _LOAD:
                     found = reads.get(n.id)
                     if found is None:
@@ -321,7 +333,7 @@ class _FactorMover:
 
     def _census(self) -> _Index:
         """Where each name is assigned and read, over the whole function."""
-        index = _Index(self.body, self.names)
+        index = _Index(self.body, self.names, self.arrays)
         self.defs = index.defs
         self.reads = index.reads
         return index
@@ -595,7 +607,14 @@ def _merge_negated_starts(body: Stmts, arrays: set[str], index: _Index) -> bool:
     for stmt in body:
         for sub in A.sub_blocks(stmt):
             changed |= _merge_negated_starts(sub, arrays, index)
-    found = [(i, stmt) for i, stmt in enumerate(body) if _negated_start(stmt, arrays)]
+    # (Exact classes first: asked of every statement.)
+    found = [
+        (i, stmt)
+        for i, stmt in enumerate(body)
+        if stmt.__class__ is gast.Assign
+        and stmt.value.__class__ is gast.UnaryOp
+        and _negated_start(stmt, arrays)
+    ]
     if not found:
         return changed
     # Where each name is mentioned and stored in this block, in order, so

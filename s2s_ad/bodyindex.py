@@ -10,8 +10,12 @@ instead of a walk per question.
 Guarantees: the answers are those of the body as it was when the index was
 built; every node is visited once (by a walk that, unlike
 :func:`s2s_ad.astutil.walk`, skips leaves and attributes each node to its
-statement).  A pass that rewrites statements afterwards keeps the answers it
-relies on valid itself (each use says why it may).
+statement), or, for a reverse-sweep assignment or expression whose nodes
+the sweep index holds (see :mod:`s2s_ad.sweepindex`, exact when the index
+is built after copy propagation), its Name nodes are read from there, in
+the order the walk finds them, with the same answers
+(tests/test_index_reuse.py).  A pass that rewrites statements afterwards
+keeps the answers it relies on valid itself (each use says why it may).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad import sweepindex
 
 Stmts = list[gast.stmt]
 #: Where a call sits: (its statement, parent node, field, index in the
@@ -26,6 +31,7 @@ Stmts = list[gast.stmt]
 Slot = tuple[gast.stmt, gast.AST, str, "int | None", gast.Call]
 
 _NAME, _ATTRIBUTE, _CALL = gast.Name, gast.Attribute, gast.Call
+_ASSIGN, _EXPR = gast.Assign, gast.Expr
 #: The attribute names of the functions whose calls :attr:`BodyIndex.reverse_calls`
 #: lists (the only ones asked about).
 HELPERS = frozenset({"unbroadcast", "unreduce"})
@@ -64,9 +70,14 @@ def _child_fields(cls: type) -> tuple[str, ...]:
 
 class BodyIndex:
     """One walk over ``body``; ``start`` is where its reverse sweep starts
-    (an index into ``body``)."""
+    (an index into ``body``).  ``known`` may give the nodes of statements
+    of the reverse sweep (see :mod:`s2s_ad.sweepindex`), in the order a
+    walk finds them: those of plain assignments and expressions are read
+    from it instead of walked."""
 
-    def __init__(self, body: Stmts, start: int) -> None:
+    def __init__(
+        self, body: Stmts, start: int, known: sweepindex.Index | None = None
+    ) -> None:
         #: Every statement, nested ones included, in :func:`A.statements` order.
         self.statements: Stmts = []
         #: How often each name may be assigned: its stores, and 2 for names
@@ -94,6 +105,7 @@ class BodyIndex:
         # id(statement) -> (statement, the Name nodes of its own part).
         self._own: dict[int, tuple[gast.stmt, list[gast.Name]]] = {}
         self._pinned: set[str] = set()
+        self._known = known or {}
         for k, stmt in enumerate(body):
             self._statement(stmt, k >= start)
         for name in self._pinned:
@@ -103,6 +115,8 @@ class BodyIndex:
         """Index ``stmt`` and the statements nested in it, in order."""
         self.statements.append(stmt)
         cls = stmt.__class__
+        if reverse and (cls is _ASSIGN or cls is _EXPR) and self._indexed(stmt):
+            return
         if cls is gast.If or cls is gast.While:
             self._part(stmt, "test", reverse)
         elif cls is gast.For:
@@ -119,6 +133,48 @@ class BodyIndex:
         for sub in (stmt.body, stmt.orelse):
             for inner in sub:
                 self._statement(inner, reverse)
+
+    def _indexed(self, stmt: gast.stmt) -> bool:
+        """Index reverse-sweep ``stmt`` (an assignment or expression) from
+        its entry in ``known``, if it has one and holds no node the walk
+        does more with than with a name: a helper call (its parent is
+        needed), a ``resize`` call, a store into an attribute (only in a
+        target that is no plain name, which the walk finds)."""
+        found = self._known.get(id(stmt))  # sweepindex.entry, inlined
+        if found is None or found[0] is not stmt:
+            return False
+        if stmt.__class__ is _ASSIGN:
+            for target in stmt.targets:
+                if target.__class__ is not _NAME:
+                    return False
+        for call in found[2]:
+            func = call.func
+            if func.__class__ is _ATTRIBUTE and (
+                func.attr in HELPERS or func.attr == "resize"
+            ):
+                return False
+        stores, bound = self.stores, self.bound
+        reading, storing, loads = self.reading, self.storing, self.reverse_loads
+        names = found[1]
+        self._own[id(stmt)] = (stmt, list(names))
+        for node in names:
+            name = node.id
+            if node.ctx.__class__ is _LOAD:
+                found = reading.get(name)
+                if found is None:
+                    reading[name] = [stmt]
+                else:
+                    found.append(stmt)
+                loads.append(node)
+            else:
+                stores[name] = stores.get(name, 0) + 1
+                bound.add(name)
+                found = storing.get(name)
+                if found is None:
+                    storing[name] = [stmt]
+                else:
+                    found.append(stmt)
+        return True
 
     def _part(self, stmt: gast.stmt, field: str, reverse: bool) -> None:
         tree = getattr(stmt, field)
@@ -146,14 +202,23 @@ class BodyIndex:
             if cls is _NAME:
                 mine.append(node)
                 name = node.id
+                # get() before setdefault(): no empty list made per name.
                 if node.ctx.__class__ is _LOAD:
-                    reading.setdefault(name, []).append(stmt)
+                    found = reading.get(name)
+                    if found is None:
+                        reading[name] = [stmt]
+                    else:
+                        found.append(stmt)
                     if reverse:
                         loads.append(node)
                 else:
                     stores[name] = stores.get(name, 0) + 1
                     bound.add(name)
-                    storing.setdefault(name, []).append(stmt)
+                    found = storing.get(name)
+                    if found is None:
+                        storing[name] = [stmt]
+                    else:
+                        found.append(stmt)
                 if node.annotation is not None:  # a parameter's
                     push(node.annotation)
                 continue

@@ -160,10 +160,15 @@ def _expr(node: gast.expr, pp: int) -> str:
     if cls is _BinOp:
         op = node.op.__class__
         p = _PREC[op]
+        left, right = node.left, node.right
+        # A name is written as it is, whatever the precedence: most operands
+        # are names, and a call less for each is a third of the calls.
         if op is _Pow:
-            left, right = _expr(node.left, _P.Pow + 1), _expr(node.right, _P.PowRHS)
+            left = left.id if left.__class__ is _Name else _expr(left, _P.Pow + 1)
+            right = right.id if right.__class__ is _Name else _expr(right, _P.PowRHS)
         else:
-            left, right = _expr(node.left, p), _expr(node.right, p + 1)
+            left = left.id if left.__class__ is _Name else _expr(left, p)
+            right = right.id if right.__class__ is _Name else _expr(right, p + 1)
         text = f"{left} {_SYMBOL[op]} {right}"
         return f"({text})" if p < pp else text
     if cls is _Call:
@@ -171,7 +176,10 @@ def _expr(node: gast.expr, pp: int) -> str:
         inner = _P.Comma if len(args) + len(keywords) > 1 else _P.call_one_arg
         parts = []
         for arg in args:
-            if arg.__class__ is _Starred:
+            cls = arg.__class__
+            if cls is _Name:
+                parts.append(arg.id)
+            elif cls is _Starred:
                 parts.append("*" + _expr(arg.value, _UNSET))
             else:
                 parts.append(_expr(arg, inner))
@@ -180,7 +188,10 @@ def _expr(node: gast.expr, pp: int) -> str:
             parts.append(f"{keyword.arg}={value}" if keyword.arg else "**" + value)
         return f"{_expr(node.func, _UNSET)}({', '.join(parts)})"
     if cls is _Attribute:
-        return f"{_expr(node.value, _UNSET)}.{node.attr}"
+        value = node.value
+        if value.__class__ is _Name:
+            return f"{value.id}.{node.attr}"
+        return f"{_expr(value, _UNSET)}.{node.attr}"
     if cls is _Subscript:
         index = _expr(node.slice, _P.Subscript)
         return f"{_expr(node.value, _UNSET)}[{index}]"

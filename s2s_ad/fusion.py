@@ -63,6 +63,10 @@ _PURE_NUMPY = {"sum", "mean", "max", "min", "amax", "amin", "prod", "dot", "matm
 _NUMBER_KINDS = {"scalar", "array", "numeric"}
 _LOAD = gast.Load
 _FUSED = frozenset({"array", "numeric"})
+_NAME = gast.Name
+_DECLARATIONS = frozenset({gast.Global, gast.Nonlocal})
+#: The compound statements whose blocks the pass follows.
+_FOLLOWED = frozenset({gast.If, gast.For, gast.While})
 #: At most this many assignments of a name whose values are fused.
 _MAX_DEFINITIONS = 4
 #: At most this many operations in a statement that takes a value in.
@@ -230,7 +234,7 @@ class _Fuser:
             where[id(stmt)] = (block, k)
             order.append(stmt)
             cls = stmt.__class__
-            if cls is gast.Global or cls is gast.Nonlocal:
+            if cls in _DECLARATIONS:
                 # Assigning such a name is seen outside: never drop one.
                 for name in stmt.names:
                     self.stores[name] = self.stores.get(name, 0) + 2
@@ -238,12 +242,21 @@ class _Fuser:
                 name = node.id
                 if name not in wanted:
                     continue
+                # get() before setdefault(): no empty list made per name.
                 if node.ctx.__class__ is _LOAD:
-                    loads.setdefault(name, []).append((stmt, node))
+                    found = loads.get(name)
+                    if found is None:
+                        loads[name] = [(stmt, node)]
+                    else:
+                        found.append((stmt, node))
                 else:
                     stores[name] = stores.get(name, 0) + 1
-                    storing.setdefault(name, []).append(stmt)
-            if cls is not gast.If and cls is not gast.For and cls is not gast.While:
+                    found = storing.get(name)
+                    if found is None:
+                        storing[name] = [stmt]
+                    else:
+                        found.append(stmt)
+            if cls not in _FOLLOWED:
                 if not plain and any(True for _ in A.sub_blocks(stmt)):
                     # A compound statement whose blocks this pass does not
                     # follow: everything in it counts as read and stored.
@@ -259,14 +272,24 @@ class _Fuser:
         # The statements indexed are all there are but in blocks of other
         # kinds than an if's, for's or while's (only where not plain).
         statements = self.order if self.names.plain else list(A.statements(self.body))
-        gone: list[gast.stmt] = [stmt for stmt in statements if self._fuse(stmt)]
+        # Only an assignment defines a value to move (_fuse asks it first).
+        assign = gast.Assign
+        gone: list[gast.stmt] = [
+            stmt for stmt in statements if stmt.__class__ is assign and self._fuse(stmt)
+        ]
         if gone:
             owners = list(self.owner.values()) if self.names.plain else None
             _remove(self.body, gone, self.where, owners)
         return bool(gone)
 
-    def _fuse(self, define: gast.stmt) -> bool:
-        t = A.assigned_name(define)
+    def _fuse(self, define: gast.Assign) -> bool:
+        # A.assigned_name, inlined (asked of every assignment).
+        targets = define.targets
+        t = (
+            targets[0].id
+            if len(targets) == 1 and targets[0].__class__ is _NAME
+            else None
+        )
         if t not in self.wanted:  # (None is not)
             return False
         stores = self.stores.get(t, 0)

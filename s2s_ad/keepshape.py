@@ -35,6 +35,7 @@ from typing import Callable
 import gast
 
 from s2s_ad import astutil as A
+from s2s_ad import sweepindex
 
 Stmts = list[gast.stmt]
 
@@ -53,17 +54,24 @@ class _Census:
     statement, the reverse sweep's names only where a candidate appears."""
 
     def __init__(
-        self, body: Stmts, start: int, kinds: dict[str, str], rt: str, trace: str
+        self,
+        body: Stmts,
+        start: int,
+        kinds: dict[str, str],
+        rt: str,
+        trace: str,
+        known: sweepindex.Index,
     ) -> None:
+        self.known = known
         self.bad: set[str] = set()
         self.pushed: set[str] = set()
         self.read: set[str] = set()
-        #: (statement, part of it) of the reverse sweep naming a candidate.
-        self.sites: list[tuple[gast.stmt, gast.AST]] = []
+        self.trace = trace
         #: The reverse sweep's ``x = trace.pop()`` of a candidate ``x``.
         self.pops: Stmts = []
-        #: The reverse sweep's ``rt.unbroadcast(g, x)`` of a candidate ``x``.
-        self.calls: list[gast.Call] = []
+        #: The reverse sweep's ``rt.unbroadcast(g, x)`` of a candidate ``x``,
+        #: each with its statement.
+        self.calls: list[tuple[gast.stmt, gast.Call]] = []
         # Forward sweep: plain assignments of NumPy values (or the None
         # placeholder) are the only stores allowed; pushes are noted.
         for stmt in A.statements(body[:start]):
@@ -90,13 +98,34 @@ class _Census:
     def _reverse(self, block: Stmts, live: set[str], rt: str, trace: str) -> bool:
         """Look at the statements of ``block`` and of the blocks nested in
         it, in order, while a candidate is left; False once none is."""
+        known = self.known
         for stmt in block:
             if not live:
                 return False  # every candidate is out: the rest cannot matter
+            cls = stmt.__class__
+            # sweepindex.entry, inlined: asked of every statement.
+            indexed = known.get(id(stmt)) if cls is _ASSIGN or cls is _EXPR else None
+            if indexed is not None and indexed[0] is stmt:
+                # The statement's nodes are indexed (see s2s_ad.sweepindex):
+                # most name no candidate, and none needs a walk.
+                names = [n for n in indexed[1] if n.id in live]
+                if names:
+                    x_of = {
+                        id(call.args[1]): call
+                        for call in indexed[2]
+                        if A.is_method_call(call, rt, "unbroadcast", 2)
+                    }
+                    self._reverse_uses(stmt, [(n, x_of.get(id(n))) for n in names])
+                    live -= self.bad
+                continue
             for part in A.own_parts(stmt):
                 found = _live_names(part, live)
                 if found:
-                    self._reverse_uses(stmt, part, found, rt, trace)
+                    uses = [
+                        (name, parent if _x_of_unbroadcast(name, parent, rt) else None)
+                        for name, parent in found
+                    ]
+                    self._reverse_uses(stmt, uses)
                     live -= self.bad
             fields = stmt.__dict__
             if "body" in fields or "orelse" in fields:
@@ -106,33 +135,24 @@ class _Census:
         return True
 
     def _reverse_uses(
-        self,
-        stmt: gast.stmt,
-        part: gast.AST,
-        found: list[tuple[gast.Name, gast.AST]],
-        rt: str,
-        trace: str,
+        self, stmt: gast.stmt, found: list[tuple[gast.Name, gast.Call | None]]
     ) -> None:
-        """Note the reads of candidates ``found`` (each with its parent node)
-        in ``part`` of ``stmt``: those as unbroadcast's ``x`` and the
-        assignment from the trace are fine, any other puts a name out."""
-        self.sites.append((stmt, part))
+        """Note the reads of candidates ``found`` in ``stmt``, each with the
+        ``rt.unbroadcast(g, x)`` call whose ``x`` it is (else None): those and
+        the assignment from the trace are fine, any other puts a name out."""
         popped = (
             stmt.targets[0]
             if isinstance(stmt, gast.Assign)
             and A.assigned_name(stmt) is not None
-            and A.is_method_call(stmt.value, trace, "pop", 0)
+            and A.is_method_call(stmt.value, self.trace, "pop", 0)
             else None
         )
-        for name, parent in found:
+        for name, call in found:
             if name is popped:
                 self.pops.append(stmt)
-            elif (
-                A.is_method_call(parent, rt, "unbroadcast", 2)
-                and parent.args[1] is name
-            ):
+            elif call is not None:
                 self.read.add(name.id)
-                self.calls.append(parent)
+                self.calls.append((stmt, call))
             else:
                 self.bad.add(name.id)
 
@@ -176,7 +196,11 @@ def _live_names(part: gast.AST, live: set[str]) -> list[tuple[gast.Name, gast.AS
     return found
 
 
-_NAME = gast.Name
+_NAME, _ASSIGN, _EXPR = gast.Name, gast.Assign, gast.Expr
+
+
+def _x_of_unbroadcast(name: gast.Name, parent: gast.AST, rt: str) -> bool:
+    return A.is_method_call(parent, rt, "unbroadcast", 2) and parent.args[1] is name
 
 
 def _none(node: gast.expr) -> bool:
@@ -190,11 +214,15 @@ def keep_shapes_only(
     rt: str,
     trace: str,
     fresh: Callable[[str], str],
+    known: sweepindex.Index | None = None,
 ) -> bool:
     """Trace shapes instead of the values of the names that qualify (see the
     module docstring) in one generated function's ``body``, whose reverse
-    sweep begins at ``start``; True if any did."""
-    census = _Census(body, start, kinds, rt, trace)
+    sweep begins at ``start``; True if any did.  ``known`` may give the
+    nodes of reverse-sweep statements (see :mod:`s2s_ad.sweepindex`); the
+    entries of the statements rewritten are updated."""
+    known = {} if known is None else known
+    census = _Census(body, start, kinds, rt, trace, known)
     names = census.candidates()
     if not names:
         return False
@@ -204,12 +232,28 @@ def keep_shapes_only(
         target = stmt.targets[0]
         if target.id in shape_of:
             stmt.targets[0] = A.store(shape_of[target.id])
-    for call in census.calls:
+            _replaced(known, stmt, target, stmt.targets[0])
+    for stmt, call in census.calls:
         x = call.args[1]
         if x.id in shape_of:
             call.func.attr = "unbroadcast_to"
             call.args[1] = A.load(shape_of[x.id])
+            _replaced(known, stmt, x, call.args[1])
     return True
+
+
+def _replaced(
+    known: sweepindex.Index, stmt: gast.stmt, old: gast.Name, new: gast.Name
+) -> None:
+    """Keep ``stmt``'s entry in ``known`` right after the Name node ``new``
+    took the place of ``old`` (the same place in a walk)."""
+    found = sweepindex.entry(known, stmt)
+    if found is not None:
+        names = found[1]
+        for k, node in enumerate(names):
+            if node is old:
+                names[k] = new
+                return
 
 
 def _forward(

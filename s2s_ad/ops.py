@@ -255,8 +255,10 @@ def _rule_op(
     )
 
 
-def _op_symbol(op: gast.AST) -> str:
-    symbols = {
+#: The label of each operator (made once: asked for every operation).
+_OPERATOR_LABELS = {
+    cls: f"operator {symbol}"
+    for cls, symbol in {
         gast.Add: "+",
         gast.Sub: "-",
         gast.Mult: "*",
@@ -267,8 +269,13 @@ def _op_symbol(op: gast.AST) -> str:
         gast.Mod: "%",
         gast.USub: "unary -",
         gast.UAdd: "unary +",
-    }
-    return f"operator {symbols.get(type(op), type(op).__name__)}"
+    }.items()
+}
+
+
+def _op_symbol(op: gast.AST) -> str:
+    found = _OPERATOR_LABELS.get(type(op))
+    return found if found is not None else f"operator {type(op).__name__}"
 
 
 def _is_number(node: gast.expr, kinds: dict[str, str]) -> bool:

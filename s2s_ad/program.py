@@ -773,10 +773,15 @@ class _Scan:
             self._statement(stmt, id(block))
 
     def _statement(self, stmt: gast.stmt, block: int) -> set[str]:
-        known = sweepindex.entry(self.index, stmt)
-        if known is not None:
+        known = self.index.get(id(stmt))  # sweepindex.entry, inlined
+        if known is not None and known[0] is stmt:
             names, calls = known[1], known[2]
-            nested = sweepindex.blocks_of(stmt)
+            fields = stmt.__dict__
+            nested = (
+                sweepindex.blocks_of(stmt)
+                if "body" in fields or "orelse" in fields
+                else ()
+            )
         else:
             names, calls, nested = sweepindex.statement_nodes(stmt)
             self.index[id(stmt)] = (stmt, names, calls)

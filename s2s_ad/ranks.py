@@ -47,8 +47,13 @@ Stmts = list[gast.stmt]
 ND = -1
 Info = tuple[int, bool, bool]  # (rank, f8, certain)
 _UNSET = ("unset",)  # no value seen yet (the optimistic start)
+_ABSENT = ("absent",)  # not being solved
 
 _ELEMENTWISE = (gast.Add, gast.Sub, gast.Mult, gast.Div)
+_ELEMENTWISE_OPS = frozenset(_ELEMENTWISE)
+_SIGNS = (gast.USub, gast.UAdd)
+_Name, _BinOp, _Call, _Constant = gast.Name, gast.BinOp, gast.Call, gast.Constant
+_UnaryOp, _Expr = gast.UnaryOp, gast.Expr
 #: NumPy reductions that, over a whole array, give a NumPy scalar.
 _FULL_REDUCTIONS = {"sum", "mean", "max", "min", "prod", "amax", "amin"}
 _FILLED = {"zeros", "ones", "empty"}
@@ -116,6 +121,7 @@ class Ranks:
         self.primal_of = primal_of
         self.resolve = resolve
         self.rt = rt
+        self._prefix = f"{rt}."
         self._floats = floats
         self.refresh()
 
@@ -129,8 +135,11 @@ class Ranks:
         self.values: dict[str, list[gast.expr | None]] = {}
         self.stores: dict[str, list[gast.stmt]] = {}
         loop_targets: set[str] = set()
+        collect, expr = self._collect, _Expr
         for stmt in A.statements(self.body):
-            self._collect(stmt, loop_targets)
+            # Expressions (comments, pushes: a third of the body) store nothing.
+            if stmt.__class__ is not expr:
+                collect(stmt, loop_targets)
         values = self.values
         #: The exact array parameters never assigned (still the arguments).
         self.params = {p: r for p, r in self.candidates.items() if p not in values}
@@ -157,6 +166,9 @@ class Ranks:
         self._state: dict[str, Any] = {}
         self._deps_of: dict[str, set[str]] = {}
         self._budget = _BUDGET
+        #: The names being solved that the evaluation under way has read
+        #: (None: not recorded).
+        self._reads: set[str] | None = None
 
     def info(self, name: str) -> Any:
         """The :data:`Info` of variable ``name``, or None."""
@@ -225,6 +237,15 @@ class Ranks:
         state = self._state
         for name in names:
             state[name] = _UNSET
+        # A name's evaluation is a function of the names being solved that it
+        # reads (and of names solved for good): while none of those changed
+        # since its last evaluation, another would give the same, and is
+        # skipped.  Rounds, changes and the result are those of evaluating
+        # every name in every round.
+        outer = self._reads
+        changed_at: dict[str, int] = {}
+        last: dict[str, tuple[set[str], int]] = {}
+        clock = 0
         # The information only ever decreases, through finitely many steps;
         # the bound on rounds is a guard, not expected to be reached.  A name
         # that depends on no name of its own component needs one round.
@@ -233,19 +254,34 @@ class Ranks:
             for name in names:
                 if state[name] is None:
                     continue
+                seen = last.get(name)
+                if seen is not None:
+                    reads, then = seen
+                    for n in reads:
+                        if changed_at.get(n, 0) > then:
+                            break
+                    else:
+                        continue  # nothing it read has changed since
+                reads = set()
+                self._reads = reads if cyclic else None
                 new: Any = _UNSET
                 for expr in self.values[name]:
                     new = join(new, None if expr is None else self.of(expr))
                     if new is None:
                         break
+                if cyclic:
+                    last[name] = (reads, clock)
                 if new != state[name]:
                     state[name] = new
                     changed = True
+                    clock += 1
+                    changed_at[name] = clock
             if not changed or not cyclic:
                 break
         else:
             for name in names:
                 state[name] = None
+        self._reads = outer
         for name in names:
             found = state.pop(name)
             self._solved[name] = found if _known(found) else None
@@ -254,8 +290,9 @@ class Ranks:
         target = A.assigned_name(stmt)
         if target is not None:
             value = stmt.value
-            placeholder = isinstance(value, gast.Constant) and value.value is None
-            if not (placeholder or _popped(value)):
+            cls = value.__class__  # (exact classes: asked of every statement)
+            placeholder = cls is _Constant and value.value is None
+            if not (placeholder or (cls is _Call and _popped(value))):
                 self._add(target, value, stmt)
             return
         if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
@@ -275,8 +312,9 @@ class Ranks:
             self._add(name, None, stmt)
 
     def _add(self, name: str, value: gast.expr | None, stmt: gast.stmt) -> None:
-        if name in self.values:
-            self.values[name].append(value)
+        values = self.values.get(name)
+        if values is not None:
+            values.append(value)
             self.stores[name].append(stmt)
         else:
             self.values[name] = [value]
@@ -286,15 +324,27 @@ class Ranks:
 
     def of(self, node: gast.expr) -> Any:
         """The :data:`Info` of ``node``'s value, or None."""
-        if isinstance(node, gast.Name):
-            return self._name(node.id)
-        if isinstance(node, gast.Constant):
-            return (0, True, True) if type(node.value) in (int, float) else None
-        if isinstance(node, gast.BinOp):
+        # Exact classes (nothing subclasses gast's), the commonest first: the
+        # fixpoint asks this of every value of a loop's names, round after
+        # round.
+        cls = node.__class__
+        if cls is _Name:
+            # _name's commonest answers without the call: a name being solved
+            # or solved already.
+            name = node.id
+            found = self._state.get(name, _ABSENT)
+            if found is _ABSENT:
+                found = self._solved.get(name)
+            elif self._reads is not None:
+                self._reads.add(name)
+            return found if found is not None else self._name(name)
+        if cls is _BinOp:
             return self._binop(node)
-        if isinstance(node, gast.UnaryOp) and isinstance(
-            node.op, (gast.USub, gast.UAdd)
-        ):
+        if cls is _Call:
+            return self._call(node)
+        if cls is _Constant:
+            return (0, True, True) if type(node.value) in (int, float) else None
+        if cls is _UnaryOp and node.op.__class__ in _SIGNS:
             return self.of(node.operand)
         if isinstance(node, gast.Attribute) and node.attr == "T":
             info = self.of(node.value)
@@ -305,13 +355,13 @@ class Ranks:
             return self._subscript(node)
         if isinstance(node, gast.IfExp):
             return join(self.of(node.body), self.of(node.orelse))
-        if isinstance(node, gast.Call):
-            return self._call(node)
         return None
 
     def _name(self, name: str) -> Any:
-        if name in self._state:
-            found = self._state[name]  # being solved
+        found = self._state.get(name, _ABSENT)
+        if found is not _ABSENT:  # being solved
+            if self._reads is not None:
+                self._reads.add(name)
         else:
             if name not in self._solved and name in self.values:
                 self._solve(name)
@@ -334,8 +384,10 @@ class Ranks:
         left, right = self.of(node.left), self.of(node.right)
         if left is None or right is None:
             return None
-        if _UNSET in (left, right):
+        if left is _UNSET or right is _UNSET:
             return _UNSET
+        if node.op.__class__ in _ELEMENTWISE_OPS:  # the commonest first
+            return _broadcast([left, right])
         if isinstance(node.op, gast.MatMult):
             if not (left[2] and right[2]):
                 return None
@@ -348,9 +400,7 @@ class Ranks:
                 float,
             )
             return left if numeric else None
-        if not isinstance(node.op, _ELEMENTWISE):
-            return None
-        return _broadcast([left, right])
+        return None
 
     def _subscript(self, node: gast.Subscript) -> Any:
         info = self.of(node.value)
@@ -376,9 +426,10 @@ class Ranks:
     def _call(self, node: gast.Call) -> Any:
         if node.keywords:
             return self._reduction(node)
-        rt, args = self.rt, node.args
+        args = node.args
         path = A.dotted_name(node.func) or ""
-        helper = path[len(rt) + 1 :] if path.startswith(f"{rt}.") else None
+        prefix = self._prefix
+        helper = path[len(prefix) :] if path.startswith(prefix) else None
         if helper in _SPREADING and len(args) >= 2:
             return self._spread(args[0], args[1])
         if helper in ("acc_into", "acc") and len(args) == 2:
@@ -528,9 +579,17 @@ def _broadcast(infos: list[Any]) -> Any:
         return None
     if _UNSET in infos:
         return _UNSET
-    f8 = all(i[1] for i in infos)
-    arrays = [i[0] for i in infos if _array(i)]
-    others = [i[0] for i in infos if not _array(i)]
+    # Every info is known now: _array(i) is ``i[2] and i[0] != 0``.  One
+    # loop, as the fixpoint asks this of most operations, round after round.
+    f8 = True
+    arrays: list[int] = []
+    others: list[int] = []
+    for rank, exact, certain in infos:
+        f8 = f8 and exact
+        if certain and rank != 0:
+            arrays.append(rank)
+        else:
+            others.append(rank)
     if not arrays:
         # Numbers (a NumPy or Python number), or maybe arrays up to a bound.
         certain = all(i[2] for i in infos)

@@ -678,7 +678,12 @@ def resolve_markers(
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "append"), [args[1]]))
             else:  # UNAPPEND
                 new = A.expr_stmt(A.call(A.attr(A.load(name), "pop")))
-            _number([new], stmt, {})  # as block() numbers them
+            # As block() numbers them (_number, inlined: new is an assignment
+            # or an expression, made without a line).
+            lineno = getattr(stmt, "lineno", None)
+            if lineno is not None and getattr(new, "lineno", None) is None:
+                new.lineno = lineno
+                new.col_offset = 0
             out.append(new)
         return out
 
@@ -706,10 +711,8 @@ def drop_empty_pairs(builder: ReverseBuilder, fwd: Stmts, rev: Stmts) -> None:
         if empty(body) and empty(orelse):
             deleted.add(id(pair.rev))
             deleted.update(id(x) for x in pair.extras)
-            _filter(body, deleted)
-        else:
-            _filter(body, deleted)
-            _filter(orelse, deleted)
+    # One filter of each sweep, nested blocks included, once all are known
+    # (whether a block is empty does not depend on filtering it first).
     fwd[:] = _filter(fwd, deleted)
     rev[:] = _filter(rev, deleted)
 
@@ -750,9 +753,11 @@ def tidy_comments(stmts: Stmts) -> Stmts:
     # settled but for the last, whose next statement a deletion may change.
     kept: Stmts = []
     for stmt in stmts:
-        # Only a comment (an expression) can dangle; most statements are not.
-        while kept and kept[-1].__class__ is _Expr and _dangling(kept[-1], stmt):
-            kept.pop()
+        # Only a comment (an expression) can dangle, and only before another
+        # comment (an expression too); most statements are not.
+        if stmt.__class__ is _Expr:
+            while kept and kept[-1].__class__ is _Expr and _dangling(kept[-1], stmt):
+                kept.pop()
         kept.append(stmt)
     while kept and _dangling(kept[-1], None):
         kept.pop()

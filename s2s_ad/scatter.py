@@ -57,8 +57,12 @@ def merge_slice_updates(
             # Another update writes into its array in place: nothing moves
             # past it (a value moved might read that array).
             waiting = [k]
-        elif A.assigned_name(stmt) is not None and (
-            purity.pure(stmt.value) or A.is_method_call(stmt.value, trace, "pop", 0)
+        elif (
+            waiting  # else nothing is left to keep: no need to ask
+            and A.assigned_name(stmt) is not None
+            and (
+                purity.pure(stmt.value) or A.is_method_call(stmt.value, trace, "pop", 0)
+            )
         ):
             waiting = [j for j in waiting if _survives(block[j], stmt)]
         else:

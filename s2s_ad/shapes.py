@@ -263,8 +263,12 @@ class _ShapePass:
         self.index = index
 
     def _helper(self, node: gast.AST, name: str, nargs: int) -> bool:
+        # The attribute first: asked of every statement, it rejects most
+        # without building a dotted name.
         return (
-            isinstance(node, gast.Call)
+            node.__class__ is gast.Call
+            and node.func.__class__ is gast.Attribute
+            and node.func.attr == name
             and A.dotted_name(node.func) == f"{self.rt}.{name}"
             and len(node.args) == nargs
             and not node.keywords
@@ -431,6 +435,12 @@ class _UniformSeeds:
         found: set[str] = set()
         seeds = []
         for stmt in self.index.statements:
+            # A seed is an assignment of a call: most statements are not.
+            if (
+                stmt.__class__ is not gast.Assign
+                or stmt.value.__class__ is not gast.Call
+            ):
+                continue
             name = A.assigned_name(stmt)
             if name is None or not self.shapes.full_sum(stmt.value):
                 continue
@@ -527,16 +537,27 @@ def _stored_names(stmt: gast.stmt) -> list[str]:
 
 
 def fold_number_factors(
-    reverse: Stmts, numbers: set[str], kinds: dict[str, str], adjoints: set[str]
+    reverse: Stmts,
+    numbers: set[str],
+    kinds: dict[str, str],
+    adjoints: set[str],
+    index: BodyIndex | None = None,
 ) -> None:
     """``v * (c * e)`` -> ``(c * v) * e`` for a number ``v``, a literal ``c``
     and ``e`` computed from numbers and arrays only (``c * e`` never repeats
     a list), in the values of adjoints only: values the function computes
-    (forward, or recomputed in the reverse sweep) stay as they were."""
+    (forward, or recomputed in the reverse sweep) stay as they were.
+    ``index``, if given, knows the names of each statement (as a set: the
+    order may have changed), and a statement naming no number is skipped
+    without a walk."""
     if not numbers:
         return  # most often, for arrays: no walk needed to find nothing
     for stmt in A.statements(reverse):
         if A.assigned_name(stmt) not in adjoints:
+            continue
+        if index is not None and numbers.isdisjoint(
+            [n.id for n in index.own_names(stmt)]
+        ):
             continue
         for node in A.walk_inner(stmt.value):
             if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):

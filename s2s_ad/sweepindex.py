@@ -7,10 +7,13 @@ finds in an :data:`Index`, and later passes read it.
 
 Guarantees: an entry ``index[id(stmt)] == (stmt, names, calls)`` holds the
 Name and Call nodes of ``stmt`` outside its nested blocks (``body`` and
-``orelse`` lists, of any node), as :func:`statement_nodes` finds them --
+``orelse`` lists, of any node), as :func:`statement_nodes` finds them and
+in that order (:class:`s2s_ad.bodyindex.BodyIndex` relies on it) --
 provided every pass that removes or adds a node inside a statement's
 expressions updates or drops its entry (renaming a Name in place keeps it
-right).  :func:`entry` checks the statement itself, not just its id, so a
+right; so does putting a new Name where one was, in its place in the list,
+as :mod:`s2s_ad.keepshape` does).  Passes after copy propagation that do not
+keep the entries right never read them again.  :func:`entry` checks the statement itself, not just its id, so a
 new statement reusing a dropped one's id is never mistaken for it.
 """
 
