@@ -23,6 +23,7 @@ outside the documented list).
 
 from __future__ import annotations
 
+import inspect
 import math
 import zlib
 from collections.abc import Callable
@@ -71,6 +72,24 @@ def program_options(program: Program) -> dict[str, Any]:
     if seed is not None:
         options["seed"] = seed
     return options
+
+
+def program_wrt_names(program: Program) -> tuple[str, ...]:
+    """The program's ``wrt`` as parameter names."""
+    params = list(inspect.signature(program.func).parameters)
+    items = program.wrt if isinstance(program.wrt, tuple) else (program.wrt,)
+    return tuple(params[w] if isinstance(w, int) else w for w in items)
+
+
+def program_kinds(
+    program: Program, kind_of: Callable[[Any], str] | None = None
+) -> dict[str, str]:
+    """The kind of each of the program's arguments (``kind_of``, by default
+    :func:`s2s_ad.kinds.of_value`), by parameter name."""
+    if kind_of is None:
+        from s2s_ad.kinds import of_value as kind_of
+    params = list(inspect.signature(program.func).parameters)
+    return {p: kind_of(a) for p, a in zip(params, program_args(program))}
 
 
 # =============================================================================

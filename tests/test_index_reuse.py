@@ -11,7 +11,6 @@ order, on every program of the table and on the benchmark's long functions.
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import sys
 from typing import Any
 
@@ -23,7 +22,7 @@ from s2s_ad import astutil as A
 from s2s_ad.bodyindex import BodyIndex, _own_names
 from s2s_ad.kinds import of_value
 from s2s_ad.source import load
-from tests.programs import PROGRAMS, program_args
+from tests.programs import PROGRAMS, program_kinds, program_wrt_names
 
 
 def _ids(items: Any) -> list[int]:
@@ -50,11 +49,8 @@ def _summary(index: BodyIndex) -> dict[str, Any]:
 def _functions() -> list[tuple[Any, tuple[str, ...], dict[str, str] | None]]:
     found = []
     for entry in PROGRAMS:
-        args = program_args(entry)
-        params = list(inspect.signature(entry.func).parameters)
-        wrt = entry.wrt if isinstance(entry.wrt, tuple) else (entry.wrt,)
-        names = tuple(params[w] if isinstance(w, int) else w for w in wrt)
-        for kinds in (None, {p: of_value(a) for p, a in zip(params, args)}):
+        names = program_wrt_names(entry)
+        for kinds in (None, program_kinds(entry)):
             found.append((entry.func, names, kinds))
     return found
 

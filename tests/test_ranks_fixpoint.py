@@ -10,7 +10,6 @@ answers, and every name solved, agree.
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import sys
 from typing import Any, ClassVar
 
@@ -21,7 +20,7 @@ from s2s_ad import exactarrays, program
 from s2s_ad.kinds import of_exact_value as of_value
 from s2s_ad.ranks import _UNSET, Ranks, _known, join
 from s2s_ad.source import load
-from tests.programs import PROGRAMS, program_args
+from tests.programs import PROGRAMS, program_kinds, program_wrt_names
 
 
 class _EveryRound(Ranks):
@@ -98,12 +97,8 @@ def test_skipping_evaluations_changes_no_answer(
     _Twins.asked = []
     cases = []
     for entry in PROGRAMS:
-        args = program_args(entry)
-        params = list(inspect.signature(entry.func).parameters)
-        wrt = entry.wrt if isinstance(entry.wrt, tuple) else (entry.wrt,)
-        names = tuple(params[w] if isinstance(w, int) else w for w in wrt)
-        kinds = {p: of_value(a) for p, a in zip(params, args)}
-        cases.append((entry.func, names, kinds))
+        kinds = program_kinds(entry, of_value)  # exact kinds: float64[1d], ...
+        cases.append((entry.func, program_wrt_names(entry), kinds))
     x = np.full(3, 0.3)
     loops = _loops_module(tmp_path).loops
     cases.append(

@@ -10,7 +10,6 @@ substitution makes."""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import gast
@@ -18,15 +17,8 @@ import pytest
 
 from s2s_ad import astutil as A
 from s2s_ad import program, sweepindex
-from s2s_ad.kinds import of_value
 from s2s_ad.source import load
-from tests.programs import PROGRAMS, program_args
-
-
-def _wrt_names(func: Any, wrt: Any) -> tuple[str, ...]:
-    params = list(inspect.signature(func).parameters)
-    items = wrt if isinstance(wrt, tuple) else (wrt,)
-    return tuple(params[w] if isinstance(w, int) else w for w in items)
+from tests.programs import PROGRAMS, program_kinds, program_wrt_names
 
 
 def _check(index: sweepindex.Index) -> int:
@@ -65,10 +57,8 @@ def test_name_nodes_agree_with_a_fresh_walk(
     monkeypatch.setattr(program, "first_contributions", first_checking)
     monkeypatch.setattr(program, "optimize_functions", checking)
     for entry in PROGRAMS:
-        args = program_args(entry)
-        params = list(inspect.signature(entry.func).parameters)
-        kinds = {p: of_value(a) for p, a in zip(params, args)} if specialise else None
-        wrt = _wrt_names(entry.func, entry.wrt)
+        kinds = program_kinds(entry) if specialise else None
+        wrt = program_wrt_names(entry)
         program.Program(entry.func, wrt, load(entry.func), "reverse", kinds)
     assert sum(checked) > 0
 
