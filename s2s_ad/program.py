@@ -6,11 +6,12 @@ The pipeline for each function is a short list of passes::
 
 The differentiated function becomes ``grad_<name>(params..., seed=None)``,
 returning ``(value, gradients)``; made with ``seeded=False`` (for gradient
-objects given no seed), ``grad_<name>(params...)``.  Each user function it calls becomes a pair
-``fwd_<name>(trace, params...)`` (its forward sweep, leaving what its reverse
-sweep needs on the shared trace) and ``rev_<name>(trace, result_bar)``
-(returning the adjoints of all its parameters), so a call costs one forward
-and one reverse sweep at any depth, recursion included.
+objects given no seed), ``grad_<name>(params...)``.  Each user function it
+calls becomes a pair ``fwd_<name>(trace, params...)`` (its forward sweep,
+leaving what its reverse sweep needs on the shared trace) and
+``rev_<name>(trace, result_bar)`` (returning the adjoints of all its
+parameters), so a call costs one forward and one reverse sweep at any depth,
+recursion included.
 
 Guarantees: the generated text depends only on the sources and the options
 (deterministic names, no ids), and :class:`Artifact` holds everything needed

@@ -51,6 +51,7 @@ import numpy as np
 
 from s2s_ad import astutil as A
 from s2s_ad.copyprop import reverse_start
+from s2s_ad.unitseed import is_one, is_unseeded
 
 PY_FLOAT, NP_FLOAT, INT = "float", "float64", "int"
 
@@ -110,7 +111,7 @@ def inline_seed(body: list[gast.stmt], rt: str, certain: set[str]) -> None:
             continue
         result = stmt.value.args[0]
         if (
-            len(stmt.value.args) == 1
+            is_unseeded(stmt.value, rt)
             and isinstance(result, gast.Name)
             and result.id in certain
         ):
@@ -447,19 +448,11 @@ def _one_times(node: gast.expr) -> gast.expr | None:
     """``a`` if ``node`` is ``1.0 * a`` or ``a * 1.0``."""
     if not (isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult)):
         return None
-    if _is_one(node.left):
+    if is_one(node.left):
         return node.right
-    if _is_one(node.right):
+    if is_one(node.right):
         return node.left
     return None
-
-
-def _is_one(node: gast.expr) -> bool:
-    return (
-        isinstance(node, gast.Constant)
-        and type(node.value) is float
-        and node.value == 1.0
-    )
 
 
 def _return_python_floats(
@@ -485,21 +478,11 @@ def _python_float_adjoints(
     body: list[gast.stmt], ctx: Context, known: dict[str, str]
 ) -> set[str]:
     """The adjoints every value of which is certainly a Python float."""
-    seed = f"{ctx.rt}.seed"
 
     def python_float(value: gast.expr, found: set[str]) -> bool:
-        if _unseeded(value, seed):
+        if is_unseeded(value, ctx.rt):
             return True  # exactly 1.0, or it raises
         types = {**known, **dict.fromkeys(found, PY_FLOAT)}
         return _type_of(value, types, ctx.resolve) == PY_FLOAT
 
     return _greatest(body, ctx.adjoints, python_float)
-
-
-def _unseeded(node: gast.expr, seed: str) -> bool:
-    return (
-        isinstance(node, gast.Call)
-        and A.dotted_name(node.func) == seed
-        and len(node.args) == 1
-        and not node.keywords
-    )

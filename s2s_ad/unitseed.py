@@ -76,10 +76,23 @@ def propagate_unit_seed(
 
 
 def _unit_value(node: gast.expr, units: set[str], rt: str) -> bool:
-    if isinstance(node, gast.Constant):
-        return type(node.value) is float and node.value == 1.0
     if isinstance(node, gast.Name):
         return node.id in units
+    return is_one(node) or is_unseeded(node, rt)
+
+
+def is_one(node: gast.expr) -> bool:
+    """Whether ``node`` is the literal ``1.0`` (a float, not ``1``)."""
+    return (
+        isinstance(node, gast.Constant)
+        and type(node.value) is float
+        and node.value == 1.0
+    )
+
+
+def is_unseeded(node: gast.expr, rt: str) -> bool:
+    """Whether ``node`` is ``rt.seed(r)``, a seed without a seed given:
+    exactly ``1.0``, or it raises."""
     return (
         isinstance(node, gast.Call)
         and A.dotted_name(node.func) == f"{rt}.seed"
